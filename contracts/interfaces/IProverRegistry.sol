@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+/// @title IProverRegistry
+/// @notice Permissionless prover registration with stake in one ERC-20 (fixed at deploy), declared
+///         capacity, a two-step unstake, collateral locked per assignment, and slashing — the last two
+///         only on the TaskRegistry's instruction. Each prover's record is public.
+/// @dev Accounting: `stake` is everything the prover has in the registry; `locked` ≤ `stake` is
+///      collateral behind live assignments; `pendingUnstake` is queued for withdrawal (still slashable,
+///      never lockable). Free stake = stake − locked − pendingUnstake.
+interface IProverRegistry {
+    /// @notice Registry-side view of a prover.
+    /// @param stake Total stake held for the prover.
+    /// @param locked Collateral locked behind live assignments.
+    /// @param pendingUnstake Amount queued by requestUnstake.
+    /// @param unstakeAvailableAt When the queued amount may be withdrawn.
+    /// @param maxConcurrent Declared maximum concurrent assignments.
+    /// @param activeAssignments Live assignments.
+    /// @param hardwareClass Declared hardware class (0 = cpu-small … 255; see docs/protocol.md).
+    /// @param registered Whether the prover has registered.
+    struct Prover {
+        uint128 stake;
+        uint128 locked;
+        uint128 pendingUnstake;
+        uint64 unstakeAvailableAt;
+        uint16 maxConcurrent;
+        uint16 activeAssignments;
+        uint8 hardwareClass;
+        bool registered;
+    }
+
+    /// @notice A prover's public track record.
+    struct ProverRecord {
+        uint64 completed;
+        uint64 missed;
+        uint64 slashedCount;
+        uint128 slashedAmount;
+    }
+
+    error ZeroStake();
+    error ZeroCapacity();
+    /// @param required The registry's minimum stake.
+    /// @param provided What was offered.
+    error StakeBelowMinimum(uint256 required, uint256 provided);
+    error AlreadyRegistered(address prover);
+    error NotRegistered(address prover);
+    /// @param prover The prover.
+    /// @param requested The amount asked for.
+    /// @param free The prover's free stake.
+    error InsufficientFreeStake(address prover, uint256 requested, uint256 free);
+    /// @param prover The prover.
+    /// @param maxConcurrent Its declared capacity.
+    error CapacityExceeded(address prover, uint256 maxConcurrent);
+    /// @param prover The prover.
+    /// @param active Its live assignments, which the new capacity may not undercut.
+    error CapacityBelowActive(address prover, uint256 active);
+    error NoPendingUnstake(address prover);
+    /// @param availableAt When the unstake may complete.
+    error UnstakeNotReady(uint256 availableAt);
+    /// @param prover The prover.
+    /// @param requested Amount to unlock or slash.
+    /// @param locked What is locked.
+    error LockedStakeTooLow(address prover, uint256 requested, uint256 locked);
+    /// @param caller The unauthorised caller.
+    error OnlyTaskRegistry(address caller);
+
+    /// @param prover The new prover.
+    /// @param stake Initial stake.
+    /// @param hardwareClass Declared hardware class.
+    /// @param maxConcurrent Declared capacity.
+    event ProverRegistered(address indexed prover, uint256 stake, uint8 hardwareClass, uint16 maxConcurrent);
+    /// @param prover The prover.
+    /// @param amount Added stake.
+    /// @param total Stake after.
+    event StakeAdded(address indexed prover, uint256 amount, uint256 total);
+    /// @param prover The prover.
+    /// @param hardwareClass New hardware class.
+    /// @param maxConcurrent New capacity.
+    event CapacitySet(address indexed prover, uint8 hardwareClass, uint16 maxConcurrent);
+    /// @param prover The prover.
+    /// @param amount Amount queued (total pending after this call).
+    /// @param availableAt When it may be withdrawn.
+    event UnstakeRequested(address indexed prover, uint256 amount, uint64 availableAt);
+    /// @param prover The prover.
+    /// @param amount Amount returned to free stake.
+    event UnstakeCancelled(address indexed prover, uint256 amount);
+    /// @param prover The prover.
+    /// @param amount Amount transferred out.
+    event Unstaked(address indexed prover, uint256 amount);
+    /// @param prover The prover.
+    /// @param taskId The assignment's task.
+    /// @param amount Collateral locked.
+    event CollateralLocked(address indexed prover, uint256 indexed taskId, uint256 amount);
+    /// @param prover The prover.
+    /// @param taskId The assignment's task.
+    /// @param amount Collateral released.
+    /// @param completed Whether the assignment was delivered (counts in the record).
+    event CollateralReleased(address indexed prover, uint256 indexed taskId, uint256 amount, bool completed);
+    /// @param prover The prover.
+    /// @param taskId The task it failed.
+    /// @param amount Stake slashed (sent to the task registry, which splits it).
+    event Slashed(address indexed prover, uint256 indexed taskId, uint256 amount);
+
+    /// @notice Registers msg.sender with `amount` stake (pulled with transferFrom) and capacity.
+    function register(uint256 amount, uint8 hardwareClass, uint16 maxConcurrent) external;
+    /// @notice Adds stake for msg.sender.
+    function addStake(uint256 amount) external;
+    /// @notice Changes msg.sender's declared capacity; cannot go below its live assignments.
+    function setCapacity(uint8 hardwareClass, uint16 maxConcurrent) external;
+    /// @notice Queues `amount` of free stake for withdrawal after the unstake delay (adds to any pending).
+    function requestUnstake(uint256 amount) external;
+    /// @notice Returns the pending amount to free stake.
+    function cancelUnstake() external;
+    /// @notice Withdraws the pending amount once the delay has passed (less anything slashed meanwhile).
+    function completeUnstake() external;
+
+    /// @notice Locks `amount` of `prover`'s free stake behind an assignment of `taskId` (task registry only).
+    /// @dev Reverts NotRegistered, InsufficientFreeStake or CapacityExceeded.
+    function lockCollateral(address prover, uint256 taskId, uint256 amount) external;
+    /// @notice Releases an assignment's collateral (task registry only).
+    /// @param completed Whether the prover delivered (its record counts a completion).
+    function releaseCollateral(address prover, uint256 taskId, uint256 amount, bool completed) external;
+    /// @notice Slashes `amount` of `prover`'s locked collateral for `taskId`, sending it to the task
+    ///         registry, which splits it by its rules (task registry only). Counts a miss.
+    function slashCollateral(address prover, uint256 taskId, uint256 amount) external;
+    /// @notice Counts a delivered proof for which no collateral was locked (open races; task registry only).
+    function recordCompletion(address prover) external;
+
+    /// @notice The prover's registry entry.
+    function proverOf(address prover) external view returns (Prover memory);
+    /// @notice The prover's record.
+    function recordOf(address prover) external view returns (ProverRecord memory);
+    /// @notice stake − locked − pendingUnstake.
+    function freeStake(address prover) external view returns (uint256);
+    /// @notice Whether `prover` is registered.
+    function isRegistered(address prover) external view returns (bool);
+    /// @notice Registered provers, in registration order (for stake-weighted draws).
+    function proverCount() external view returns (uint256);
+    /// @notice The `index`-th registered prover.
+    function proverAt(uint256 index) external view returns (address);
+}

@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {TaskRequest, TaskStatus} from "../types/Task.sol";
+
+/// @title ITaskRegistry
+/// @notice The core: one registry of proof tasks shared by every coordination mechanism. A task escrows
+///         its requester's budget; only the task's mechanism assigns provers and fixes prices; a proof is
+///         accepted only if the circuit's verifier accepts it with the submitting prover's address as the
+///         last public input; payouts and refunds are credited and withdrawn (pull payments).
+/// @dev Escrow conservation: every token unit escrowed is, exactly once, paid to a prover, refunded to
+///      the requester, or (for slashed collateral) split between treasury, cover bounty and requester.
+interface ITaskRegistry {
+    /// @notice Registry-side view of a task.
+    struct Task {
+        address requester;
+        uint64 deadline;
+        uint8 redundancy;
+        uint8 proofsAccepted;
+        uint8 assignedCount;
+        TaskStatus status;
+        address mechanism;
+        uint96 maxPayment;
+        bytes32 circuitId;
+        bytes32 inputCommitment;
+        /// Paid out to provers so far.
+        uint96 paid;
+        /// Prices committed to live assignments and not yet paid.
+        uint96 reserved;
+        /// Slashed collateral waiting for whoever covers the failure.
+        uint96 coverBounty;
+        uint64 createdAt;
+        /// When the task reached a final status or was reopened (0 while live); router latency stats use it.
+        uint64 closedAt;
+        /// Collateral slashed on this task so far; router failure stats use it.
+        uint96 slashed;
+        bool notifyRequester;
+        /// Fallback mechanism the task reopens under once, on expiry (zero: none).
+        address fallbackMechanism;
+        /// How long the reopened task runs.
+        uint32 fallbackWindow;
+    }
+
+    /// @notice A prover's assignment to a task.
+    struct Assignment {
+        uint96 price;
+        uint96 collateral;
+        bool active;
+        bool delivered;
+    }
+
+    error TaskNotFound(uint256 taskId);
+    /// @param taskId The task.
+    /// @param status Its status, which does not allow the call.
+    error TaskNotOpen(uint256 taskId, TaskStatus status);
+    /// @param taskId The task.
+    /// @param deadline Its deadline, already past.
+    error TaskExpired(uint256 taskId, uint64 deadline);
+    /// @param taskId The task.
+    /// @param deadline Its deadline, not yet reached.
+    error TaskNotExpired(uint256 taskId, uint64 deadline);
+    error DeadlineInPast(uint64 deadline);
+    error ZeroRedundancy();
+    error ZeroPayment();
+    /// @param mechanism An address that is not an allow-listed mechanism.
+    error MechanismNotRegistered(address mechanism);
+    /// @param caller The caller, which is not the task's mechanism.
+    /// @param taskId The task.
+    error OnlyTaskMechanism(address caller, uint256 taskId);
+    /// @param caller The caller, which is not the task's requester.
+    error OnlyRequester(address caller);
+    /// @param taskId The task.
+    /// @param expected The committed keccak256 of the public inputs.
+    /// @param actual keccak256 of the inputs submitted.
+    error InputCommitmentMismatch(uint256 taskId, bytes32 expected, bytes32 actual);
+    /// @param taskId The task.
+    /// @param prover A prover that already had a proof accepted for it.
+    error AlreadyProven(uint256 taskId, address prover);
+    /// @param taskId The task.
+    /// @param prover Already assigned.
+    error AlreadyAssigned(uint256 taskId, address prover);
+    /// @param taskId The task.
+    /// @param prover Not assigned.
+    error NotAssigned(uint256 taskId, address prover);
+    /// @param taskId The task.
+    /// @param requested Price or payment asked for.
+    /// @param available Unreserved budget left.
+    error BudgetExceeded(uint256 taskId, uint256 requested, uint256 available);
+    /// @param taskId The task.
+    /// @param redundancy Every slot is already assigned.
+    error RedundancyFilled(uint256 taskId, uint8 redundancy);
+    error NothingToWithdraw(address account);
+    /// @param taskId The task, with assignments or accepted proofs.
+    error CannotCancel(uint256 taskId);
+
+    /// @param taskId New task id.
+    /// @param requester Who escrowed the budget.
+    /// @param mechanism The task's mechanism.
+    /// @param circuitId The circuit.
+    /// @param inputCommitment keccak256 of its public inputs (prover excluded).
+    /// @param maxPayment Escrowed budget.
+    /// @param deadline Proof deadline.
+    /// @param redundancy Proofs needed.
+    event TaskCreated(
+        uint256 indexed taskId,
+        address indexed requester,
+        address indexed mechanism,
+        bytes32 circuitId,
+        bytes32 inputCommitment,
+        uint96 maxPayment,
+        uint64 deadline,
+        uint8 redundancy
+    );
+    /// @param taskId The task.
+    /// @param prover Assigned prover.
+    /// @param price Fixed price.
+    /// @param collateral Collateral locked.
+    event ProverAssigned(uint256 indexed taskId, address indexed prover, uint96 price, uint96 collateral);
+    /// @param taskId The task.
+    /// @param prover Released prover (its assignment ends without penalty).
+    event ProverUnassigned(uint256 indexed taskId, address indexed prover);
+    /// @param taskId The task.
+    /// @param prover Prover whose proof was accepted.
+    /// @param payment Paid for it (cover bounty included).
+    /// @param proofsAccepted Accepted proofs so far.
+    event ProofAccepted(uint256 indexed taskId, address indexed prover, uint256 payment, uint8 proofsAccepted);
+    /// @param taskId The task.
+    /// @param paid Total paid to provers.
+    /// @param refunded Refunded to the requester.
+    event TaskFulfilled(uint256 indexed taskId, uint256 paid, uint256 refunded);
+    /// @param taskId The task.
+    /// @param prover Slashed prover.
+    /// @param amount Collateral slashed.
+    /// @param toTreasury Treasury share.
+    /// @param toCover Added to the task's cover bounty.
+    /// @param toRequester Credited to the requester.
+    event AssignmentSlashed(
+        uint256 indexed taskId,
+        address indexed prover,
+        uint256 amount,
+        uint256 toTreasury,
+        uint256 toCover,
+        uint256 toRequester
+    );
+    /// @param taskId The task.
+    /// @param refunded Refunded to the requester (unspent escrow plus any unclaimed cover bounty).
+    event TaskExpiredFinal(uint256 indexed taskId, uint256 refunded);
+    /// @param taskId The task.
+    /// @param mechanism The fallback mechanism it now runs under.
+    /// @param deadline The new deadline.
+    event TaskReopened(uint256 indexed taskId, address indexed mechanism, uint64 deadline);
+    /// @param taskId The task.
+    /// @param refunded Escrow returned.
+    event TaskCancelled(uint256 indexed taskId, uint256 refunded);
+    /// @param account Who withdrew.
+    /// @param amount How much.
+    event Withdrawn(address indexed account, uint256 amount);
+    /// @param taskId The task.
+    /// @param requester The consumer whose callback reverted or ran out of gas (the task still settles).
+    event RequesterCallbackFailed(uint256 indexed taskId, address indexed requester);
+    /// @param mechanism The mechanism.
+    /// @param allowed Whether tasks may now name it.
+    event MechanismAllowed(address indexed mechanism, bool allowed);
+
+    /// @notice Opens a task; pulls `maxPayment` from msg.sender, who becomes the requester.
+    function createTask(TaskRequest calldata request) external returns (uint256 taskId);
+    /// @notice Opens a task on behalf of `requester`, pulling its escrow from `requester` (ROUTER_ROLE only).
+    function createTaskFor(address requester, TaskRequest calldata request) external returns (uint256 taskId);
+    /// @notice Cancels an open task with no assignment and no accepted proof; escrow is credited back.
+    function cancelTask(uint256 taskId) external;
+
+    /// @notice Assigns `prover` at `price`, locking `collateral` of its stake (task's mechanism only).
+    function assign(uint256 taskId, address prover, uint96 price, uint96 collateral) external;
+    /// @notice Ends an assignment without penalty (task's mechanism only; e.g. a lost sealed bid round).
+    function unassign(uint256 taskId, address prover) external;
+    /// @notice Slashes an assignment that missed the mechanism's own deadline and frees its slot
+    ///         (task's mechanism only; e.g. an ascending-auction lock that was not proven in time).
+    function slashAssignment(uint256 taskId, address prover) external;
+
+    /// @notice Submits a proof for `taskId` as msg.sender. Accepted only if keccak256 of `publicInputs`
+    ///         matches the task's commitment, the circuit's verifier accepts `proof` for
+    ///         `publicInputs ++ [uint160(msg.sender)]`, and the task's mechanism accepts the prover.
+    /// @return payment What msg.sender was credited.
+    function submitProof(uint256 taskId, uint256[] calldata publicInputs, bytes calldata proof)
+        external
+        returns (uint256 payment);
+
+    /// @notice After the deadline: slashes undelivered assignments, then reopens the task once under its
+    ///         fallback mechanism, or ends it and credits the requester. Anyone may call.
+    function expire(uint256 taskId) external;
+
+    /// @notice Withdraws msg.sender's credited payouts and refunds.
+    function withdraw() external returns (uint256 amount);
+
+    /// @notice The task.
+    function taskOf(uint256 taskId) external view returns (Task memory);
+    /// @notice A prover's assignment to a task.
+    function assignmentOf(uint256 taskId, address prover) external view returns (Assignment memory);
+    /// @notice Whether `prover` had a proof accepted for `taskId`.
+    function hasProven(uint256 taskId, address prover) external view returns (bool);
+    /// @notice Credited, not yet withdrawn.
+    function claimable(address account) external view returns (uint256);
+    /// @notice Number of tasks created (ids are 1..taskCount).
+    function taskCount() external view returns (uint256);
+    /// @notice Whether `mechanism` is allow-listed.
+    function isMechanism(address mechanism) external view returns (bool);
+}
