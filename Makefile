@@ -23,9 +23,11 @@ help: ## List the targets
 
 toolchain: $(TOOLCHAIN_STAMP) ## Install the pinned Foundry, solcjs, forge-std and OpenZeppelin into node_modules/
 
+# `npm install` with the committed lock file installs exactly the locked versions; `npm ci` is not used
+# because npm 11 leaves other platforms' optional Foundry packages out of the lock and then refuses it.
 $(TOOLCHAIN_STAMP): package.json package-lock.json
-	@echo "==> installing the pinned toolchain into node_modules/ (npm ci)"
-	@npm ci --no-audit --no-fund --loglevel=error >/dev/null
+	@echo "==> installing the pinned toolchain into node_modules/ (npm install from the lock file)"
+	@npm install --no-audit --no-fund --loglevel=error >/dev/null
 	@forge --version >/dev/null && anvil --version >/dev/null && tools/solc --version >/dev/null
 	@touch $@
 
