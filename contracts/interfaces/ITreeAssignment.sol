@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IMechanism} from "./IMechanism.sol";
+
+/// @title ITreeAssignment
+/// @notice Protocol-elected proving of a rollup block's proof tree. The block's root-circuit task (the
+///         only proof L1 verifies) carries `abi.encode(uint32 txCount, uint32 rangeSize)`; the tree is split
+///         into leaf ranges (TreeShape), and once the block hash of a block fixed after opening is known,
+///         anyone calls `draw`, which draws each range's owner stake-weighted among the mechanism's bonded
+///         pool and locks `rangeBond` of its pool bond. A merge goes to its left child's owner, the root to
+///         range 0's owner, which is the prover assigned in the TaskRegistry (with `rootCollateral`).
+///         Each owner attests its range's top node on-chain by the range deadline; a range not attested in
+///         time may be covered by the owner of its sibling subtree ("uncle"), which takes the range's
+///         share of the payout and part of the failed owner's slashed bond. When the root proof is
+///         accepted the budget is split by contribution (base proofs, merges, root) through
+///         `TaskRegistry.payContributor`; the root prover's share is what `onProofAccepted` returns.
+/// @dev Bonds are held by this contract (a range owner is not a registry assignee, since a task has one
+///      registry slot per required proof). Conservation: token balance = Σ free pool bonds +
+///      rangeBond × Σ locked ranges + Σ claimable.
+interface ITreeAssignment is IMechanism {
+    /// @notice Lifecycle of a tree task in this mechanism.
+    enum TreeStatus {
+        None,
+        AwaitingDraw,
+        Drawn
+    }
+
+    /// @notice State of one range.
+    enum RangeState {
+        Unassigned,
+        Drawn,
+        Attested,
+        Covered
+    }
+
+    /// @notice Per-task state. Slot 0: txCount | rangeSize | drawBlock | rangeDeadline | deadline |
+    ///         rangeCount | status | rootAssigned; slot 1: requester | budget.
+    struct TreeTask {
+        uint32 txCount;
+        uint32 rangeSize;
+        uint40 drawBlock;
+        uint40 rangeDeadline;
+        uint40 deadline;
+        uint8 rangeCount;
+        TreeStatus status;
+        bool rootAssigned;
+        address requester;
+        uint96 budget;
+    }
+
+    /// @notice One range (one slot): current owner, leaves, merges it leads, sibling range, state.
+    struct Range {
+        address owner;
+        uint32 count;
+        uint8 mergesLed;
+        uint8 sibling;
+        RangeState state;
+    }
+
+    /// @notice A bonded pool member (one slot).
+    struct Member {
+        address prover;
+        uint96 freeBond;
+    }
+
+    /// @notice Instance parameters.
+    /// @param rangeBond Pool bond locked per drawn range (slashed if the range is neither attested nor covered).
+    /// @param rootCollateral Registry stake locked by the root prover's assignment.
+    /// @param rangeWindowBps Share of the time from draw to deadline by which ranges must be attested.
+    /// @param uncleBps Share of a covered range's slashed bond paid to the uncle (the rest to the requester).
+    /// @param maxRanges Largest number of ranges a tree may split into.
+    /// @param maxPoolSize Largest pool (a draw reads every member once).
+    /// @param drawDelay Blocks between opening and the block whose hash seeds the draw (≥ 1).
+    /// @param baseWeight Contribution units per base proof.
+    /// @param mergeWeight Contribution units per merge proof.
+    /// @param rootWeight Contribution units of the root proof.
+    /// @param profile Declared routing profile.
+    struct Params {
+        uint96 rangeBond;
+        uint96 rootCollateral;
+        uint16 rangeWindowBps;
+        uint16 uncleBps;
+        uint8 maxRanges;
+        uint16 maxPoolSize;
+        uint8 drawDelay;
+        uint16 baseWeight;
+        uint16 mergeWeight;
+        uint16 rootWeight;
+        IMechanism.Profile profile;
+    }
+
+    error InvalidParams();
+    /// @param length mechanismData length (must be 64: abi.encode(uint32 txCount, uint32 rangeSize)).
+    error MalformedMechanismData(uint256 length);
+    /// @param redundancy Tree tasks take exactly one root proof.
+    error RedundancyNotOne(uint256 redundancy);
+    /// @param taskId Not a tree task in the expected status.
+    /// @param status Its status.
+    error WrongStatus(uint256 taskId, TreeStatus status);
+    /// @param taskId The task.
+    /// @param drawBlock The block whose hash seeds the draw, not yet available.
+    error DrawTooEarly(uint256 taskId, uint256 drawBlock);
+    /// @param taskId The task.
+    /// @param deadline Its deadline, already past.
+    error TaskPastDeadline(uint256 taskId, uint256 deadline);
+    /// @param taskId No pool member has `rangeBond` of free bond.
+    error NoEligibleProvers(uint256 taskId);
+    /// @param taskId The task.
+    /// @param range The range index.
+    /// @param state Its state, which does not allow the call.
+    error WrongRangeState(uint256 taskId, uint256 range, RangeState state);
+    /// @param taskId The task.
+    /// @param range The range.
+    /// @param caller Not its owner.
+    error NotRangeOwner(uint256 taskId, uint256 range, address caller);
+    /// @param taskId The task.
+    /// @param rangeDeadline The range deadline (attest: passed; cover: not yet reached).
+    error RangeWindow(uint256 taskId, uint256 rangeDeadline);
+    /// @param taskId The task.
+    /// @param range A range without a sibling (single-range tree).
+    error NoSibling(uint256 taskId, uint256 range);
+    /// @param taskId The task.
+    /// @param range The range to cover.
+    /// @param caller Not the owner of its sibling subtree, or that owner has not attested its own range.
+    error NotUncle(uint256 taskId, uint256 range, address caller);
+    /// @param taskId The task.
+    /// @param prover Not the root prover (range 0's current owner).
+    error NotRootProver(uint256 taskId, address prover);
+    /// @param prover Not registered in the ProverRegistry.
+    error ProverNotRegistered(address prover);
+    error ZeroAmount();
+    /// @param maxPoolSize The pool is full.
+    error PoolFull(uint256 maxPoolSize);
+    /// @param prover The member.
+    /// @param requested Amount asked for.
+    /// @param free Its free bond.
+    error InsufficientFreeBond(address prover, uint256 requested, uint256 free);
+    /// @param account Nothing credited.
+    error NothingToWithdraw(address account);
+
+    /// @param taskId The task.
+    /// @param txCount Leaves.
+    /// @param rangeSize Leaves per range at most.
+    /// @param ranges Ranges it splits into.
+    /// @param drawBlock Block whose hash will seed the draw.
+    event TreeOpened(uint256 indexed taskId, uint32 txCount, uint32 rangeSize, uint8 ranges, uint256 drawBlock);
+    /// @param taskId The task.
+    /// @param drawBlock New seed block (the previous one's hash is no longer available).
+    event DrawReanchored(uint256 indexed taskId, uint256 drawBlock);
+    /// @param taskId The task.
+    /// @param range Range index.
+    /// @param owner Drawn owner.
+    /// @param start First leaf.
+    /// @param count Leaves.
+    event RangeDrawn(uint256 indexed taskId, uint256 indexed range, address indexed owner, uint32 start, uint32 count);
+    /// @param taskId The task.
+    /// @param rootProver Range 0's owner.
+    /// @param assigned Whether the registry assignment (with rootCollateral) succeeded.
+    /// @param rangeDeadline Attestation deadline.
+    event TreeDrawn(uint256 indexed taskId, address indexed rootProver, bool assigned, uint256 rangeDeadline);
+    /// @param taskId The task.
+    /// @param range Range index.
+    /// @param prover Who attested (owner or uncle).
+    /// @param topCommitment Commitment of the range's top node (its merge/base `commitment` output).
+    /// @param nodeId Content-addressed id of the range's top node.
+    event RangeAttested(
+        uint256 indexed taskId, uint256 indexed range, address indexed prover, bytes32 topCommitment, bytes32 nodeId
+    );
+    /// @param taskId The task.
+    /// @param range Range index.
+    /// @param failedOwner Slashed owner.
+    /// @param uncle Covering sibling.
+    /// @param toUncle Bond share credited to the uncle.
+    /// @param toRequester Bond share credited to the requester.
+    event RangeCovered(
+        uint256 indexed taskId,
+        uint256 indexed range,
+        address indexed failedOwner,
+        address uncle,
+        uint256 toUncle,
+        uint256 toRequester
+    );
+    /// @param taskId The task.
+    /// @param range Range index.
+    /// @param owner Owner whose bond was slashed at close (neither attested nor covered).
+    /// @param amount Bond credited to the requester.
+    event RangeBondSlashed(uint256 indexed taskId, uint256 indexed range, address indexed owner, uint256 amount);
+    /// @param taskId The task.
+    /// @param prover Contributor.
+    /// @param units Contribution units credited.
+    /// @param amount Paid (through the registry; the root prover's share is the accepted proof's payment).
+    event ContributionPaid(uint256 indexed taskId, address indexed prover, uint256 units, uint256 amount);
+    /// @param prover Member.
+    /// @param amount Added.
+    /// @param freeBond Free bond after.
+    event PoolJoined(address indexed prover, uint256 amount, uint256 freeBond);
+    /// @param prover Member.
+    /// @param amount Withdrawn.
+    /// @param freeBond Free bond after.
+    event PoolLeft(address indexed prover, uint256 amount, uint256 freeBond);
+    /// @param account Who withdrew.
+    /// @param amount How much.
+    event Withdrawn(address indexed account, uint256 amount);
+
+    /// @notice Adds `amount` of bond for msg.sender (a registered prover), joining the pool if needed.
+    function joinPool(uint256 amount) external;
+    /// @notice Withdraws `amount` of msg.sender's free bond; leaves the pool when nothing is left or locked.
+    function leavePool(uint256 amount) external;
+    /// @notice Draws the range owners once the seed block's hash is known (anyone may call). Re-anchors the
+    ///         seed to a future block if the hash has aged out (256 blocks).
+    function draw(uint256 taskId) external;
+    /// @notice The range owner attests its range's top node before the range deadline.
+    function attest(uint256 taskId, uint256 range, bytes32 topCommitment, bytes32 nodeId) external;
+    /// @notice After the range deadline, the owner of the sibling subtree (having attested its own range)
+    ///         takes over an unattested range: the failed owner's bond is slashed, the uncle becomes owner.
+    function cover(uint256 taskId, uint256 range, bytes32 topCommitment, bytes32 nodeId) external;
+    /// @notice Withdraws msg.sender's credited uncle rewards and requester compensation.
+    function withdraw() external returns (uint256 amount);
+
+    /// @notice A tree task.
+    function treeOf(uint256 taskId) external view returns (TreeTask memory);
+    /// @notice One range of a tree task.
+    function rangeOf(uint256 taskId, uint256 range) external view returns (Range memory);
+    /// @notice The current root prover (range 0's owner; zero before the draw).
+    function rootProverOf(uint256 taskId) external view returns (address);
+    /// @notice Pool size.
+    function poolSize() external view returns (uint256);
+    /// @notice Pool member at `index`.
+    function memberAt(uint256 index) external view returns (Member memory);
+    /// @notice A prover's free bond and ranges locked.
+    function bondOf(address prover) external view returns (uint256 freeBond, uint256 lockedRanges);
+    /// @notice Credited to `account`, not yet withdrawn.
+    function claimable(address account) external view returns (uint256);
+}

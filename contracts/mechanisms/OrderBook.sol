@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IMechanism} from "../interfaces/IMechanism.sol";
+import {IOrderBook} from "../interfaces/IOrderBook.sol";
+import {IProverRegistry} from "../interfaces/IProverRegistry.sol";
+import {ITaskRegistry} from "../interfaces/ITaskRegistry.sol";
+import {OfferRanking} from "../libraries/OfferRanking.sol";
+import {TaskRequest} from "../types/Task.sol";
+
+/// @title OrderBook
+/// @notice Standing offers matched to tasks by the requester's priority and the provers' record.
+/// @dev Storage per offer: slot 0 packs price (96) | provingTime (32) | capacity (16) | active (16) |
+///      bookIndex (32); slot 1 the circuit id. A match reads each book entry (2 slots) and, for offers that
+///      pass the price/time/capacity/circuit filters, the prover's record (one external view call), then
+///      assigns the winners through the registry. The book is capped at `maxBookSize` entries so the scan
+///      is bounded (docs/mechanisms.md "OrderBook" gives the gas per entry).
+contract OrderBook is IOrderBook {
+    /// @notice Extra candidates kept beyond the open slots, in case the registry refuses an assignment
+    ///         (the prover's free stake or capacity changed since it posted).
+    uint256 internal constant SPARE_CANDIDATES = 2;
+
+    /// @notice The task registry (the only caller of the hooks).
+    ITaskRegistry public immutable registry;
+    /// @notice The prover registry (records, free stake).
+    IProverRegistry public immutable provers;
+    /// @notice Stake locked per match.
+    uint96 public immutable collateralPerMatch;
+    /// @notice Book capacity.
+    uint16 public immutable maxBookSize;
+    /// @notice Largest redundancy a task may ask for.
+    uint8 public immutable maxRedundancy;
+
+    uint8 internal immutable _kind;
+    uint8 internal immutable _speed;
+    uint8 internal immutable _cost;
+    uint8 internal immutable _safety;
+    uint8 internal immutable _censorship;
+
+    address[] internal _book;
+    mapping(address prover => Offer) internal _offers;
+    mapping(uint256 taskId => BookTask) internal _tasks;
+    mapping(uint256 taskId => address[]) internal _matched;
+    /// 0: not matched, 1: matched and live, 2: delivered.
+    mapping(uint256 taskId => mapping(address prover => uint8)) internal _matchState;
+
+    /// @dev A ranked candidate for a match.
+    struct Candidate {
+        address prover;
+        uint256 primary;
+        uint256 secondary;
+        uint256 reliability;
+        uint96 price;
+        uint32 provingTime;
+    }
+
+    modifier onlyRegistry() {
+        if (msg.sender != address(registry)) revert OnlyTaskRegistry(msg.sender);
+        _;
+    }
+
+    /// @param registry_ The task registry.
+    /// @param provers_ The prover registry.
+    /// @param params Instance parameters (see IOrderBook.Params).
+    constructor(ITaskRegistry registry_, IProverRegistry provers_, Params memory params) {
+        if (
+            address(registry_) == address(0) || address(provers_) == address(0) || params.maxBookSize == 0
+                || params.maxRedundancy == 0
+        ) revert InvalidParams();
+        registry = registry_;
+        provers = provers_;
+        collateralPerMatch = params.collateralPerMatch;
+        maxBookSize = params.maxBookSize;
+        maxRedundancy = params.maxRedundancy;
+        _kind = params.profile.kind;
+        _speed = params.profile.speed;
+        _cost = params.profile.cost;
+        _safety = params.profile.safety;
+        _censorship = params.profile.censorshipResistance;
+    }
+
+    // ------------------------------------------------------------------ provers
+
+    /// @inheritdoc IOrderBook
+    function postOffer(uint96 pricePerProof, uint32 provingTime, uint16 capacity, bytes32 circuitId) external {
+        if (pricePerProof == 0) revert ZeroPrice();
+        if (provingTime == 0) revert ZeroProvingTime();
+        if (capacity == 0) revert ZeroOfferCapacity();
+        if (!provers.isRegistered(msg.sender)) revert ProverNotRegistered(msg.sender);
+        uint256 free = provers.freeStake(msg.sender);
+        if (free < collateralPerMatch) revert InsufficientFreeStake(msg.sender, collateralPerMatch, free);
+
+        Offer storage o = _offers[msg.sender];
+        if (o.bookIndex == 0) {
+            if (_book.length >= maxBookSize) revert BookFull(maxBookSize);
+            _book.push(msg.sender);
+            o.bookIndex = uint32(_book.length);
+        }
+        o.pricePerProof = pricePerProof;
+        o.provingTime = provingTime;
+        o.capacity = capacity;
+        o.circuitId = circuitId;
+        emit OfferPosted(msg.sender, pricePerProof, provingTime, capacity, circuitId);
+    }
+
+    /// @inheritdoc IOrderBook
+    function withdrawOffer() external {
+        Offer storage o = _offers[msg.sender];
+        uint256 index = o.bookIndex;
+        if (index == 0) revert NoOffer(msg.sender);
+        uint256 last = _book.length;
+        if (index != last) {
+            address moved = _book[last - 1];
+            _book[index - 1] = moved;
+            _offers[moved].bookIndex = uint32(index);
+        }
+        _book.pop();
+        uint16 bound = o.active;
+        if (bound == 0) delete _offers[msg.sender];
+        else o.bookIndex = 0;
+        emit OfferWithdrawn(msg.sender, bound);
+    }
+
+    /// @inheritdoc IOrderBook
+    function matchTask(uint256 taskId) external returns (uint256 matched) {
+        BookTask storage t = _tasks[taskId];
+        if (!t.live) revert TaskNotOnBook(taskId);
+        if (t.matched >= t.redundancy) revert TaskFullyMatched(taskId);
+        if (block.timestamp >= t.deadline) revert TaskPastDeadline(taskId, t.deadline);
+        return _match(taskId, t);
+    }
+
+    // ------------------------------------------------------------------ registry hooks
+
+    /// @inheritdoc IMechanism
+    function onTaskOpened(uint256 taskId, TaskRequest calldata request) external onlyRegistry {
+        uint8 priority = _priority(request.mechanismData);
+        if (request.redundancy > maxRedundancy) revert RedundancyAboveMax(request.redundancy, maxRedundancy);
+        BookTask storage t = _tasks[taskId];
+        t.circuitId = request.circuitId;
+        t.maxPricePerProof = uint96(request.maxPayment / request.redundancy);
+        t.deadline = request.deadline;
+        t.redundancy = request.redundancy;
+        t.priority = priority;
+        t.live = true;
+        emit TaskOnBook(taskId, priority, t.maxPricePerProof);
+        _match(taskId, t);
+    }
+
+    /// @inheritdoc IMechanism
+    function onProofAccepted(uint256 taskId, address prover, uint96 assignedPrice)
+        external
+        onlyRegistry
+        returns (uint256 payment)
+    {
+        if (_matchState[taskId][prover] != 1) revert NotMatched(taskId, prover);
+        _matchState[taskId][prover] = 2;
+        _release(prover);
+        return assignedPrice;
+    }
+
+    /// @inheritdoc IMechanism
+    function onTaskClosed(uint256 taskId) external onlyRegistry {
+        address[] storage matched = _matched[taskId];
+        uint256 n = matched.length;
+        for (uint256 i; i < n; ++i) {
+            address p = matched[i];
+            if (_matchState[taskId][p] == 1) _release(p);
+            delete _matchState[taskId][p];
+        }
+        delete _matched[taskId];
+        delete _tasks[taskId];
+    }
+
+    /// @inheritdoc IMechanism
+    function profile() external view returns (Profile memory) {
+        return Profile({kind: _kind, speed: _speed, cost: _cost, safety: _safety, censorshipResistance: _censorship});
+    }
+
+    // ------------------------------------------------------------------ views
+
+    /// @inheritdoc IOrderBook
+    function offerOf(address prover) external view returns (Offer memory) {
+        return _offers[prover];
+    }
+
+    /// @inheritdoc IOrderBook
+    function bookSize() external view returns (uint256) {
+        return _book.length;
+    }
+
+    /// @inheritdoc IOrderBook
+    function bookAt(uint256 index) external view returns (address) {
+        return _book[index];
+    }
+
+    /// @inheritdoc IOrderBook
+    function bookTaskOf(uint256 taskId) external view returns (BookTask memory) {
+        return _tasks[taskId];
+    }
+
+    /// @inheritdoc IOrderBook
+    function matchedProvers(uint256 taskId) external view returns (address[] memory) {
+        return _matched[taskId];
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    function _priority(bytes calldata data) internal pure returns (uint8) {
+        if (data.length == 0) return OfferRanking.PRICE_FIRST;
+        if (data.length != 32) revert MalformedMechanismData(data.length);
+        uint256 p = abi.decode(data, (uint256));
+        if (p > OfferRanking.TIME_FIRST) revert UnknownPriority(p);
+        return uint8(p);
+    }
+
+    /// @dev Ranks the book for `t`'s open slots and assigns the best through the registry.
+    function _match(uint256 taskId, BookTask storage t) internal returns (uint256 matched) {
+        uint256 missing = t.redundancy - t.matched;
+        Candidate[] memory best = _rank(taskId, t, missing + SPARE_CANDIDATES);
+        for (uint256 i; i < best.length && matched < missing; ++i) {
+            Candidate memory c = best[i];
+            if (c.prover == address(0)) break;
+            try registry.assign(taskId, c.prover, c.price, collateralPerMatch) {
+                _matchState[taskId][c.prover] = 1;
+                _matched[taskId].push(c.prover);
+                _offers[c.prover].active += 1;
+                ++matched;
+                emit OfferMatched(taskId, c.prover, c.price, c.provingTime, c.reliability);
+            } catch {
+                emit MatchRefused(taskId, c.prover);
+            }
+        }
+        t.matched += uint8(matched);
+        if (matched < missing) emit TaskAwaitingOffers(taskId, uint8(missing - matched));
+    }
+
+    /// @dev The `slots` best eligible offers for `t`, best first (empty entries have prover zero).
+    function _rank(uint256 taskId, BookTask storage t, uint256 slots) internal view returns (Candidate[] memory best) {
+        best = new Candidate[](slots);
+        uint256 timeLeft = t.deadline > block.timestamp ? t.deadline - block.timestamp : 0;
+        bytes32 circuitId = t.circuitId;
+        uint96 maxPrice = t.maxPricePerProof;
+        uint8 priority = t.priority;
+        uint256 n = _book.length;
+        for (uint256 i; i < n; ++i) {
+            address p = _book[i];
+            Offer storage o = _offers[p];
+            if (o.active >= o.capacity || o.pricePerProof > maxPrice || o.provingTime > timeLeft) continue;
+            if (o.circuitId != bytes32(0) && o.circuitId != circuitId) continue;
+            if (_matchState[taskId][p] != 0) continue;
+            _insert(best, _candidate(p, o, priority));
+        }
+    }
+
+    function _candidate(address p, Offer storage o, uint8 priority) internal view returns (Candidate memory c) {
+        IProverRegistry.ProverRecord memory r = provers.recordOf(p);
+        c.prover = p;
+        c.price = o.pricePerProof;
+        c.provingTime = o.provingTime;
+        c.reliability = OfferRanking.reliability(r.completed, r.missed);
+        (c.primary, c.secondary) = OfferRanking.keys(priority, c.price, c.provingTime, c.reliability);
+    }
+
+    /// @dev Inserts `c` into the sorted list `best` if it ranks among its entries (stable: earlier wins ties).
+    function _insert(Candidate[] memory best, Candidate memory c) internal pure {
+        uint256 len = best.length;
+        uint256 pos = len;
+        for (uint256 j; j < len; ++j) {
+            Candidate memory b = best[j];
+            if (b.prover == address(0) || OfferRanking.better(c.primary, c.secondary, b.primary, b.secondary)) {
+                pos = j;
+                break;
+            }
+        }
+        if (pos == len) return;
+        for (uint256 j = len - 1; j > pos; --j) {
+            best[j] = best[j - 1];
+        }
+        best[pos] = c;
+    }
+
+    /// @dev One live match of `prover` ended (delivered or closed).
+    function _release(address prover) internal {
+        Offer storage o = _offers[prover];
+        o.active -= 1;
+        if (o.active == 0 && o.bookIndex == 0) delete _offers[prover];
+    }
+}
