@@ -39,6 +39,9 @@ interface ITaskRegistry {
         address fallbackMechanism;
         /// How long the reopened task runs.
         uint32 fallbackWindow;
+        /// When the task opened under its current mechanism: createdAt, or the reopen time after a
+        /// fallback (time-based pricing such as the race's decay starts here).
+        uint64 openedAt;
     }
 
     /// @notice A prover's assignment to a task.
@@ -92,6 +95,17 @@ interface ITaskRegistry {
     error NothingToWithdraw(address account);
     /// @param taskId The task, with assignments or accepted proofs.
     error CannotCancel(uint256 taskId);
+    /// @notice A fallback mechanism was named with a zero fallback window.
+    error ZeroFallbackWindow();
+    /// @param mechanism An address without code, which cannot be allow-listed as a mechanism.
+    error InvalidMechanism(address mechanism);
+    /// @notice The treasury cannot be the zero address.
+    error InvalidTreasury();
+    /// @notice Not enough gas was forwarded to run a capped external hook (requester callback or fallback
+    ///         opening) with its full allowance; retry with more gas.
+    /// @param gasLeft Gas left before the hook.
+    /// @param required Gas the hook call needs.
+    error InsufficientGas(uint256 gasLeft, uint256 required);
 
     /// @param taskId New task id.
     /// @param requester Who escrowed the budget.
@@ -161,6 +175,14 @@ interface ITaskRegistry {
     /// @param mechanism The mechanism.
     /// @param allowed Whether tasks may now name it.
     event MechanismAllowed(address indexed mechanism, bool allowed);
+    /// @param taskId The task.
+    /// @param mechanism The fallback mechanism whose onTaskOpened reverted; the task expired for good.
+    event FallbackFailed(uint256 indexed taskId, address indexed mechanism);
+    /// @param treasury The new treasury (receives the treasury share of slashes).
+    event TreasurySet(address indexed treasury);
+    /// @param treasuryBps Share of slashed collateral credited to the treasury.
+    /// @param coverBps Share added to the task's cover bounty (the rest is credited to the requester).
+    event SlashSplitSet(uint16 treasuryBps, uint16 coverBps);
 
     /// @notice Opens a task; pulls `maxPayment` from msg.sender, who becomes the requester.
     function createTask(TaskRequest calldata request) external returns (uint256 taskId);
@@ -204,4 +226,15 @@ interface ITaskRegistry {
     function taskCount() external view returns (uint256);
     /// @notice Whether `mechanism` is allow-listed.
     function isMechanism(address mechanism) external view returns (bool);
+
+    /// @notice Allow-lists or delists a mechanism instance (MECHANISM_ADMIN_ROLE only). Delisting stops new
+    ///         tasks (and reopens) from naming it; tasks already under it run to their end.
+    function setMechanism(address mechanism, bool allowed) external;
+    /// @notice Sets the treasury (PARAMS_ADMIN_ROLE only).
+    function setTreasury(address treasury) external;
+    /// @notice Sets the slash split (PARAMS_ADMIN_ROLE only): treasuryBps ≤ 5000 and treasuryBps + coverBps
+    ///         ≤ 10000; the requester gets the rest.
+    function setSlashSplit(uint16 treasuryBps, uint16 coverBps) external;
+    /// @notice The slash split: treasury address, treasury share and cover share in basis points.
+    function slashSplit() external view returns (address treasury, uint16 treasuryBps, uint16 coverBps);
 }

@@ -3,10 +3,13 @@ pragma solidity 0.8.30;
 
 /// @notice Lifecycle of a task. Legal transitions:
 ///         None → Open (create); Open → Assigned (mechanism assigns the last required prover);
+///         Assigned → Open (the mechanism ends an assignment early: unassign or slashAssignment frees a slot);
 ///         Open|Assigned → Fulfilled (the required number of valid proofs arrived);
 ///         Open|Assigned → Expired (deadline passed without enough proofs; anyone may call expire);
+///         Open|Assigned → Open (expire with an unused fallback: the same task reopens once under its
+///         fallback mechanism with a new deadline, escrow and cover bounty kept);
 ///         Open → Cancelled (requester, only while nobody is assigned and no proof was accepted).
-///         Fulfilled, Expired and Cancelled are final; an expired task is retried as a new, linked task.
+///         Fulfilled, Expired and Cancelled are final.
 enum TaskStatus {
     None,
     Open,

@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IProverRegistry} from "./interfaces/IProverRegistry.sol";
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+
+/// @title ProverRegistry
+/// @notice Prover stake, declared capacity, a two-step unstake, per-assignment collateral and slashing.
+///         Locking, releasing and slashing collateral are reserved to the TaskRegistry (TASK_REGISTRY_ROLE),
+///         which applies the protocol's rules; everything else is permissionless.
+/// @dev Accounting per prover: `locked + pendingUnstake <= stake` always holds. Locks take free stake only;
+///      a slash takes locked collateral only, so a queued unstake is never reduced by a slash and locked
+///      stake can never be withdrawn. The contract's token balance equals the sum of all stakes.
+contract ProverRegistry is IProverRegistry, AccessControl, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+    using SafeCast for uint256;
+
+    /// @notice Held by the TaskRegistry: may lock, release and slash collateral and record completions.
+    bytes32 public constant TASK_REGISTRY_ROLE = keccak256("proofmarket.role.task-registry");
+
+    /// @notice The stake token (also the collateral, escrow and payment token of the deployment).
+    IERC20 public immutable token;
+    /// @notice Minimum stake to register.
+    uint256 public immutable minStake;
+    /// @notice Seconds between requestUnstake and completeUnstake.
+    uint64 public immutable unstakeDelay;
+
+    mapping(address prover => Prover) internal _provers;
+    mapping(address prover => ProverRecord) internal _records;
+    address[] internal _proverList;
+
+    modifier onlyTaskRegistry() {
+        if (!hasRole(TASK_REGISTRY_ROLE, msg.sender)) revert OnlyTaskRegistry(msg.sender);
+        _;
+    }
+
+    /// @param token_ The stake token.
+    /// @param minStake_ Minimum stake to register (≥ 1 token unit; zero stake is always refused).
+    /// @param unstakeDelay_ Seconds a queued unstake waits (so that a prover cannot run from a slash it
+    ///        sees coming).
+    /// @param admin Receives DEFAULT_ADMIN_ROLE (grants TASK_REGISTRY_ROLE to the task registry).
+    constructor(IERC20 token_, uint256 minStake_, uint64 unstakeDelay_, address admin) {
+        token = token_;
+        minStake = minStake_;
+        unstakeDelay = unstakeDelay_;
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+    }
+
+    // ------------------------------------------------------------------ prover side
+
+    /// @inheritdoc IProverRegistry
+    function register(uint256 amount, uint8 hardwareClass, uint16 maxConcurrent) external nonReentrant {
+        if (amount == 0) revert ZeroStake();
+        if (maxConcurrent == 0) revert ZeroCapacity();
+        if (amount < minStake) revert StakeBelowMinimum(minStake, amount);
+        Prover storage p = _provers[msg.sender];
+        if (p.registered) revert AlreadyRegistered(msg.sender);
+
+        p.registered = true;
+        p.stake = amount.toUint128();
+        p.hardwareClass = hardwareClass;
+        p.maxConcurrent = maxConcurrent;
+        _proverList.push(msg.sender);
+        emit ProverRegistered(msg.sender, amount, hardwareClass, maxConcurrent);
+
+        token.safeTransferFrom(msg.sender, address(this), amount);
+    }
+
+    /// @inheritdoc IProverRegistry
+    function addStake(uint256 amount) external nonReentrant {
+        if (amount == 0) revert ZeroStake();
+        Prover storage p = _registered(msg.sender);
+        uint256 total = p.stake + amount;
+        p.stake = total.toUint128();
+        emit StakeAdded(msg.sender, amount, total);
+
+        token.safeTransferFrom(msg.sender, address(this), amount);
+    }
+
+    /// @inheritdoc IProverRegistry
+    function setCapacity(uint8 hardwareClass, uint16 maxConcurrent) external {
+        if (maxConcurrent == 0) revert ZeroCapacity();
+        Prover storage p = _registered(msg.sender);
+        if (maxConcurrent < p.activeAssignments) revert CapacityBelowActive(msg.sender, p.activeAssignments);
+        p.hardwareClass = hardwareClass;
+        p.maxConcurrent = maxConcurrent;
+        emit CapacitySet(msg.sender, hardwareClass, maxConcurrent);
+    }
+
+    /// @inheritdoc IProverRegistry
+    function requestUnstake(uint256 amount) external {
+        if (amount == 0) revert ZeroStake();
+        Prover storage p = _registered(msg.sender);
+        uint256 free = _free(p);
+        if (amount > free) revert InsufficientFreeStake(msg.sender, amount, free);
+        uint256 pending = p.pendingUnstake + amount;
+        uint64 availableAt = uint64(block.timestamp) + unstakeDelay;
+        p.pendingUnstake = pending.toUint128();
+        p.unstakeAvailableAt = availableAt;
+        emit UnstakeRequested(msg.sender, pending, availableAt);
+    }
+
+    /// @inheritdoc IProverRegistry
+    function cancelUnstake() external {
+        Prover storage p = _provers[msg.sender];
+        uint256 pending = p.pendingUnstake;
+        if (pending == 0) revert NoPendingUnstake(msg.sender);
+        p.pendingUnstake = 0;
+        p.unstakeAvailableAt = 0;
+        emit UnstakeCancelled(msg.sender, pending);
+    }
+
+    /// @inheritdoc IProverRegistry
+    function completeUnstake() external nonReentrant {
+        Prover storage p = _provers[msg.sender];
+        uint256 pending = p.pendingUnstake;
+        if (pending == 0) revert NoPendingUnstake(msg.sender);
+        if (block.timestamp < p.unstakeAvailableAt) revert UnstakeNotReady(p.unstakeAvailableAt);
+        // Slashes take locked collateral only, so `pending <= stake - locked` still holds; the min is a
+        // belt-and-braces guard that locked stake never leaves.
+        uint256 withdrawable = p.stake - p.locked;
+        uint256 amount = pending < withdrawable ? pending : withdrawable;
+        p.stake -= amount.toUint128();
+        p.pendingUnstake = 0;
+        p.unstakeAvailableAt = 0;
+        emit Unstaked(msg.sender, amount);
+
+        token.safeTransfer(msg.sender, amount);
+    }
+
+    // ------------------------------------------------------------------ task registry side
+
+    /// @inheritdoc IProverRegistry
+    function lockCollateral(address prover, uint256 taskId, uint256 amount) external onlyTaskRegistry {
+        Prover storage p = _registered(prover);
+        if (p.activeAssignments >= p.maxConcurrent) revert CapacityExceeded(prover, p.maxConcurrent);
+        uint256 free = _free(p);
+        if (amount > free) revert InsufficientFreeStake(prover, amount, free);
+        p.locked += amount.toUint128();
+        p.activeAssignments += 1;
+        emit CollateralLocked(prover, taskId, amount);
+    }
+
+    /// @inheritdoc IProverRegistry
+    function releaseCollateral(address prover, uint256 taskId, uint256 amount, bool completed)
+        external
+        onlyTaskRegistry
+    {
+        Prover storage p = _provers[prover];
+        if (amount > p.locked) revert LockedStakeTooLow(prover, amount, p.locked);
+        p.locked -= amount.toUint128();
+        p.activeAssignments -= 1;
+        if (completed) _records[prover].completed += 1;
+        emit CollateralReleased(prover, taskId, amount, completed);
+    }
+
+    /// @inheritdoc IProverRegistry
+    function slashCollateral(address prover, uint256 taskId, uint256 amount) external onlyTaskRegistry {
+        Prover storage p = _provers[prover];
+        if (amount > p.locked) revert LockedStakeTooLow(prover, amount, p.locked);
+        uint128 slashed = amount.toUint128();
+        p.locked -= slashed;
+        p.stake -= slashed;
+        p.activeAssignments -= 1;
+        ProverRecord storage r = _records[prover];
+        r.missed += 1;
+        r.slashedCount += 1;
+        r.slashedAmount += slashed;
+        emit Slashed(prover, taskId, amount);
+
+        if (amount != 0) token.safeTransfer(msg.sender, amount);
+    }
+
+    /// @inheritdoc IProverRegistry
+    function recordCompletion(address prover) external onlyTaskRegistry {
+        _records[prover].completed += 1;
+    }
+
+    // ------------------------------------------------------------------ views
+
+    /// @inheritdoc IProverRegistry
+    function proverOf(address prover) external view returns (Prover memory) {
+        return _provers[prover];
+    }
+
+    /// @inheritdoc IProverRegistry
+    function recordOf(address prover) external view returns (ProverRecord memory) {
+        return _records[prover];
+    }
+
+    /// @inheritdoc IProverRegistry
+    function freeStake(address prover) external view returns (uint256) {
+        return _free(_provers[prover]);
+    }
+
+    /// @inheritdoc IProverRegistry
+    function isRegistered(address prover) external view returns (bool) {
+        return _provers[prover].registered;
+    }
+
+    /// @inheritdoc IProverRegistry
+    function proverCount() external view returns (uint256) {
+        return _proverList.length;
+    }
+
+    /// @inheritdoc IProverRegistry
+    function proverAt(uint256 index) external view returns (address) {
+        return _proverList[index];
+    }
+
+    // ------------------------------------------------------------------ internal
+
+    function _registered(address prover) internal view returns (Prover storage p) {
+        p = _provers[prover];
+        if (!p.registered) revert NotRegistered(prover);
+    }
+
+    function _free(Prover storage p) internal view returns (uint256) {
+        return p.stake - p.locked - p.pendingUnstake;
+    }
+}

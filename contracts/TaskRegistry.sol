@@ -1,0 +1,672 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IMechanism} from "./interfaces/IMechanism.sol";
+import {IProofConsumer} from "./interfaces/IProofConsumer.sol";
+import {IProverRegistry} from "./interfaces/IProverRegistry.sol";
+import {ITaskRegistry} from "./interfaces/ITaskRegistry.sol";
+import {IVerifierRegistry} from "./interfaces/IVerifierRegistry.sol";
+import {SlashSplit} from "./libraries/SlashSplit.sol";
+import {QoSProfile, TaskRequest, TaskStatus} from "./types/Task.sol";
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+
+/// @title TaskRegistry
+/// @notice One registry of proof tasks shared by every coordination mechanism: escrow, lifecycle,
+///         assignments (made by the task's mechanism only), proof acceptance bound to the submitting prover,
+///         slashing on expiry with a fallback reopen, and pull payouts.
+/// @dev Storage is packed so that opening a task writes three fresh slots (four with a fallback): mechanism
+///      and circuit addresses are interned as 16-bit ids, timestamps are 32-bit (good until 2106; the
+///      interface widens them). Conservation: the token balance of this contract equals
+///      Σ over live tasks (maxPayment − paid + coverBounty) + Σ claimable; every function keeps it.
+contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+    using SafeCast for uint256;
+
+    /// @notice May open tasks on behalf of a requester (the MechanismRouter).
+    bytes32 public constant ROUTER_ROLE = keccak256("proofmarket.role.router");
+    /// @notice May allow-list and delist mechanism instances.
+    bytes32 public constant MECHANISM_ADMIN_ROLE = keccak256("proofmarket.role.mechanism-admin");
+    /// @notice May set the treasury and the slash split.
+    bytes32 public constant PARAMS_ADMIN_ROLE = keccak256("proofmarket.role.params-admin");
+
+    /// @notice Gas the requester's IProofConsumer callback gets (a Rollup advancing a few proven blocks).
+    uint256 public constant REQUESTER_CALLBACK_GAS = 500_000;
+    /// @notice Gas a fallback mechanism's onTaskOpened gets on reopen (it may draw and assign provers).
+    uint256 public constant FALLBACK_OPEN_GAS = 2_000_000;
+
+    /// @notice The one token of the deployment (escrow and payouts).
+    IERC20 public immutable token;
+    /// @notice Stake, collateral and records.
+    IProverRegistry public immutable provers;
+    /// @notice Circuit id → verifier.
+    IVerifierRegistry public immutable verifiers;
+
+    /// @dev Packed task. Slot 0–2 are written at creation, slot 3 only with a fallback, slot 4 on the first
+    ///      slash, the rest as the task runs (they are non-zero by then or written once).
+    struct TaskData {
+        // slot 0
+        address requester;
+        uint32 deadline;
+        uint32 createdAt;
+        uint8 redundancy;
+        TaskStatus status;
+        uint8 proofsAccepted;
+        bool notifyRequester;
+        // slot 1
+        uint96 maxPayment;
+        uint96 paid;
+        uint16 mechanismId;
+        uint16 circuitId;
+        uint32 closedAt;
+        // slot 2
+        bytes32 inputCommitment;
+        // slot 3
+        uint96 reserved;
+        uint96 coverBounty;
+        uint32 openedAt; // 0 until reopened (createdAt applies)
+        uint16 fallbackId;
+        uint8 assignedCount;
+        bool fallbackUsed;
+        // slot 4 (fallback tasks only: what the fallback mechanism is told on reopen)
+        uint32 fallbackWindow;
+        uint8 speedWeight;
+        uint8 costWeight;
+        uint8 safetyWeight;
+        uint8 censorshipWeight;
+        uint8 minRedundancy;
+        uint96 minStakeAtRisk;
+        // slot 5
+        uint96 slashed;
+    }
+
+    /// @dev One slot per (task, prover): the assignment, its position in the live list, and whether a
+    ///      proof by this prover was accepted.
+    struct AssignmentData {
+        uint96 price;
+        uint96 collateral;
+        uint8 index;
+        bool active;
+        bool delivered;
+        bool proven;
+    }
+
+    struct MechanismEntry {
+        uint16 id;
+        bool allowed;
+    }
+
+    /// @notice Receives the treasury share of slashes.
+    address public treasury;
+    /// @notice Treasury share of a slash, in basis points (default 2000).
+    uint16 public treasuryBps;
+    /// @notice Cover-bounty share of a slash, in basis points (default 5000; the requester gets the rest).
+    uint16 public coverBps;
+
+    uint256 internal _taskCount;
+    mapping(uint256 taskId => TaskData) internal _tasks;
+    mapping(uint256 taskId => mapping(address prover => AssignmentData)) internal _assignments;
+    /// @dev Live (active, undelivered) assignments of a task: index → prover, for index < assignedCount.
+    mapping(uint256 taskId => mapping(uint256 index => address prover)) internal _live;
+    mapping(address account => uint256) internal _claimable;
+
+    mapping(address mechanism => MechanismEntry) internal _mechanisms;
+    address[] internal _mechanismList; // id − 1 → address
+    mapping(bytes32 circuitId => uint16) internal _circuitIds;
+    bytes32[] internal _circuitList; // id − 1 → circuit id
+
+    /// @param token_ The deployment's token.
+    /// @param provers_ The prover registry (must grant this contract TASK_REGISTRY_ROLE).
+    /// @param verifiers_ The verifier registry.
+    /// @param admin Receives DEFAULT_ADMIN_ROLE, MECHANISM_ADMIN_ROLE and PARAMS_ADMIN_ROLE.
+    /// @param treasury_ Receives the treasury share of slashes.
+    constructor(
+        IERC20 token_,
+        IProverRegistry provers_,
+        IVerifierRegistry verifiers_,
+        address admin,
+        address treasury_
+    ) {
+        if (treasury_ == address(0)) revert InvalidTreasury();
+        token = token_;
+        provers = provers_;
+        verifiers = verifiers_;
+        treasury = treasury_;
+        treasuryBps = 2000;
+        coverBps = 5000;
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantRole(MECHANISM_ADMIN_ROLE, admin);
+        _grantRole(PARAMS_ADMIN_ROLE, admin);
+    }
+
+    // ------------------------------------------------------------------ requester side
+
+    /// @inheritdoc ITaskRegistry
+    function createTask(TaskRequest calldata request) external nonReentrant returns (uint256 taskId) {
+        return _create(msg.sender, request);
+    }
+
+    /// @inheritdoc ITaskRegistry
+    function createTaskFor(address requester, TaskRequest calldata request)
+        external
+        nonReentrant
+        onlyRole(ROUTER_ROLE)
+        returns (uint256 taskId)
+    {
+        return _create(requester, request);
+    }
+
+    /// @inheritdoc ITaskRegistry
+    function cancelTask(uint256 taskId) external nonReentrant {
+        TaskData storage t = _tasks[taskId];
+        TaskStatus status = t.status;
+        if (status == TaskStatus.None) revert TaskNotFound(taskId);
+        if (msg.sender != t.requester) revert OnlyRequester(msg.sender);
+        if (status != TaskStatus.Open) revert TaskNotOpen(taskId, status);
+        if (t.assignedCount != 0 || t.proofsAccepted != 0) revert CannotCancel(taskId);
+
+        uint256 refund = uint256(t.maxPayment) - t.paid + t.coverBounty;
+        t.status = TaskStatus.Cancelled;
+        t.closedAt = uint32(block.timestamp);
+        if (t.coverBounty != 0) t.coverBounty = 0;
+        _claimable[msg.sender] += refund;
+        emit TaskCancelled(taskId, refund);
+
+        IMechanism(_mechanismList[t.mechanismId - 1]).onTaskClosed(taskId);
+    }
+
+    // ------------------------------------------------------------------ mechanism side
+
+    /// @inheritdoc ITaskRegistry
+    function assign(uint256 taskId, address prover, uint96 price, uint96 collateral) external {
+        TaskData storage t = _tasks[taskId];
+        _checkMechanism(t, taskId);
+        TaskStatus status = t.status;
+        if (status == TaskStatus.Assigned) revert RedundancyFilled(taskId, t.redundancy);
+        if (status != TaskStatus.Open) revert TaskNotOpen(taskId, status);
+        if (block.timestamp > t.deadline) revert TaskExpired(taskId, t.deadline);
+        AssignmentData storage a = _assignments[taskId][prover];
+        if (a.active) revert AlreadyAssigned(taskId, prover);
+        if (a.proven) revert AlreadyProven(taskId, prover);
+        uint256 slotsUsed = uint256(t.assignedCount) + t.proofsAccepted;
+        if (slotsUsed >= t.redundancy) revert RedundancyFilled(taskId, t.redundancy);
+        uint256 available = uint256(t.maxPayment) - t.paid - t.reserved;
+        if (price > available) revert BudgetExceeded(taskId, price, available);
+
+        uint8 index = t.assignedCount;
+        a.price = price;
+        a.collateral = collateral;
+        a.index = index;
+        a.active = true;
+        a.delivered = false;
+        _live[taskId][index] = prover;
+        t.assignedCount = index + 1;
+        t.reserved += price;
+        if (slotsUsed + 1 == t.redundancy) t.status = TaskStatus.Assigned;
+        emit ProverAssigned(taskId, prover, price, collateral);
+
+        provers.lockCollateral(prover, taskId, collateral);
+    }
+
+    /// @inheritdoc ITaskRegistry
+    function unassign(uint256 taskId, address prover) external {
+        TaskData storage t = _tasks[taskId];
+        AssignmentData storage a = _endAssignment(t, taskId, prover);
+        emit ProverUnassigned(taskId, prover);
+
+        provers.releaseCollateral(prover, taskId, a.collateral, false);
+    }
+
+    /// @inheritdoc ITaskRegistry
+    function slashAssignment(uint256 taskId, address prover) external {
+        TaskData storage t = _tasks[taskId];
+        AssignmentData storage a = _endAssignment(t, taskId, prover);
+        _slash(t, taskId, prover, a.collateral);
+    }
+
+    // ------------------------------------------------------------------ prover side
+
+    /// @inheritdoc ITaskRegistry
+    function submitProof(uint256 taskId, uint256[] calldata publicInputs, bytes calldata proof)
+        external
+        nonReentrant
+        returns (uint256 payment)
+    {
+        TaskData storage t = _tasks[taskId];
+        AssignmentData storage a = _assignments[taskId][msg.sender];
+        _checkSubmission(t, a, taskId, publicInputs);
+        _verify(t, publicInputs, proof);
+        return _accept(t, a, taskId);
+    }
+
+    // ------------------------------------------------------------------ anyone
+
+    /// @inheritdoc ITaskRegistry
+    function expire(uint256 taskId) external nonReentrant {
+        TaskData storage t = _tasks[taskId];
+        _checkLive(t, taskId);
+        if (block.timestamp <= t.deadline) revert TaskNotExpired(taskId, t.deadline);
+
+        // Slash every live assignment that did not deliver in time.
+        for (uint256 i = t.assignedCount; i > 0; --i) {
+            address prover = _live[taskId][i - 1];
+            AssignmentData storage a = _assignments[taskId][prover];
+            a.active = false;
+            t.reserved -= a.price;
+            delete _live[taskId][i - 1];
+            _slash(t, taskId, prover, a.collateral);
+        }
+        t.assignedCount = 0;
+
+        address mechanism = _mechanismList[t.mechanismId - 1];
+        bool mechanismClosed;
+        uint16 fallbackId = t.fallbackId;
+        if (fallbackId != 0 && !t.fallbackUsed) {
+            address fallbackMechanism = _mechanismList[fallbackId - 1];
+            if (_mechanisms[fallbackMechanism].allowed) {
+                if (_reopen(t, taskId, mechanism, fallbackMechanism)) return;
+                mechanismClosed = true; // _reopen told the old mechanism before the fallback refused
+            }
+        }
+
+        uint256 refund = uint256(t.maxPayment) - t.paid + t.coverBounty;
+        t.status = TaskStatus.Expired;
+        t.closedAt = uint32(block.timestamp);
+        if (t.coverBounty != 0) t.coverBounty = 0;
+        if (refund != 0) _claimable[t.requester] += refund;
+        emit TaskExpiredFinal(taskId, refund);
+
+        if (!mechanismClosed) IMechanism(mechanism).onTaskClosed(taskId);
+        if (t.notifyRequester) _notifyExpired(t.requester, taskId);
+    }
+
+    /// @inheritdoc ITaskRegistry
+    function withdraw() external nonReentrant returns (uint256 amount) {
+        amount = _claimable[msg.sender];
+        if (amount == 0) revert NothingToWithdraw(msg.sender);
+        _claimable[msg.sender] = 0;
+        emit Withdrawn(msg.sender, amount);
+        token.safeTransfer(msg.sender, amount);
+    }
+
+    // ------------------------------------------------------------------ admin
+
+    /// @inheritdoc ITaskRegistry
+    function setMechanism(address mechanism, bool allowed) external onlyRole(MECHANISM_ADMIN_ROLE) {
+        if (mechanism.code.length == 0) revert InvalidMechanism(mechanism);
+        MechanismEntry storage m = _mechanisms[mechanism];
+        if (m.id == 0) {
+            _mechanismList.push(mechanism);
+            m.id = _mechanismList.length.toUint16();
+        }
+        m.allowed = allowed;
+        emit MechanismAllowed(mechanism, allowed);
+    }
+
+    /// @inheritdoc ITaskRegistry
+    function setTreasury(address treasury_) external onlyRole(PARAMS_ADMIN_ROLE) {
+        if (treasury_ == address(0)) revert InvalidTreasury();
+        treasury = treasury_;
+        emit TreasurySet(treasury_);
+    }
+
+    /// @inheritdoc ITaskRegistry
+    function setSlashSplit(uint16 treasuryBps_, uint16 coverBps_) external onlyRole(PARAMS_ADMIN_ROLE) {
+        SlashSplit.check(treasuryBps_, coverBps_);
+        treasuryBps = treasuryBps_;
+        coverBps = coverBps_;
+        emit SlashSplitSet(treasuryBps_, coverBps_);
+    }
+
+    // ------------------------------------------------------------------ views
+
+    /// @inheritdoc ITaskRegistry
+    function taskOf(uint256 taskId) external view returns (Task memory task) {
+        TaskData storage t = _tasks[taskId];
+        if (t.status == TaskStatus.None) revert TaskNotFound(taskId);
+        task.requester = t.requester;
+        task.deadline = t.deadline;
+        task.redundancy = t.redundancy;
+        task.proofsAccepted = t.proofsAccepted;
+        task.assignedCount = t.assignedCount;
+        task.status = t.status;
+        task.mechanism = _mechanismList[t.mechanismId - 1];
+        task.maxPayment = t.maxPayment;
+        task.circuitId = _circuitList[t.circuitId - 1];
+        task.inputCommitment = t.inputCommitment;
+        task.paid = t.paid;
+        task.reserved = t.reserved;
+        task.coverBounty = t.coverBounty;
+        task.createdAt = t.createdAt;
+        task.closedAt = t.closedAt;
+        task.slashed = t.slashed;
+        task.notifyRequester = t.notifyRequester;
+        uint16 fallbackId = t.fallbackId;
+        if (fallbackId != 0) task.fallbackMechanism = _mechanismList[fallbackId - 1];
+        task.fallbackWindow = t.fallbackWindow;
+        task.openedAt = t.openedAt == 0 ? t.createdAt : t.openedAt;
+    }
+
+    /// @inheritdoc ITaskRegistry
+    function assignmentOf(uint256 taskId, address prover) external view returns (Assignment memory) {
+        AssignmentData storage a = _assignments[taskId][prover];
+        return Assignment({price: a.price, collateral: a.collateral, active: a.active, delivered: a.delivered});
+    }
+
+    /// @inheritdoc ITaskRegistry
+    function hasProven(uint256 taskId, address prover) external view returns (bool) {
+        return _assignments[taskId][prover].proven;
+    }
+
+    /// @inheritdoc ITaskRegistry
+    function claimable(address account) external view returns (uint256) {
+        return _claimable[account];
+    }
+
+    /// @inheritdoc ITaskRegistry
+    function taskCount() external view returns (uint256) {
+        return _taskCount;
+    }
+
+    /// @inheritdoc ITaskRegistry
+    function isMechanism(address mechanism) external view returns (bool) {
+        return _mechanisms[mechanism].allowed;
+    }
+
+    /// @inheritdoc ITaskRegistry
+    function slashSplit() external view returns (address, uint16, uint16) {
+        return (treasury, treasuryBps, coverBps);
+    }
+
+    /// @notice The provers holding live assignments on `taskId` (at most its redundancy).
+    function liveAssignees(uint256 taskId) external view returns (address[] memory list) {
+        uint256 count = _tasks[taskId].assignedCount;
+        list = new address[](count);
+        for (uint256 i; i < count; ++i) {
+            list[i] = _live[taskId][i];
+        }
+    }
+
+    // ------------------------------------------------------------------ internal
+
+    function _create(address requester, TaskRequest calldata r) internal returns (uint256 taskId) {
+        if (r.redundancy == 0) revert ZeroRedundancy();
+        if (r.maxPayment == 0) revert ZeroPayment();
+        if (r.deadline <= block.timestamp) revert DeadlineInPast(r.deadline);
+        MechanismEntry memory m = _mechanisms[r.mechanism];
+        if (!m.allowed) revert MechanismNotRegistered(r.mechanism);
+        uint16 circuitId = _internCircuit(r.circuitId);
+
+        taskId = ++_taskCount;
+        TaskData storage t = _tasks[taskId];
+        t.requester = requester;
+        t.deadline = uint256(r.deadline).toUint32();
+        t.createdAt = uint32(block.timestamp);
+        t.redundancy = r.redundancy;
+        t.status = TaskStatus.Open;
+        t.notifyRequester = r.notifyRequester;
+        t.maxPayment = r.maxPayment;
+        t.mechanismId = m.id;
+        t.circuitId = circuitId;
+        t.inputCommitment = r.inputCommitment;
+        if (r.fallbackMechanism != address(0)) _storeFallback(t, r);
+        emit TaskCreated(
+            taskId, requester, r.mechanism, r.circuitId, r.inputCommitment, r.maxPayment, r.deadline, r.redundancy
+        );
+
+        token.safeTransferFrom(requester, address(this), r.maxPayment);
+        IMechanism(r.mechanism).onTaskOpened(taskId, r);
+    }
+
+    function _storeFallback(TaskData storage t, TaskRequest calldata r) internal {
+        MechanismEntry memory f = _mechanisms[r.fallbackMechanism];
+        if (!f.allowed) revert MechanismNotRegistered(r.fallbackMechanism);
+        if (r.fallbackWindow == 0) revert ZeroFallbackWindow();
+        t.fallbackId = f.id;
+        t.fallbackWindow = r.fallbackWindow;
+        t.speedWeight = r.qos.speedWeight;
+        t.costWeight = r.qos.costWeight;
+        t.safetyWeight = r.qos.safetyWeight;
+        t.censorshipWeight = r.qos.censorshipWeight;
+        t.minRedundancy = r.qos.minRedundancy;
+        t.minStakeAtRisk = r.qos.minStakeAtRisk;
+    }
+
+    /// @dev Circuit ids are interned so that a task stores 16 bits, not 32 bytes. A circuit is interned on
+    ///      its first task, which checks that it has a verifier (UnknownCircuit otherwise).
+    function _internCircuit(bytes32 circuitId) internal returns (uint16 id) {
+        id = _circuitIds[circuitId];
+        if (id == 0) {
+            verifiers.verifierOf(circuitId);
+            _circuitList.push(circuitId);
+            id = _circuitList.length.toUint16();
+            _circuitIds[circuitId] = id;
+        }
+    }
+
+    function _checkLive(TaskData storage t, uint256 taskId) internal view {
+        TaskStatus status = t.status;
+        if (status != TaskStatus.Open && status != TaskStatus.Assigned) {
+            if (status == TaskStatus.None) revert TaskNotFound(taskId);
+            revert TaskNotOpen(taskId, status);
+        }
+    }
+
+    function _checkMechanism(TaskData storage t, uint256 taskId) internal view {
+        uint16 id = t.mechanismId;
+        if (id == 0) revert TaskNotFound(taskId);
+        if (_mechanismList[id - 1] != msg.sender) revert OnlyTaskMechanism(msg.sender, taskId);
+    }
+
+    /// @dev Ends a live assignment on the mechanism's instruction (unassign or slashAssignment): frees the
+    ///      slot, un-reserves its price, and reopens an Assigned task.
+    function _endAssignment(TaskData storage t, uint256 taskId, address prover)
+        internal
+        returns (AssignmentData storage a)
+    {
+        _checkMechanism(t, taskId);
+        _checkLive(t, taskId);
+        a = _assignments[taskId][prover];
+        if (!a.active) revert NotAssigned(taskId, prover);
+        _removeLive(t, taskId, a);
+        t.reserved -= a.price;
+        if (t.status == TaskStatus.Assigned) t.status = TaskStatus.Open;
+    }
+
+    /// @dev Swap-and-pop removal from the live list; marks the assignment inactive.
+    function _removeLive(TaskData storage t, uint256 taskId, AssignmentData storage a) internal {
+        uint8 index = a.index;
+        uint8 last = t.assignedCount - 1;
+        if (index != last) {
+            address moved = _live[taskId][last];
+            _live[taskId][index] = moved;
+            _assignments[taskId][moved].index = index;
+        }
+        delete _live[taskId][last];
+        t.assignedCount = last;
+        a.active = false;
+    }
+
+    /// @dev Slashes `collateral` of `prover` (the prover registry sends it here) and splits it.
+    function _slash(TaskData storage t, uint256 taskId, address prover, uint96 collateral) internal {
+        (uint256 toTreasury, uint256 toCover, uint256 toRequester) = SlashSplit.split(collateral, treasuryBps, coverBps);
+        t.slashed += collateral;
+        // forge-lint: disable-next-line(unsafe-typecast) toCover <= collateral, a uint96
+        if (toCover != 0) t.coverBounty += uint96(toCover);
+        if (toTreasury != 0) _claimable[treasury] += toTreasury;
+        if (toRequester != 0) _claimable[t.requester] += toRequester;
+        emit AssignmentSlashed(taskId, prover, collateral, toTreasury, toCover, toRequester);
+
+        provers.slashCollateral(prover, taskId, collateral);
+    }
+
+    /// @dev Hands the task to its fallback mechanism once. Returns false (and leaves the task as it was,
+    ///      fallback marked used) when the fallback refuses it, so that the caller expires it for good.
+    function _reopen(TaskData storage t, uint256 taskId, address mechanism, address fallbackMechanism)
+        internal
+        returns (bool)
+    {
+        uint16 previousId = t.mechanismId;
+        uint32 previousDeadline = t.deadline;
+        uint64 deadline = uint64(block.timestamp) + t.fallbackWindow;
+        t.fallbackUsed = true;
+        t.mechanismId = t.fallbackId;
+        t.status = TaskStatus.Open;
+        t.deadline = uint256(deadline).toUint32();
+        t.openedAt = uint32(block.timestamp);
+        t.closedAt = uint32(block.timestamp);
+
+        IMechanism(mechanism).onTaskClosed(taskId);
+        TaskRequest memory request = TaskRequest({
+            circuitId: _circuitList[t.circuitId - 1],
+            inputCommitment: t.inputCommitment,
+            deadline: deadline,
+            maxPayment: t.maxPayment,
+            redundancy: t.redundancy,
+            qos: QoSProfile({
+                speedWeight: t.speedWeight,
+                costWeight: t.costWeight,
+                safetyWeight: t.safetyWeight,
+                censorshipWeight: t.censorshipWeight,
+                minRedundancy: t.minRedundancy,
+                minStakeAtRisk: t.minStakeAtRisk
+            }),
+            mechanism: fallbackMechanism,
+            notifyRequester: t.notifyRequester,
+            fallbackMechanism: address(0),
+            fallbackWindow: 0,
+            mechanismData: ""
+        });
+        // Expiry must always be able to finish: a fallback that refuses the task (reverts) ends it for good
+        // instead of blocking it. The call gets a fixed gas allowance so a caller cannot starve it on purpose.
+        _requireGas(FALLBACK_OPEN_GAS);
+        try IMechanism(fallbackMechanism).onTaskOpened{gas: FALLBACK_OPEN_GAS}(taskId, request) {
+            emit TaskReopened(taskId, fallbackMechanism, deadline);
+            return true;
+        } catch {
+            t.mechanismId = previousId;
+            t.deadline = previousDeadline;
+            t.openedAt = 0;
+            emit FallbackFailed(taskId, fallbackMechanism);
+            return false;
+        }
+    }
+
+    function _checkSubmission(
+        TaskData storage t,
+        AssignmentData storage a,
+        uint256 taskId,
+        uint256[] calldata publicInputs
+    ) internal view {
+        _checkLive(t, taskId);
+        if (block.timestamp > t.deadline) revert TaskExpired(taskId, t.deadline);
+        if (a.proven) revert AlreadyProven(taskId, msg.sender);
+        bytes32 commitment = keccak256(abi.encodePacked(publicInputs));
+        if (commitment != t.inputCommitment) revert InputCommitmentMismatch(taskId, t.inputCommitment, commitment);
+        if (!provers.isRegistered(msg.sender)) revert IProverRegistry.NotRegistered(msg.sender);
+    }
+
+    /// @dev The proof must verify with the submitter's address as the last public input: a proof copied
+    ///      from the mempool verifies only for the prover that made it.
+    function _verify(TaskData storage t, uint256[] calldata publicInputs, bytes calldata proof) internal view {
+        uint256 n = publicInputs.length;
+        uint256[] memory inputs = new uint256[](n + 1);
+        for (uint256 i; i < n; ++i) {
+            inputs[i] = publicInputs[i];
+        }
+        inputs[n] = uint256(uint160(msg.sender));
+        verifiers.verify(_circuitList[t.circuitId - 1], proof, inputs);
+    }
+
+    /// @dev Asks the mechanism what to pay, then settles: credit (payment plus any cover bounty), release
+    ///      or record, and fulfil once `redundancy` proofs are in.
+    function _accept(TaskData storage t, AssignmentData storage a, uint256 taskId) internal returns (uint256 credit) {
+        address mechanism = _mechanismList[t.mechanismId - 1];
+        bool assigned = a.active;
+        uint96 price = assigned ? a.price : 0;
+        uint256 payment = IMechanism(mechanism).onProofAccepted(taskId, msg.sender, price);
+        if (a.active != assigned) revert NotAssigned(taskId, msg.sender);
+
+        // The hook may have called back (assign/unassign), so budget state is read after it.
+        uint256 available = uint256(t.maxPayment) - t.paid - t.reserved + price;
+        if (payment > available) revert BudgetExceeded(taskId, payment, available);
+        a.proven = true;
+        credit = payment + t.coverBounty; // a cover bounty goes to the first proof accepted after it accrued
+        if (credit != payment) t.coverBounty = 0;
+        if (assigned) {
+            a.delivered = true;
+            _removeLive(t, taskId, a);
+            t.reserved -= price;
+        }
+        // forge-lint: disable-next-line(unsafe-typecast) payment <= available <= maxPayment, a uint96
+        t.paid += uint96(payment);
+        uint8 accepted = t.proofsAccepted + 1;
+        t.proofsAccepted = accepted;
+        if (credit != 0) _claimable[msg.sender] += credit;
+        emit ProofAccepted(taskId, msg.sender, credit, accepted);
+
+        if (assigned) provers.releaseCollateral(msg.sender, taskId, a.collateral, true);
+        else provers.recordCompletion(msg.sender);
+
+        if (accepted == t.redundancy) _fulfil(t, taskId, mechanism);
+    }
+
+    function _fulfil(TaskData storage t, uint256 taskId, address mechanism) internal {
+        // Remaining live assignments (redundancy met by others) end without penalty.
+        for (uint256 i = t.assignedCount; i > 0; --i) {
+            address prover = _live[taskId][i - 1];
+            AssignmentData storage a = _assignments[taskId][prover];
+            a.active = false;
+            delete _live[taskId][i - 1];
+            provers.releaseCollateral(prover, taskId, a.collateral, false);
+        }
+        if (t.assignedCount != 0) {
+            t.assignedCount = 0;
+            t.reserved = 0;
+        }
+        uint256 paid = t.paid;
+        uint256 refund = uint256(t.maxPayment) - paid;
+        t.status = TaskStatus.Fulfilled;
+        t.closedAt = uint32(block.timestamp);
+        address requester = t.requester;
+        if (refund != 0) _claimable[requester] += refund;
+        emit TaskFulfilled(taskId, paid, refund);
+
+        IMechanism(mechanism).onTaskClosed(taskId);
+        if (t.notifyRequester) _notifyFulfilled(requester, taskId);
+    }
+
+    function _notifyFulfilled(address requester, uint256 taskId) internal {
+        if (requester.code.length == 0) {
+            emit RequesterCallbackFailed(taskId, requester);
+            return;
+        }
+        _requireGas(REQUESTER_CALLBACK_GAS);
+        try IProofConsumer(requester).onTaskFulfilled{gas: REQUESTER_CALLBACK_GAS}(taskId, msg.sender) {}
+        catch {
+            emit RequesterCallbackFailed(taskId, requester);
+        }
+    }
+
+    function _notifyExpired(address requester, uint256 taskId) internal {
+        if (requester.code.length == 0) {
+            emit RequesterCallbackFailed(taskId, requester);
+            return;
+        }
+        _requireGas(REQUESTER_CALLBACK_GAS);
+        try IProofConsumer(requester).onTaskExpired{gas: REQUESTER_CALLBACK_GAS}(taskId) {}
+        catch {
+            emit RequesterCallbackFailed(taskId, requester);
+        }
+    }
+
+    /// @dev EIP-150 forwards at most 63/64 of the gas left: require enough that a capped hook gets its full
+    ///      allowance, so that a caller cannot make it fail by sending too little gas.
+    function _requireGas(uint256 allowance) internal view {
+        uint256 required = allowance + allowance / 63 + 10_000;
+        if (gasleft() < required) revert InsufficientGas(gasleft(), required);
+    }
+}
