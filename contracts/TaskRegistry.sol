@@ -227,6 +227,18 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
         _slash(t, taskId, prover, a.collateral);
     }
 
+    /// @inheritdoc ITaskRegistry
+    function payContributor(uint256 taskId, address contributor, uint96 amount) external {
+        TaskData storage t = _tasks[taskId];
+        _checkMechanism(t, taskId);
+        _checkLive(t, taskId);
+        uint256 available = uint256(t.maxPayment) - t.paid - t.reserved;
+        if (amount > available) revert BudgetExceeded(taskId, amount, available);
+        t.paid += amount;
+        _claimable[contributor] += amount;
+        emit ContributorPaid(taskId, contributor, amount);
+    }
+
     // ------------------------------------------------------------------ prover side
 
     /// @inheritdoc ITaskRegistry

@@ -176,6 +176,10 @@ interface ITaskRegistry {
     /// @param allowed Whether tasks may now name it.
     event MechanismAllowed(address indexed mechanism, bool allowed);
     /// @param taskId The task.
+    /// @param contributor Prover credited by the task's mechanism for work the task's proof built on.
+    /// @param amount Credited from the task's budget.
+    event ContributorPaid(uint256 indexed taskId, address indexed contributor, uint256 amount);
+    /// @param taskId The task.
     /// @param mechanism The fallback mechanism whose onTaskOpened reverted; the task expired for good.
     event FallbackFailed(uint256 indexed taskId, address indexed mechanism);
     /// @param treasury The new treasury (receives the treasury share of slashes).
@@ -198,6 +202,12 @@ interface ITaskRegistry {
     /// @notice Slashes an assignment that missed the mechanism's own deadline and frees its slot
     ///         (task's mechanism only; e.g. an ascending-auction lock that was not proven in time).
     function slashAssignment(uint256 taskId, address prover) external;
+    /// @notice Credits `amount` of the task's unreserved budget to `contributor` (task's mechanism only, while
+    ///         the task is live), so that one accepted proof can pay every prover whose work it built on
+    ///         (TreeAssignment pays range owners from its onProofAccepted). Counts as paid; the budget cap
+    ///         of the accepted proof's own payment is computed after the hook, so the total stays within
+    ///         maxPayment.
+    function payContributor(uint256 taskId, address contributor, uint96 amount) external;
 
     /// @notice Submits a proof for `taskId` as msg.sender. Accepted only if keccak256 of `publicInputs`
     ///         matches the task's commitment, the circuit's verifier accepts `proof` for
