@@ -2,7 +2,9 @@
 pragma solidity 0.8.30;
 
 import {ITaskRegistry} from "../../contracts/interfaces/ITaskRegistry.sol";
+import {TaskRequest} from "../../contracts/types/Task.sol";
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 
 /// @notice Implemented by receivers that want to hear about incoming HookToken transfers.
 interface ITokenReceiver {
@@ -21,7 +23,11 @@ contract HookToken is ERC20 {
 
     function _update(address from, address to, uint256 value) internal override {
         super._update(from, to, value);
-        if (to.code.length != 0 && from != address(0)) ITokenReceiver(to).onTokenReceived(from, value);
+        // Like ERC-777 hooks: call contracts that implement the hook; others (the registries) are skipped.
+        if (to.code.length != 0 && from != address(0)) {
+            (bool ok,) = to.call(abi.encodeCall(ITokenReceiver.onTokenReceived, (from, value)));
+            ok; // a receiver without the hook is fine
+        }
     }
 }
 
@@ -34,6 +40,15 @@ contract ReentrantReceiver is ITokenReceiver {
 
     constructor(ITaskRegistry registry_) {
         registry = registry_;
+    }
+
+    function open(IERC20 token, TaskRequest calldata request) external returns (uint256) {
+        token.approve(address(registry), request.maxPayment);
+        return registry.createTask(request);
+    }
+
+    function cancel(uint256 taskId) external {
+        registry.cancelTask(taskId);
     }
 
     function withdraw() external returns (uint256) {
