@@ -1,0 +1,820 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IMechanism} from "../../contracts/interfaces/IMechanism.sol";
+import {IOrderBook} from "../../contracts/interfaces/IOrderBook.sol";
+import {ITaskRegistry} from "../../contracts/interfaces/ITaskRegistry.sol";
+import {ITreeAssignment} from "../../contracts/interfaces/ITreeAssignment.sol";
+import {TreeShape} from "../../contracts/libraries/TreeShape.sol";
+import {OrderBook} from "../../contracts/mechanisms/OrderBook.sol";
+import {TreeAssignment} from "../../contracts/mechanisms/TreeAssignment.sol";
+import {TaskRequest, TaskStatus} from "../../contracts/types/Task.sol";
+import {Deployers} from "../utils/Deployers.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {Test} from "forge-std/Test.sol";
+
+/// @notice Exposes TreeShape for the tests.
+contract TreeShapeHarness {
+    function split(uint256 n, uint256 rangeSize, uint256 maxRanges) external pure returns (TreeShape.Split memory) {
+        return TreeShape.split(n, rangeSize, maxRanges);
+    }
+
+    function rangeCount(uint256 n, uint256 rangeSize) external pure returns (uint256) {
+        return TreeShape.rangeCount(n, rangeSize);
+    }
+}
+
+contract TreeShapeTest is Test {
+    TreeShapeHarness internal h = new TreeShapeHarness();
+
+    function test_SingleRange() public view {
+        TreeShape.Split memory s = h.split(3, 4, 16);
+        assertEq(s.length, 1);
+        assertEq(s.count[0], 3);
+        assertEq(s.mergesLed[0], 0);
+        assertEq(s.sibling[0], TreeShape.NO_SIBLING);
+    }
+
+    function test_EightLeavesInRangesOfTwo() public view {
+        TreeShape.Split memory s = h.split(8, 2, 16);
+        assertEq(s.length, 4);
+        assertEq(s.start[2], 4);
+        assertEq(s.mergesLed[0], 2, "range 0 leads the left merge and the top merge");
+        assertEq(s.mergesLed[1], 0);
+        assertEq(s.mergesLed[2], 1);
+        assertEq(s.sibling[0], 1);
+        assertEq(s.sibling[1], 0);
+        assertEq(s.sibling[2], 3);
+        assertEq(s.sibling[3], 2);
+    }
+
+    function test_UnbalancedFiveLeaves() public view {
+        // 5 → 4 | 1; 4 → 2 | 2: ranges [0,2) [2,4) [4,5); the last range's sibling subtree is [0,4),
+        // owned (as a merge) by range 0.
+        TreeShape.Split memory s = h.split(5, 2, 16);
+        assertEq(s.length, 3);
+        assertEq(s.count[2], 1);
+        assertEq(s.sibling[2], 0);
+        assertEq(s.sibling[0], 1);
+        assertEq(s.mergesLed[0], 2);
+    }
+
+    function test_RevertWhen_EmptyTree() public {
+        vm.expectRevert(abi.encodeWithSelector(TreeShape.EmptyTree.selector, 0));
+        h.split(0, 2, 16);
+    }
+
+    function test_RevertWhen_ZeroRangeSize() public {
+        vm.expectRevert(abi.encodeWithSelector(TreeShape.ZeroRangeSize.selector, 0));
+        h.split(4, 0, 16);
+    }
+
+    function test_RevertWhen_TooManyRanges() public {
+        vm.expectRevert(abi.encodeWithSelector(TreeShape.TooManyRanges.selector, 1_000_000, 16));
+        h.split(1_000_000, 1, 16);
+    }
+
+    /// @notice Ranges tile the leaves left to right, respect the size cap, count every merge exactly once,
+    ///         and each sibling link is symmetric for sibling ranges.
+    function testFuzz_SplitInvariants(uint256 n, uint256 rangeSize) public view {
+        n = bound(n, 1, 4096);
+        rangeSize = bound(rangeSize, 1, 512);
+        uint256 k = h.rangeCount(n, rangeSize);
+        vm.assume(k <= 64);
+        TreeShape.Split memory s = h.split(n, rangeSize, 64);
+        assertEq(s.length, k);
+        uint256 next;
+        uint256 merges;
+        for (uint256 i; i < k; ++i) {
+            assertEq(s.start[i], next, "contiguous");
+            assertGt(s.count[i], 0);
+            assertLe(s.count[i], rangeSize);
+            next += s.count[i];
+            merges += s.count[i] - 1 + s.mergesLed[i];
+            if (k > 1) {
+                assertLt(s.sibling[i], k);
+                assertTrue(s.sibling[i] != i);
+            }
+        }
+        assertEq(next, n, "every leaf covered");
+        assertEq(merges, n - 1, "n - 1 merges");
+    }
+}
+
+/// @notice Fixture: the real core, a TreeAssignment instance and four bonded provers.
+abstract contract TreeFixture is Deployers {
+    uint96 internal constant RANGE_BOND = 20e18;
+    uint96 internal constant ROOT_COLLATERAL = 100e18;
+    uint256 internal constant POOL_BOND = 100e18;
+
+    TreeAssignment internal tree;
+    address internal dave = makeAddr("dave");
+    address[] internal members;
+
+    function deployTree() internal {
+        deployCore();
+        tree = new TreeAssignment(taskRegistry, proverRegistry, IERC20(address(token)), treeParams());
+        taskRegistry.setMechanism(address(tree), true);
+        vm.label(address(tree), "TreeAssignment");
+        members = [alice, bob, carol, dave];
+        for (uint256 i; i < members.length; ++i) {
+            registerProver(members[i]);
+            joinPool(members[i], POOL_BOND);
+        }
+    }
+
+    function treeParams() internal pure returns (ITreeAssignment.Params memory) {
+        return ITreeAssignment.Params({
+            rangeBond: RANGE_BOND,
+            rootCollateral: ROOT_COLLATERAL,
+            rangeWindowBps: 5000,
+            uncleBps: 5000,
+            maxRanges: 16,
+            maxPoolSize: 8,
+            drawDelay: 1,
+            baseWeight: 1,
+            mergeWeight: 1,
+            rootWeight: 1,
+            profile: IMechanism.Profile({kind: 6, speed: 8, cost: 4, safety: 7, censorshipResistance: 10})
+        });
+    }
+
+    function joinPool(address prover, uint256 amount) internal {
+        token.mint(prover, amount);
+        vm.startPrank(prover);
+        token.approve(address(tree), amount);
+        tree.joinPool(amount);
+        vm.stopPrank();
+    }
+
+    function treeRequest(uint256 seed, uint32 txCount, uint32 rangeSize) internal view returns (TaskRequest memory r) {
+        r = raceRequest(seed, 1);
+        r.mechanism = address(tree);
+        r.mechanismData = abi.encode(txCount, rangeSize);
+    }
+
+    function openTree(uint256 seed, uint32 txCount, uint32 rangeSize) internal returns (uint256) {
+        return openTask(requester, treeRequest(seed, txCount, rangeSize));
+    }
+
+    /// @dev Moves past the seed block, fixes its hash, and draws.
+    function drawTree(uint256 taskId, bytes32 seedHash) internal {
+        uint256 drawBlock = tree.treeOf(taskId).drawBlock;
+        vm.roll(drawBlock + 1);
+        vm.setBlockhash(drawBlock, seedHash);
+        tree.draw(taskId);
+    }
+
+    function owner(uint256 taskId, uint256 range) internal view returns (address) {
+        return tree.rangeOf(taskId, range).owner;
+    }
+
+    function attest(uint256 taskId, uint256 range) internal {
+        vm.prank(owner(taskId, range));
+        tree.attest(taskId, range, keccak256(abi.encode("top", range)), keccak256(abi.encode("node", range)));
+    }
+
+    function attestAll(uint256 taskId) internal {
+        uint256 k = tree.treeOf(taskId).rangeCount;
+        for (uint256 i; i < k; ++i) {
+            attest(taskId, i);
+        }
+    }
+
+    function freeBond(address prover) internal view returns (uint256 free) {
+        (free,) = tree.bondOf(prover);
+    }
+
+    /// @dev token balance of the mechanism == Σ free bonds + rangeBond × Σ locked ranges + Σ claimable.
+    function assertTreeConserved(address[] memory accounts) internal view {
+        uint256 sum;
+        for (uint256 i; i < tree.poolSize(); ++i) {
+            ITreeAssignment.Member memory m = tree.memberAt(i);
+            (, uint256 locked) = tree.bondOf(m.prover);
+            sum += m.freeBond + uint256(RANGE_BOND) * locked;
+        }
+        for (uint256 i; i < accounts.length; ++i) {
+            sum += tree.claimable(accounts[i]);
+        }
+        assertEq(token.balanceOf(address(tree)), sum, "tree conservation");
+    }
+
+    function everyone() internal view returns (address[] memory a) {
+        a = new address[](5);
+        a[0] = alice;
+        a[1] = bob;
+        a[2] = carol;
+        a[3] = dave;
+        a[4] = requester;
+    }
+}
+
+contract TreeAssignmentTest is TreeFixture {
+    bytes32 internal constant SEED = keccak256("block hash");
+
+    function setUp() public {
+        deployTree();
+    }
+
+    // ================================================================== opening and drawing
+
+    function test_OpenRecordsTheTree() public {
+        uint256 taskId = openTree(1, 8, 2);
+        ITreeAssignment.TreeTask memory t = tree.treeOf(taskId);
+        assertEq(t.txCount, 8);
+        assertEq(t.rangeSize, 2);
+        assertEq(t.rangeCount, 4);
+        assertEq(t.drawBlock, block.number + 1);
+        assertEq(uint8(t.status), uint8(ITreeAssignment.TreeStatus.AwaitingDraw));
+        assertEq(t.requester, requester);
+        assertEq(t.budget, TASK_BUDGET);
+    }
+
+    function test_RevertWhen_DrawTooEarly() public {
+        uint256 taskId = openTree(1, 8, 2);
+        vm.expectRevert(abi.encodeWithSelector(ITreeAssignment.DrawTooEarly.selector, taskId, block.number + 1));
+        tree.draw(taskId);
+    }
+
+    function test_DrawAssignsDistinctOwnersAndTheRoot() public {
+        uint256 taskId = openTree(1, 8, 2);
+        uint256 openedAt = block.timestamp;
+        drawTree(taskId, SEED);
+        address[4] memory o = [owner(taskId, 0), owner(taskId, 1), owner(taskId, 2), owner(taskId, 3)];
+        for (uint256 i; i < 4; ++i) {
+            for (uint256 j = i + 1; j < 4; ++j) {
+                assertTrue(o[i] != o[j], "distinct while enough members qualify");
+            }
+            (uint256 free, uint256 locked) = tree.bondOf(o[i]);
+            assertEq(free, POOL_BOND - RANGE_BOND);
+            assertEq(locked, 1);
+        }
+        assertEq(tree.rootProverOf(taskId), o[0]);
+        ITaskRegistry.Assignment memory a = taskRegistry.assignmentOf(taskId, o[0]);
+        assertTrue(a.active);
+        assertEq(a.collateral, ROOT_COLLATERAL);
+        assertEq(a.price, 0);
+        ITreeAssignment.TreeTask memory t = tree.treeOf(taskId);
+        assertTrue(t.rootAssigned);
+        assertEq(t.rangeDeadline, openedAt + TASK_DURATION / 2);
+        assertEq(uint8(t.status), uint8(ITreeAssignment.TreeStatus.Drawn));
+        assertTreeConserved(everyone());
+    }
+
+    function test_DrawIsDeterministicInTheSeed() public {
+        uint256 a = openTree(1, 8, 2);
+        uint256 b = openTree(2, 8, 2);
+        drawTree(a, SEED);
+        uint256 drawBlock = tree.treeOf(b).drawBlock;
+        vm.setBlockhash(drawBlock, SEED);
+        tree.draw(b);
+        // Different task ids mix into the seed: the draws differ somewhere, but each is reproducible.
+        bool differs;
+        for (uint256 i; i < 4; ++i) {
+            if (owner(a, i) != owner(b, i)) differs = true;
+        }
+        assertTrue(differs);
+    }
+
+    function test_DrawReanchorsWhenSeedAgedOut() public {
+        uint256 taskId = openTree(1, 8, 2);
+        uint256 drawBlock = tree.treeOf(taskId).drawBlock;
+        vm.roll(drawBlock + 300);
+        vm.expectEmit(address(tree));
+        emit ITreeAssignment.DrawReanchored(taskId, drawBlock + 301);
+        tree.draw(taskId);
+        assertEq(uint8(tree.treeOf(taskId).status), uint8(ITreeAssignment.TreeStatus.AwaitingDraw));
+        drawTree(taskId, SEED);
+        assertEq(uint8(tree.treeOf(taskId).status), uint8(ITreeAssignment.TreeStatus.Drawn));
+    }
+
+    function test_RevertWhen_DrawWithEmptyPool() public {
+        for (uint256 i; i < members.length; ++i) {
+            vm.prank(members[i]);
+            tree.leavePool(POOL_BOND);
+        }
+        assertEq(tree.poolSize(), 0);
+        uint256 taskId = openTree(1, 8, 2);
+        uint256 drawBlock = tree.treeOf(taskId).drawBlock;
+        vm.roll(drawBlock + 1);
+        vm.setBlockhash(drawBlock, SEED);
+        vm.expectRevert(abi.encodeWithSelector(ITreeAssignment.NoEligibleProvers.selector, taskId));
+        tree.draw(taskId);
+    }
+
+    function test_RevertWhen_DrawTwice() public {
+        uint256 taskId = openTree(1, 8, 2);
+        drawTree(taskId, SEED);
+        vm.expectRevert(
+            abi.encodeWithSelector(ITreeAssignment.WrongStatus.selector, taskId, ITreeAssignment.TreeStatus.Drawn)
+        );
+        tree.draw(taskId);
+    }
+
+    function test_RevertWhen_DrawAfterDeadline() public {
+        uint256 taskId = openTree(1, 8, 2);
+        vm.warp(block.timestamp + TASK_DURATION);
+        uint256 drawBlock = tree.treeOf(taskId).drawBlock;
+        vm.roll(drawBlock + 1);
+        vm.expectRevert(abi.encodeWithSelector(ITreeAssignment.TaskPastDeadline.selector, taskId, block.timestamp));
+        tree.draw(taskId);
+    }
+
+    function test_UnderBondedMemberIsNeverDrawn() public {
+        address eve = makeAddr("eve");
+        registerProver(eve);
+        joinPool(eve, RANGE_BOND - 1);
+        for (uint256 s; s < 8; ++s) {
+            uint256 taskId = openTree(s, 2, 1);
+            drawTree(taskId, keccak256(abi.encode(s)));
+            assertTrue(owner(taskId, 0) != eve && owner(taskId, 1) != eve);
+        }
+    }
+
+    /// @notice With more ranges than qualified members, members are reused once everyone has one.
+    function test_MoreRangesThanMembersReusesMembers() public {
+        uint256 taskId = openTree(1, 16, 2); // 8 ranges, 4 members with 5 bonds' worth each
+        drawTree(taskId, SEED);
+        uint256 locked;
+        for (uint256 i; i < members.length; ++i) {
+            (, uint256 l) = tree.bondOf(members[i]);
+            assertGe(l, 1, "everyone drawn at least once");
+            locked += l;
+        }
+        assertEq(locked, 8);
+        assertTreeConserved(everyone());
+    }
+
+    // ================================================================== happy path
+
+    function test_AllAttestRootPaysByContribution() public {
+        uint256 taskId = openTree(1, 8, 2);
+        drawTree(taskId, SEED);
+        attestAll(taskId);
+        address[4] memory o = [owner(taskId, 0), owner(taskId, 1), owner(taskId, 2), owner(taskId, 3)];
+        uint256 paid = prove(taskId, 1, o[0]);
+        address root = o[0];
+        // 16 units: range 0 has 2 base + 1 inner + 2 led merges + root = 6; range 1: 3; range 2: 4; range 3: 3.
+        assertEq(paid, (TASK_BUDGET * 6) / 16);
+        assertEq(taskRegistry.claimable(o[1]), (TASK_BUDGET * 3) / 16);
+        assertEq(taskRegistry.claimable(o[2]), (TASK_BUDGET * 4) / 16);
+        assertEq(taskRegistry.claimable(o[3]), (TASK_BUDGET * 3) / 16);
+        ITaskRegistry.Task memory t = taskRegistry.taskOf(taskId);
+        assertEq(uint8(t.status), uint8(TaskStatus.Fulfilled));
+        assertEq(t.paid, TASK_BUDGET);
+        assertEq(taskRegistry.claimable(requester), 0);
+        for (uint256 i; i < members.length; ++i) {
+            (uint256 free, uint256 locked) = tree.bondOf(members[i]);
+            assertEq(free, POOL_BOND, "bond returned");
+            assertEq(locked, 0);
+        }
+        assertEq(proverRegistry.recordOf(root).completed, 1);
+        assertEq(uint8(tree.treeOf(taskId).status), uint8(ITreeAssignment.TreeStatus.None), "state released");
+    }
+
+    function test_SingleRangeTreeRootTakesAll() public {
+        uint256 taskId = openTree(1, 1, 4);
+        drawTree(taskId, SEED);
+        attest(taskId, 0);
+        assertEq(prove(taskId, 1, owner(taskId, 0)), TASK_BUDGET);
+    }
+
+    function test_RevertWhen_NonRootProverSubmits() public {
+        uint256 taskId = openTree(1, 8, 2);
+        drawTree(taskId, SEED);
+        address other = owner(taskId, 1);
+        bytes memory proof = proofOf(1, other);
+        uint256[] memory s = statement(1);
+        vm.expectRevert(abi.encodeWithSelector(ITreeAssignment.NotRootProver.selector, taskId, other));
+        vm.prank(other);
+        taskRegistry.submitProof(taskId, s, proof);
+    }
+
+    function test_RevertWhen_RootSubmittedBeforeDraw() public {
+        uint256 taskId = openTree(1, 8, 2);
+        bytes memory proof = proofOf(1, alice);
+        uint256[] memory s = statement(1);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ITreeAssignment.WrongStatus.selector, taskId, ITreeAssignment.TreeStatus.AwaitingDraw
+            )
+        );
+        vm.prank(alice);
+        taskRegistry.submitProof(taskId, s, proof);
+    }
+
+    function test_UnattestedRangeIsCreditedToTheRootProver() public {
+        uint256 taskId = openTree(1, 8, 2);
+        drawTree(taskId, SEED);
+        attest(taskId, 0);
+        attest(taskId, 1);
+        attest(taskId, 2);
+        // Range 3 is not attested; the root prover proves the block anyway (it built that range itself).
+        vm.warp(block.timestamp + TASK_DURATION / 2 + 1);
+        address root = owner(taskId, 0);
+        address failed = owner(taskId, 3);
+        assertEq(prove(taskId, 1, root), (TASK_BUDGET * 9) / 16);
+        assertEq(taskRegistry.claimable(failed), 0);
+        // Its owner let the range window pass: its bond compensates the requester.
+        assertEq(tree.claimable(requester), RANGE_BOND);
+        assertEq(freeBond(failed), POOL_BOND - RANGE_BOND);
+        assertTreeConserved(everyone());
+    }
+
+    // ================================================================== uncle cover
+
+    function test_OneRangeOwnerFailsSiblingCovers() public {
+        uint256 taskId = openTree(1, 8, 2);
+        drawTree(taskId, SEED);
+        attest(taskId, 0);
+        attest(taskId, 1);
+        attest(taskId, 2);
+        address failed = owner(taskId, 3);
+        address uncle = owner(taskId, 2);
+        vm.warp(block.timestamp + TASK_DURATION / 2 + 1);
+
+        vm.expectEmit(address(tree));
+        emit ITreeAssignment.RangeCovered(taskId, 3, failed, uncle, RANGE_BOND / 2, RANGE_BOND / 2);
+        vm.prank(uncle);
+        tree.cover(taskId, 3, keccak256("top3"), keccak256("node3"));
+        assertEq(owner(taskId, 3), uncle);
+        assertEq(uint8(tree.rangeOf(taskId, 3).state), uint8(ITreeAssignment.RangeState.Covered));
+        assertEq(tree.claimable(uncle), RANGE_BOND / 2, "uncle reward from the slashed bond");
+        assertEq(tree.claimable(requester), RANGE_BOND / 2);
+        (uint256 free, uint256 locked) = tree.bondOf(failed);
+        assertEq(free, POOL_BOND - RANGE_BOND, "failed owner lost its range bond");
+        assertEq(locked, 0);
+
+        prove(taskId, 1, owner(taskId, 0));
+        // The uncle is paid range 2 (4 units) and range 3 (3 units).
+        assertEq(taskRegistry.claimable(uncle), (TASK_BUDGET * 7) / 16);
+        assertEq(taskRegistry.claimable(failed), 0);
+        assertTreeConserved(everyone());
+
+        vm.prank(uncle);
+        assertEq(tree.withdraw(), RANGE_BOND / 2);
+        vm.prank(requester);
+        assertEq(tree.withdraw(), RANGE_BOND / 2);
+        assertTreeConserved(everyone());
+    }
+
+    function test_RootRangeOwnerFailsUncleTakesTheRoot() public {
+        uint256 taskId = openTree(1, 8, 2);
+        drawTree(taskId, SEED);
+        address failed = owner(taskId, 0);
+        address uncle = owner(taskId, 1);
+        attest(taskId, 1);
+        attest(taskId, 2);
+        attest(taskId, 3);
+        vm.warp(block.timestamp + TASK_DURATION / 2 + 1);
+        vm.prank(uncle);
+        tree.cover(taskId, 0, keccak256("top0"), keccak256("node0"));
+
+        assertEq(tree.rootProverOf(taskId), uncle);
+        assertFalse(taskRegistry.assignmentOf(taskId, failed).active);
+        assertTrue(taskRegistry.assignmentOf(taskId, uncle).active);
+        assertEq(proverRegistry.proverOf(failed).stake, PROVER_STAKE - ROOT_COLLATERAL, "root collateral slashed");
+        assertEq(taskRegistry.taskOf(taskId).slashed, ROOT_COLLATERAL);
+
+        uint256 paid = prove(taskId, 1, uncle);
+        // Ranges 0 and 1 plus the root: 6 + 3 = 9 of 16 units, plus the cover bounty (50 % of the slash).
+        assertEq(paid, (TASK_BUDGET * 9) / 16 + ROOT_COLLATERAL / 2);
+        assertEq(taskRegistry.claimable(failed), 0);
+    }
+
+    function test_RevertWhen_CoverBeforeRangeDeadline() public {
+        uint256 taskId = openTree(1, 8, 2);
+        drawTree(taskId, SEED);
+        attest(taskId, 2);
+        uint256 rangeDeadline = tree.treeOf(taskId).rangeDeadline;
+        address sibling = owner(taskId, 2);
+        vm.expectRevert(abi.encodeWithSelector(ITreeAssignment.RangeWindow.selector, taskId, rangeDeadline));
+        vm.prank(sibling);
+        tree.cover(taskId, 3, 0, 0);
+    }
+
+    function test_RevertWhen_CoverByNonSibling() public {
+        uint256 taskId = openTree(1, 8, 2);
+        drawTree(taskId, SEED);
+        attest(taskId, 0);
+        vm.warp(block.timestamp + TASK_DURATION / 2 + 1);
+        address stranger = owner(taskId, 0);
+        vm.expectRevert(abi.encodeWithSelector(ITreeAssignment.NotUncle.selector, taskId, 3, stranger));
+        vm.prank(stranger);
+        tree.cover(taskId, 3, 0, 0);
+    }
+
+    function test_RevertWhen_UncleHasNotAttestedItsOwnRange() public {
+        uint256 taskId = openTree(1, 8, 2);
+        drawTree(taskId, SEED);
+        vm.warp(block.timestamp + TASK_DURATION / 2 + 1);
+        address sibling = owner(taskId, 2);
+        vm.expectRevert(abi.encodeWithSelector(ITreeAssignment.NotUncle.selector, taskId, 3, sibling));
+        vm.prank(sibling);
+        tree.cover(taskId, 3, 0, 0);
+    }
+
+    function test_RevertWhen_CoverAttestedRange() public {
+        uint256 taskId = openTree(1, 8, 2);
+        drawTree(taskId, SEED);
+        attestAll(taskId);
+        vm.warp(block.timestamp + TASK_DURATION / 2 + 1);
+        address sibling = owner(taskId, 2);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ITreeAssignment.WrongRangeState.selector, taskId, 3, ITreeAssignment.RangeState.Attested
+            )
+        );
+        vm.prank(sibling);
+        tree.cover(taskId, 3, 0, 0);
+    }
+
+    function test_RevertWhen_CoverSingleRange() public {
+        uint256 taskId = openTree(1, 2, 4);
+        drawTree(taskId, SEED);
+        vm.warp(block.timestamp + TASK_DURATION / 2 + 1);
+        vm.expectRevert(abi.encodeWithSelector(ITreeAssignment.NoSibling.selector, taskId, 0));
+        tree.cover(taskId, 0, 0, 0);
+    }
+
+    function test_RevertWhen_AttestAfterRangeDeadline() public {
+        uint256 taskId = openTree(1, 8, 2);
+        drawTree(taskId, SEED);
+        uint256 rangeDeadline = tree.treeOf(taskId).rangeDeadline;
+        vm.warp(rangeDeadline + 1);
+        address o = owner(taskId, 1);
+        vm.expectRevert(abi.encodeWithSelector(ITreeAssignment.RangeWindow.selector, taskId, rangeDeadline));
+        vm.prank(o);
+        tree.attest(taskId, 1, 0, 0);
+    }
+
+    function test_RevertWhen_AttestByNonOwner() public {
+        uint256 taskId = openTree(1, 8, 2);
+        drawTree(taskId, SEED);
+        address o = owner(taskId, 0);
+        vm.expectRevert(abi.encodeWithSelector(ITreeAssignment.NotRangeOwner.selector, taskId, 1, o));
+        vm.prank(o);
+        tree.attest(taskId, 1, 0, 0);
+    }
+
+    function test_RevertWhen_AttestOutOfRange() public {
+        uint256 taskId = openTree(1, 8, 2);
+        drawTree(taskId, SEED);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ITreeAssignment.WrongRangeState.selector, taskId, 4, ITreeAssignment.RangeState.Unassigned
+            )
+        );
+        tree.attest(taskId, 4, 0, 0);
+    }
+
+    // ================================================================== every prover failing
+
+    /// @notice Nobody attests, nobody proves: expiry slashes the root assignment in the registry, every
+    ///         range bond compensates the requester, and the task falls back to an order book, where it is
+    ///         proven.
+    function test_EveryTreeProverFailsTaskFallsBack() public {
+        OrderBook book = new OrderBook(
+            taskRegistry,
+            proverRegistry,
+            IOrderBook.Params({
+                collateralPerMatch: 50e18,
+                maxBookSize: 8,
+                maxRedundancy: 4,
+                profile: IMechanism.Profile({kind: 5, speed: 8, cost: 7, safety: 5, censorshipResistance: 3})
+            })
+        );
+        taskRegistry.setMechanism(address(book), true);
+        address rescuer = makeAddr("rescuer");
+        registerProver(rescuer);
+        vm.prank(rescuer);
+        book.postOffer(40e18, 600, 1, bytes32(0));
+
+        TaskRequest memory r = treeRequest(1, 8, 2);
+        r.fallbackMechanism = address(book);
+        r.fallbackWindow = 1 hours;
+        uint256 taskId = openTask(requester, r);
+        drawTree(taskId, SEED);
+        address root = owner(taskId, 0);
+
+        vm.warp(block.timestamp + TASK_DURATION + 1);
+        taskRegistry.expire(taskId);
+
+        assertEq(taskRegistry.taskOf(taskId).mechanism, address(book), "reopened on the fallback");
+        assertEq(proverRegistry.proverOf(root).stake, PROVER_STAKE - ROOT_COLLATERAL);
+        assertEq(tree.claimable(requester), 4 * RANGE_BOND, "every range bond to the requester");
+        for (uint256 i; i < members.length; ++i) {
+            (uint256 free, uint256 locked) = tree.bondOf(members[i]);
+            assertEq(free, POOL_BOND - RANGE_BOND);
+            assertEq(locked, 0);
+        }
+        assertEq(uint8(tree.treeOf(taskId).status), uint8(ITreeAssignment.TreeStatus.None));
+        assertTreeConserved(everyone());
+
+        // The fallback's prover delivers and also collects the cover bounty of the root slash.
+        assertEq(prove(taskId, 1, rescuer), 40e18 + ROOT_COLLATERAL / 2);
+    }
+
+    function test_EveryTreeProverFailsNoFallbackRefunds() public {
+        uint256 taskId = openTree(1, 8, 2);
+        drawTree(taskId, SEED);
+        vm.warp(block.timestamp + TASK_DURATION + 1);
+        taskRegistry.expire(taskId);
+        assertEq(uint8(taskRegistry.taskOf(taskId).status), uint8(TaskStatus.Expired));
+        // Budget back, plus the requester's and the (unclaimed) cover shares of the root slash.
+        assertEq(taskRegistry.claimable(requester), TASK_BUDGET + (ROOT_COLLATERAL * 8000) / 10_000);
+        assertEq(tree.claimable(requester), 4 * RANGE_BOND);
+        assertTreeConserved(everyone());
+    }
+
+    function test_ExpiryBeforeDrawReleasesNothing() public {
+        uint256 taskId = openTree(1, 8, 2);
+        vm.warp(block.timestamp + TASK_DURATION + 1);
+        taskRegistry.expire(taskId);
+        assertEq(taskRegistry.claimable(requester), TASK_BUDGET);
+        assertEq(tree.claimable(requester), 0);
+        assertEq(uint8(tree.treeOf(taskId).status), uint8(ITreeAssignment.TreeStatus.None));
+    }
+
+    function test_TreeCannotBeAFallback() public {
+        TaskRequest memory r = raceRequest(1, 1);
+        r.fallbackMechanism = address(tree);
+        r.fallbackWindow = 1 hours;
+        uint256 taskId = openTask(requester, r);
+        vm.warp(block.timestamp + TASK_DURATION + 1);
+        vm.expectEmit(address(taskRegistry));
+        emit ITaskRegistry.FallbackFailed(taskId, address(tree));
+        taskRegistry.expire(taskId);
+        assertEq(uint8(taskRegistry.taskOf(taskId).status), uint8(TaskStatus.Expired));
+    }
+
+    function test_CancelBeforeDraw() public {
+        uint256 taskId = openTree(1, 8, 2);
+        vm.prank(requester);
+        taskRegistry.cancelTask(taskId);
+        assertEq(uint8(tree.treeOf(taskId).status), uint8(ITreeAssignment.TreeStatus.None));
+    }
+
+    // ================================================================== requests
+
+    function test_RevertWhen_RedundancyNotOne() public {
+        TaskRequest memory r = treeRequest(1, 8, 2);
+        r.redundancy = 2;
+        fund(requester, r.maxPayment);
+        vm.expectRevert(abi.encodeWithSelector(ITreeAssignment.RedundancyNotOne.selector, 2));
+        vm.prank(requester);
+        taskRegistry.createTask(r);
+    }
+
+    function test_RevertWhen_MalformedData() public {
+        TaskRequest memory r = treeRequest(1, 8, 2);
+        r.mechanismData = abi.encode(uint256(8));
+        fund(requester, r.maxPayment);
+        vm.expectRevert(abi.encodeWithSelector(ITreeAssignment.MalformedMechanismData.selector, 32));
+        vm.prank(requester);
+        taskRegistry.createTask(r);
+    }
+
+    function test_RevertWhen_TooManyRanges() public {
+        TaskRequest memory r = treeRequest(1, 64, 2);
+        fund(requester, r.maxPayment);
+        vm.expectRevert(abi.encodeWithSelector(TreeShape.TooManyRanges.selector, 32, 16));
+        vm.prank(requester);
+        taskRegistry.createTask(r);
+    }
+
+    function test_RevertWhen_HooksNotCalledByRegistry() public {
+        TaskRequest memory r = treeRequest(1, 8, 2);
+        vm.expectRevert(abi.encodeWithSelector(IMechanism.OnlyTaskRegistry.selector, address(this)));
+        tree.onTaskOpened(1, r);
+        vm.expectRevert(abi.encodeWithSelector(IMechanism.OnlyTaskRegistry.selector, address(this)));
+        tree.onProofAccepted(1, alice, 0);
+        vm.expectRevert(abi.encodeWithSelector(IMechanism.OnlyTaskRegistry.selector, address(this)));
+        tree.onTaskClosed(1);
+    }
+
+    function test_RevertWhen_InvalidParams() public {
+        ITreeAssignment.Params memory p = treeParams();
+        p.rangeBond = 0;
+        vm.expectRevert(ITreeAssignment.InvalidParams.selector);
+        new TreeAssignment(taskRegistry, proverRegistry, IERC20(address(token)), p);
+        p = treeParams();
+        p.maxRanges = 255;
+        vm.expectRevert(ITreeAssignment.InvalidParams.selector);
+        new TreeAssignment(taskRegistry, proverRegistry, IERC20(address(token)), p);
+    }
+
+    function test_PayContributorOnlyByTheTaskMechanism() public {
+        uint256 taskId = openTree(1, 8, 2);
+        vm.expectRevert(abi.encodeWithSelector(ITaskRegistry.OnlyTaskMechanism.selector, address(this), taskId));
+        taskRegistry.payContributor(taskId, alice, 1);
+        vm.prank(address(tree));
+        vm.expectRevert(
+            abi.encodeWithSelector(ITaskRegistry.BudgetExceeded.selector, taskId, TASK_BUDGET + 1, TASK_BUDGET)
+        );
+        taskRegistry.payContributor(taskId, alice, TASK_BUDGET + 1);
+    }
+
+    // ================================================================== pool
+
+    function test_RevertWhen_JoinUnregistered() public {
+        address eve = makeAddr("eve");
+        vm.expectRevert(abi.encodeWithSelector(ITreeAssignment.ProverNotRegistered.selector, eve));
+        vm.prank(eve);
+        tree.joinPool(1);
+    }
+
+    function test_RevertWhen_JoinZero() public {
+        vm.expectRevert(ITreeAssignment.ZeroAmount.selector);
+        vm.prank(alice);
+        tree.joinPool(0);
+    }
+
+    function test_RevertWhen_PoolFull() public {
+        for (uint256 i; i < 4; ++i) {
+            address p = makeAddr(string(abi.encode("member", i)));
+            registerProver(p);
+            joinPool(p, RANGE_BOND);
+        }
+        address eve = makeAddr("eve");
+        registerProver(eve);
+        token.mint(eve, 1);
+        vm.startPrank(eve);
+        token.approve(address(tree), 1);
+        vm.expectRevert(abi.encodeWithSelector(ITreeAssignment.PoolFull.selector, 8));
+        tree.joinPool(1);
+        vm.stopPrank();
+    }
+
+    function test_RevertWhen_LeaveWithLockedBond() public {
+        uint256 taskId = openTree(1, 8, 2);
+        drawTree(taskId, SEED);
+        address o = owner(taskId, 0);
+        vm.expectRevert(
+            abi.encodeWithSelector(ITreeAssignment.InsufficientFreeBond.selector, o, POOL_BOND, POOL_BOND - RANGE_BOND)
+        );
+        vm.prank(o);
+        tree.leavePool(POOL_BOND);
+    }
+
+    function test_LeaveAllRemovesMember() public {
+        vm.prank(alice);
+        tree.leavePool(POOL_BOND);
+        assertEq(tree.poolSize(), 3);
+        assertEq(token.balanceOf(alice), POOL_BOND);
+        (uint256 free, uint256 locked) = tree.bondOf(alice);
+        assertEq(free + locked, 0);
+        joinPool(alice, 5e18);
+        assertEq(tree.poolSize(), 4);
+        assertEq(freeBond(alice), 5e18);
+    }
+
+    function test_RevertWhen_WithdrawNothing() public {
+        vm.expectRevert(abi.encodeWithSelector(ITreeAssignment.NothingToWithdraw.selector, alice));
+        vm.prank(alice);
+        tree.withdraw();
+    }
+
+    function test_Profile() public view {
+        IMechanism.Profile memory p = tree.profile();
+        assertEq(p.kind, 6);
+        assertEq(p.censorshipResistance, 10);
+    }
+
+    // ================================================================== fuzz
+
+    /// @notice Whatever the tree shape and whichever ranges fail and are covered, the registry pays out
+    ///         exactly the budget on root acceptance and both contracts conserve tokens.
+    function testFuzz_PayoutConservesBudget(uint32 txCount, uint32 rangeSize, uint256 failMask, bytes32 seed) public {
+        txCount = uint32(bound(txCount, 1, 64));
+        rangeSize = uint32(bound(rangeSize, 4, 16));
+        if (seed == bytes32(0)) seed = keccak256("nonzero"); // a zero hash means "aged out"
+        uint256 taskId = openTree(1, txCount, rangeSize);
+        drawTree(taskId, seed);
+        uint256 k = tree.treeOf(taskId).rangeCount;
+        for (uint256 i; i < k; ++i) {
+            if ((failMask >> i) & 1 == 0) attest(taskId, i);
+        }
+        vm.warp(block.timestamp + TASK_DURATION / 2 + 1);
+        for (uint256 i; i < k; ++i) {
+            ITreeAssignment.Range memory r = tree.rangeOf(taskId, i);
+            if (r.state != ITreeAssignment.RangeState.Drawn || r.sibling == TreeShape.NO_SIBLING) continue;
+            ITreeAssignment.Range memory s = tree.rangeOf(taskId, r.sibling);
+            if (s.state == ITreeAssignment.RangeState.Drawn || s.owner == r.owner) continue;
+            vm.prank(s.owner);
+            tree.cover(taskId, i, 0, 0);
+        }
+        prove(taskId, 1, tree.rootProverOf(taskId));
+        ITaskRegistry.Task memory t = taskRegistry.taskOf(taskId);
+        assertEq(t.paid, TASK_BUDGET);
+        uint256 credited;
+        address[] memory acc = everyone();
+        for (uint256 i; i < acc.length; ++i) {
+            credited += taskRegistry.claimable(acc[i]);
+        }
+        credited += taskRegistry.claimable(treasury);
+        assertEq(token.balanceOf(address(taskRegistry)), credited, "registry conservation");
+        assertEq(credited, TASK_BUDGET + t.slashed);
+        assertTreeConserved(acc);
+    }
+}
