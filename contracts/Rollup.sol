@@ -26,7 +26,7 @@ contract Rollup is IRollup, AccessControl, ReentrancyGuardTransient {
 
     /// @dev The BN254 scalar field modulus: roots and commitments are public inputs and must be below it.
     uint256 internal constant FIELD_MODULUS =
-        21_888_242_871_839_275_222_246_617_145_695_362_744_008_573_163_424_891_624_117_316_085_419_024_375_617;
+        21_888_242_871_839_275_222_246_405_745_257_275_088_548_364_400_416_034_343_698_204_186_575_808_495_617;
     uint256 internal constant BPS = 10_000;
 
     /// @notice The TaskRegistry root tasks are opened in; the only caller of the IProofConsumer hooks.
