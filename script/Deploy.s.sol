@@ -3,13 +3,19 @@ pragma solidity 0.8.30;
 
 import {ProofToken} from "../contracts/ProofToken.sol";
 import {ProverRegistry} from "../contracts/ProverRegistry.sol";
+import {Rollup} from "../contracts/Rollup.sol";
+import {SequencerSet} from "../contracts/SequencerSet.sol";
 import {TaskRegistry} from "../contracts/TaskRegistry.sol";
 import {VerifierRegistry} from "../contracts/VerifierRegistry.sol";
 import {IMechanism} from "../contracts/interfaces/IMechanism.sol";
+import {IMechanismRouter} from "../contracts/interfaces/IMechanismRouter.sol";
 import {IProverRegistry} from "../contracts/interfaces/IProverRegistry.sol";
+import {IRollup} from "../contracts/interfaces/IRollup.sol";
+import {ISequencerSelector} from "../contracts/interfaces/ISequencerSelector.sol";
 import {ITaskRegistry} from "../contracts/interfaces/ITaskRegistry.sol";
 import {IVerifierRegistry} from "../contracts/interfaces/IVerifierRegistry.sol";
 import {ProofRace} from "../contracts/mechanisms/ProofRace.sol";
+import {QoSProfile} from "../contracts/types/Task.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {Script} from "forge-std/Script.sol";
 import {console2} from "forge-std/console2.sol";
@@ -99,6 +105,90 @@ abstract contract CoreDeployment {
         );
         tasks.setMechanism(address(race), true);
     }
+
+    // ------------------------------------------------------------------ rollup
+
+    /// @notice Rollup deployment parameters; docs/rollup.md gives each default and why.
+    struct RollupParams {
+        bytes32 genesisStateRoot;
+        address sequencer;
+        uint32 proofWindow;
+        uint16 maxPendingBlocks;
+        uint16 sequencerShareBps;
+        uint8 redundancy;
+        uint96 blockReward;
+    }
+
+    /// @notice Proof window: 10 minutes per block.
+    uint32 internal constant DEFAULT_ROLLUP_PROOF_WINDOW = 10 minutes;
+    /// @notice At most 32 posted-but-unfinalised blocks (Aztec's epoch size).
+    uint16 internal constant DEFAULT_ROLLUP_MAX_PENDING_BLOCKS = 32;
+    /// @notice 30% of the block reward to the sequencer, 70% escrowed for the root proof.
+    uint16 internal constant DEFAULT_ROLLUP_SEQUENCER_SHARE_BPS = 3000;
+    /// @notice 10 tokens per block from the Rollup's reward pool.
+    uint96 internal constant DEFAULT_ROLLUP_BLOCK_REWARD = 10e18;
+
+    function _defaultRollupParams(bytes32 genesisStateRoot, address sequencer)
+        internal
+        pure
+        returns (RollupParams memory)
+    {
+        return RollupParams({
+            genesisStateRoot: genesisStateRoot,
+            sequencer: sequencer,
+            proofWindow: DEFAULT_ROLLUP_PROOF_WINDOW,
+            maxPendingBlocks: DEFAULT_ROLLUP_MAX_PENDING_BLOCKS,
+            sequencerShareBps: DEFAULT_ROLLUP_SEQUENCER_SHARE_BPS,
+            redundancy: 1,
+            blockReward: DEFAULT_ROLLUP_BLOCK_REWARD
+        });
+    }
+
+    /// @notice The Rollup config for `p`: root tasks straight into the registry under `mechanism`, with the
+    ///         "rollup block proving (Aztec-like)" QoS persona.
+    function _rollupConfig(ISequencerSelector selector, address mechanism, RollupParams memory p)
+        internal
+        pure
+        returns (IRollup.Config memory)
+    {
+        return IRollup.Config({
+            selector: selector,
+            proofWindow: p.proofWindow,
+            maxPendingBlocks: p.maxPendingBlocks,
+            sequencerShareBps: p.sequencerShareBps,
+            redundancy: p.redundancy,
+            mechanism: mechanism,
+            blockReward: p.blockReward,
+            router: IMechanismRouter(address(0)),
+            qos: QoSProfile({
+                speedWeight: 7,
+                costWeight: 5,
+                safetyWeight: 8,
+                censorshipWeight: 8,
+                minRedundancy: p.redundancy,
+                minStakeAtRisk: 0
+            }),
+            mechanismData: ""
+        });
+    }
+
+    /// @notice Deploys the devnet sequencer set (with `p.sequencer` as its member unless zero) and the Rollup
+    ///         at `p.genesisStateRoot`, proving through the core's race. `admin` (the current sender) keeps
+    ///         every admin role. The root circuit's verifier must be registered before blocks are requested.
+    function _deployRollup(Core memory c, address admin, RollupParams memory p)
+        internal
+        returns (SequencerSet sequencers, Rollup rollup)
+    {
+        sequencers = new SequencerSet(admin);
+        if (p.sequencer != address(0)) sequencers.addSequencer(p.sequencer);
+        rollup = new Rollup(
+            admin,
+            ITaskRegistry(address(c.tasks)),
+            IERC20(address(c.token)),
+            p.genesisStateRoot,
+            _rollupConfig(ISequencerSelector(address(sequencers)), address(c.race), p)
+        );
+    }
 }
 
 /// @title Deploy
@@ -114,11 +204,30 @@ contract Deploy is Script, CoreDeployment {
         c = _deployCore(token, deployer, _defaultCoreParams(treasury));
         uint256 initialMint = vm.envOr("INITIAL_MINT", uint256(1_000_000e18));
         if (initialMint != 0) token.mint(deployer, initialMint);
+        // The Rollup is deployed when its genesis state root is given (the devnet's, from the circuits crate).
+        bytes32 genesisStateRoot = vm.envOr("ROLLUP_GENESIS_ROOT", bytes32(0));
+        if (genesisStateRoot != bytes32(0)) _deployAndFundRollup(c, deployer, genesisStateRoot);
         vm.stopBroadcast();
 
         _log(c);
         string memory out = vm.envOr("DEPLOY_OUT", string(""));
         if (bytes(out).length != 0) vm.writeJson(_json(c), out);
+    }
+
+    /// @dev Rollup with the deploy defaults; `SEQUENCER` (default: the deployer) joins the sequencer set and
+    ///      `ROLLUP_REWARD_FUNDING` (default 10,000 tokens, taken from the deployer) funds the reward pool.
+    function _deployAndFundRollup(Core memory c, address deployer, bytes32 genesisStateRoot) internal {
+        (SequencerSet sequencers, Rollup rollup) =
+            _deployRollup(c, deployer, _defaultRollupParams(genesisStateRoot, vm.envOr("SEQUENCER", deployer)));
+        uint256 funding = vm.envOr("ROLLUP_REWARD_FUNDING", uint256(10_000e18));
+        if (funding != 0) {
+            c.token.approve(address(rollup), funding);
+            rollup.fundRewards(funding);
+        }
+        console2.log("SequencerSet    ", address(sequencers));
+        console2.log("Rollup          ", address(rollup));
+        vm.serializeAddress("deployment", "SequencerSet", address(sequencers));
+        vm.serializeAddress("deployment", "Rollup", address(rollup));
     }
 
     function _log(Core memory c) internal pure {
