@@ -254,8 +254,14 @@ contract SealedBidAuction is ISealedBidAuction, ReentrancyGuardTransient {
         uint256 lost = _forfeitUnrevealed(a);
 
         RevealedBid[] memory bids = _rankedBids(taskId, a);
-        (uint256[] memory winners, uint256 count, uint256 next) = _selectWinners(taskId, bids, a.slots);
-        uint256 assigned = _assignWinners(taskId, bids, winners, count, next, a.reserve);
+        uint256 assigned;
+        if (secondPrice && bids.length > a.slots) {
+            // The clearing price is the best losing bid, known only once the winners are: select first.
+            (uint256[] memory winners, uint256 count, uint256 next) = _selectWinners(taskId, bids, a.slots);
+            assigned = _assignWinners(taskId, bids, winners, count, next, a.reserve);
+        } else {
+            assigned = _assignInOrder(taskId, bids, a.slots, a.reserve);
+        }
         emit AuctionFinalized(taskId, assigned, lost);
     }
 
@@ -341,6 +347,26 @@ contract SealedBidAuction is ISealedBidAuction, ReentrancyGuardTransient {
             bids[i] = _bids[key][i];
         }
         bids.sort(a.seed);
+    }
+
+    /// @dev Pay-as-bid, or second price with no losing bid (everyone wins at the reserve): walk the ranking
+    ///      and assign until `wanted` winners hold; a bid the registry refuses (stake, capacity changed since
+    ///      the reveal, or the task ran past its deadline before finalize) is passed over.
+    function _assignInOrder(uint256 taskId, RevealedBid[] memory bids, uint256 wanted, uint96 reserve)
+        internal
+        returns (uint256 assigned)
+    {
+        uint256 n = bids.length;
+        for (uint256 i; i < n && assigned < wanted; ++i) {
+            RevealedBid memory bid = bids[i];
+            uint96 price = secondPrice ? reserve : bid.price;
+            try taskRegistry.assign(taskId, bid.bidder, price, winnerCollateral) {
+                ++assigned;
+                emit WinnerAssigned(taskId, bid.bidder, bid.price, price);
+            } catch (bytes memory reason) {
+                emit WinnerSkipped(taskId, bid.bidder, reason);
+            }
+        }
     }
 
     /// @dev Walks the ranking: the first `wanted` bids whose bidder can take an assignment win; a bidder

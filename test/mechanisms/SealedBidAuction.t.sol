@@ -366,24 +366,42 @@ contract SealedBidAuctionTest is Deployers {
         assertEq(uint8(firstPrice.auctionOf(taskId).status), uint8(ISealedBidAuction.AuctionStatus.Finalized));
     }
 
-    function test_WinnerWithoutFreeStake_NextBidMovesUp() public {
-        uint256 taskId = _open(firstPrice, 1, 1);
+    /// @dev Bids alice 60, bob 40, carol 50; bob then queues all its stake for withdrawal, so it can no
+    ///      longer back an assignment.
+    function _bidsWithBobUnassignable(SealedBidAuction a) internal returns (uint256 taskId) {
+        taskId = _open(a, 1, 1);
         (address[] memory b, uint96[] memory p) = _three(60e18, 40e18, 50e18);
         for (uint256 i; i < 3; ++i) {
-            _commit(firstPrice, taskId, b[i], p[i]);
+            _commit(a, taskId, b[i], p[i]);
         }
-        _toReveal(firstPrice, taskId);
+        _toReveal(a, taskId);
         for (uint256 i; i < 3; ++i) {
-            _reveal(firstPrice, taskId, b[i], p[i]);
+            _reveal(a, taskId, b[i], p[i]);
         }
-        // Bob queues all its stake for withdrawal: it can no longer back an assignment.
         vm.prank(bob);
         proverRegistry.requestUnstake(PROVER_STAKE);
-        _toFinalize(firstPrice, taskId);
+        _toFinalize(a, taskId);
+    }
+
+    function test_FirstPrice_WinnerWithoutFreeStake_NextBidMovesUp() public {
+        uint256 taskId = _bidsWithBobUnassignable(firstPrice);
         vm.expectEmit(address(firstPrice));
-        emit ISealedBidAuction.WinnerSkipped(taskId, bob, "");
+        emit ISealedBidAuction.WinnerSkipped(
+            taskId,
+            bob,
+            abi.encodeWithSelector(IProverRegistry.InsufficientFreeStake.selector, bob, WINNER_COLLATERAL, 0)
+        );
         firstPrice.finalize(taskId);
         assertEq(taskRegistry.assignmentOf(taskId, carol).price, 50e18);
+        assertFalse(taskRegistry.assignmentOf(taskId, bob).active);
+    }
+
+    function test_SecondPrice_WinnerWithoutFreeStake_PriceFromNextBid() public {
+        uint256 taskId = _bidsWithBobUnassignable(secondPrice);
+        vm.expectEmit(address(secondPrice));
+        emit ISealedBidAuction.WinnerSkipped(taskId, bob, "");
+        secondPrice.finalize(taskId);
+        assertEq(taskRegistry.assignmentOf(taskId, carol).price, 60e18);
         assertFalse(taskRegistry.assignmentOf(taskId, bob).active);
     }
 
