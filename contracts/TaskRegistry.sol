@@ -363,6 +363,19 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
     }
 
     /// @inheritdoc ITaskRegistry
+    function budgetOf(uint256 taskId) external view returns (Budget memory b) {
+        TaskData storage t = _tasks[taskId];
+        if (t.status == TaskStatus.None) revert TaskNotFound(taskId);
+        b.maxPayment = t.maxPayment;
+        b.paid = t.paid;
+        b.reserved = t.reserved;
+        b.redundancy = t.redundancy;
+        b.proofsAccepted = t.proofsAccepted;
+        b.openedAt = t.openedAt == 0 ? t.createdAt : t.openedAt;
+        b.deadline = t.deadline;
+    }
+
+    /// @inheritdoc ITaskRegistry
     function assignmentOf(uint256 taskId, address prover) external view returns (Assignment memory) {
         AssignmentData storage a = _assignments[taskId][prover];
         return Assignment({price: a.price, collateral: a.collateral, active: a.active, delivered: a.delivered});

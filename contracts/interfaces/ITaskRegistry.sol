@@ -44,6 +44,18 @@ interface ITaskRegistry {
         uint64 openedAt;
     }
 
+    /// @notice The part of a task that pricing needs (what `budgetOf` returns; cheaper than `taskOf`).
+    struct Budget {
+        uint96 maxPayment;
+        uint96 paid;
+        uint96 reserved;
+        uint8 redundancy;
+        uint8 proofsAccepted;
+        /// When the task opened under its current mechanism (see Task.openedAt).
+        uint64 openedAt;
+        uint64 deadline;
+    }
+
     /// @notice A prover's assignment to a task.
     struct Assignment {
         uint96 price;
@@ -226,6 +238,9 @@ interface ITaskRegistry {
 
     /// @notice The task.
     function taskOf(uint256 taskId) external view returns (Task memory);
+    /// @notice The task's budget and timing, for mechanisms pricing a proof from their hooks (reads three
+    ///         storage slots where taskOf reads six).
+    function budgetOf(uint256 taskId) external view returns (Budget memory);
     /// @notice A prover's assignment to a task.
     function assignmentOf(uint256 taskId, address prover) external view returns (Assignment memory);
     /// @notice Whether `prover` had a proof accepted for `taskId`.

@@ -80,8 +80,7 @@ contract ProofRace is IMechanism {
 
     /// @inheritdoc IMechanism
     function onProofAccepted(uint256 taskId, address, uint96) external view onlyRegistry returns (uint256) {
-        ITaskRegistry.Task memory t = registry.taskOf(taskId);
-        return paymentAt(t, block.timestamp);
+        return paymentAt(registry.budgetOf(taskId), block.timestamp);
     }
 
     /// @inheritdoc IMechanism
@@ -93,8 +92,9 @@ contract ProofRace is IMechanism {
             Profile({kind: 1, speed: _speed, cost: _cost, safety: _safety, censorshipResistance: _censorshipResistance});
     }
 
-    /// @notice What the next accepted proof of task `t` would be paid at time `at` (see the contract's @dev).
-    function paymentAt(ITaskRegistry.Task memory t, uint256 at) public view returns (uint256) {
+    /// @notice What the next accepted proof of a task with budget `t` would be paid at time `at` (the
+    ///         formula is in the contract's documentation).
+    function paymentAt(ITaskRegistry.Budget memory t, uint256 at) public view returns (uint256) {
         uint256 base = uint256(t.maxPayment) / t.redundancy;
         uint256 remainingSlots = uint256(t.redundancy) - t.proofsAccepted;
         if (remainingSlots != 0) {

@@ -168,9 +168,11 @@ contract ProofRaceTest is Deployers {
         vm.warp(r.deadline + 1);
         taskRegistry.expire(taskId); // bob missed; reopened under the race with 10 left for one slot
 
-        ITaskRegistry.Task memory t = taskRegistry.taskOf(taskId);
-        assertEq(t.openedAt, block.timestamp);
-        assertEq(race.paymentAt(t, block.timestamp), 10e18, "min(100/2, 10/1)");
+        ITaskRegistry.Budget memory b = taskRegistry.budgetOf(taskId);
+        assertEq(b.openedAt, block.timestamp);
+        assertEq(b.paid, 90e18);
+        assertEq(b.reserved, 0);
+        assertEq(race.paymentAt(b, block.timestamp), 10e18, "min(100/2, 10/1)");
         vm.warp(block.timestamp + 500);
         assertEq(prove(taskId, 1, carol), 10e18 * 6250 / BPS, "decay restarts at the reopen");
     }
