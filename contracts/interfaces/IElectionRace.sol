@@ -68,6 +68,10 @@ interface IElectionRace is IMechanism {
     /// @param deadline The task's deadline.
     /// @param earliest The earliest this instance accepts (open + election window).
     error DeadlineTooSoon(uint256 taskId, uint256 deadline, uint256 earliest);
+    /// @notice The registry's assign ran out of gas (empty revert data); retry the draw with more gas.
+    /// @param taskId The task.
+    /// @param prover The candidate being assigned.
+    error AssignmentOutOfGas(uint256 taskId, address prover);
     /// @param which A constructor argument out of range.
     error InvalidParameter(string which);
 

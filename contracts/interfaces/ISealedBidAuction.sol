@@ -99,6 +99,10 @@ interface ISealedBidAuction is IMechanism {
     /// @param which Its name.
     error InvalidParameter(string which);
     error NothingToSweep();
+    /// @notice The registry's assign ran out of gas (empty revert data); retry finalize with more gas.
+    /// @param taskId The task.
+    /// @param bidder The winner being assigned.
+    error AssignmentOutOfGas(uint256 taskId, address bidder);
 
     /// @param taskId The task.
     /// @param round The round.

@@ -240,7 +240,11 @@ contract ElectionRace is IElectionRace, ReentrancyGuardTransient {
             try taskRegistry.assign(taskId, candidate, price, collateral) {
                 chosen[elected++] = candidate;
                 emit ProverElected(taskId, candidate, weight);
-            } catch {}
+            } catch (bytes memory reason) {
+                // Empty revert data means the assign ran out of gas — a caller could force that to elect
+                // nobody and open the race at once: refuse rather than skip.
+                if (reason.length == 0) revert AssignmentOutOfGas(taskId, candidate);
+            }
         }
     }
 

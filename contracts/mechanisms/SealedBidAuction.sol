@@ -364,6 +364,9 @@ contract SealedBidAuction is ISealedBidAuction, ReentrancyGuardTransient {
                 ++assigned;
                 emit WinnerAssigned(taskId, bid.bidder, bid.price, price);
             } catch (bytes memory reason) {
+                // Every refusal by the registry carries a custom error; empty revert data means the call ran
+                // out of gas, which a caller could force to skip winners: refuse rather than skip.
+                if (reason.length == 0) revert AssignmentOutOfGas(taskId, bid.bidder);
                 emit WinnerSkipped(taskId, bid.bidder, reason);
             }
         }
@@ -406,6 +409,9 @@ contract SealedBidAuction is ISealedBidAuction, ReentrancyGuardTransient {
                 ++assigned;
                 emit WinnerAssigned(taskId, bid.bidder, bid.price, price);
             } catch (bytes memory reason) {
+                // Every refusal by the registry carries a custom error; empty revert data means the call ran
+                // out of gas, which a caller could force to skip winners: refuse rather than skip.
+                if (reason.length == 0) revert AssignmentOutOfGas(taskId, bid.bidder);
                 emit WinnerSkipped(taskId, bid.bidder, reason);
             }
         }

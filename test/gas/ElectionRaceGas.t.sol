@@ -112,7 +112,7 @@ contract ElectionRaceGas is MechanismGasBase, HeaderBuilder {
         // The core pays the same amount, so that payout and refund touch the same storage.
         uint256 core = _baseline(1, prover, uint96(paid), COLLATERAL);
         vm.snapshotValue("overhead", total - core);
-        assertLt(paid, price, "the elected prover is paid the decayed value");
+        assertLt(paid, TASK_BUDGET, "the elected prover is paid the decayed value");
         assertLe(total - core, 200_000, "election-race coordination overhead within 200k per task");
     }
 

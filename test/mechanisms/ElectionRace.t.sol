@@ -256,6 +256,26 @@ contract ElectionRaceTest is Deployers, HeaderBuilder {
         assertGt(prove(taskId, 1, dave), 0);
     }
 
+    /// @dev A draw sent with too little gas for the registry's assign must not elect nobody (which would
+    ///      open the race at once): it reverts, and a later draw with enough gas elects as usual.
+    function test_LowGasDrawCannotElectNobody() public {
+        uint256 taskId = _open(1, 1);
+        uint256 target = election.electionOf(taskId).marker;
+        vm.roll(target + 1);
+        bytes memory header = _header(target, keccak256("mix"), "proofmarket");
+        vm.setBlockhash(target, keccak256(header));
+        for (uint256 gasLimit = 40_000; gasLimit < 200_000; gasLimit += 10_000) {
+            try election.draw{gas: gasLimit}(taskId, header) returns (uint256 n) {
+                assertEq(n, 1);
+                break;
+            } catch {
+                assertEq(uint8(election.electionOf(taskId).phase), uint8(IElectionRace.Phase.AwaitingDraw));
+            }
+        }
+        if (election.electionOf(taskId).phase == IElectionRace.Phase.AwaitingDraw) election.draw(taskId, header);
+        assertEq(election.electionOf(taskId).live, 1);
+    }
+
     function test_ExpiryWithUndeliveredElected_SlashedByRegistry() public {
         uint256 taskId = _open(1, 2);
         _draw(election, taskId, keccak256("mix"));

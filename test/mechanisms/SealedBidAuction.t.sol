@@ -405,6 +405,24 @@ contract SealedBidAuctionTest is Deployers {
         assertFalse(taskRegistry.assignmentOf(taskId, bob).active);
     }
 
+    /// @dev A finalize sent with too little gas for the registry's assign must not skip the winner.
+    function test_LowGasFinalizeCannotSkipWinners() public {
+        uint256 taskId = _open(firstPrice, 1, 1);
+        _commit(firstPrice, taskId, bob, 40e18);
+        _toReveal(firstPrice, taskId);
+        _reveal(firstPrice, taskId, bob, 40e18);
+        _toFinalize(firstPrice, taskId);
+        for (uint256 gasLimit = 40_000; gasLimit < 140_000; gasLimit += 20_000) {
+            try firstPrice.finalize{gas: gasLimit}(taskId) {
+                break;
+            } catch {}
+        }
+        // Whatever gas it was given, finalize either assigned bob or changed nothing.
+        ISealedBidAuction.AuctionStatus status = firstPrice.auctionOf(taskId).status;
+        if (status == ISealedBidAuction.AuctionStatus.Bidding) firstPrice.finalize(taskId);
+        assertTrue(taskRegistry.assignmentOf(taskId, bob).active);
+    }
+
     function test_CancelDuringBidding_CommitmentsReclaimable() public {
         uint256 taskId = _open(firstPrice, 1, 1);
         _commit(firstPrice, taskId, alice, 10e18);
