@@ -146,7 +146,7 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
 
     /// @inheritdoc ITaskRegistry
     function createTask(TaskRequest calldata request) external nonReentrant returns (uint256 taskId) {
-        return _create(msg.sender, request);
+        return _create(msg.sender, request, true);
     }
 
     /// @inheritdoc ITaskRegistry
@@ -156,7 +156,23 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
         onlyRole(ROUTER_ROLE)
         returns (uint256 taskId)
     {
-        return _create(requester, request);
+        return _create(requester, request, true);
+    }
+
+    /// @inheritdoc ITaskRegistry
+    function createTaskFromBalance(TaskRequest calldata request) external nonReentrant returns (uint256 taskId) {
+        uint256 balance = _claimable[msg.sender];
+        if (request.maxPayment > balance) revert InsufficientBalance(msg.sender, request.maxPayment, balance);
+        _claimable[msg.sender] = balance - request.maxPayment;
+        return _create(msg.sender, request, false);
+    }
+
+    /// @inheritdoc ITaskRegistry
+    function deposit(uint256 amount) external nonReentrant {
+        if (amount == 0) revert ZeroPayment();
+        _claimable[msg.sender] += amount;
+        emit Deposited(msg.sender, amount);
+        token.safeTransferFrom(msg.sender, address(this), amount);
     }
 
     /// @inheritdoc ITaskRegistry
@@ -417,7 +433,8 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
 
     // ------------------------------------------------------------------ internal
 
-    function _create(address requester, TaskRequest calldata r) internal returns (uint256 taskId) {
+    /// @dev `pull`: take the escrow from the requester with transferFrom (else it was debited from its balance).
+    function _create(address requester, TaskRequest calldata r, bool pull) internal returns (uint256 taskId) {
         if (r.redundancy == 0) revert ZeroRedundancy();
         if (r.maxPayment == 0) revert ZeroPayment();
         if (r.deadline <= block.timestamp) revert DeadlineInPast(r.deadline);
@@ -442,7 +459,7 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
             taskId, requester, r.mechanism, r.circuitId, r.inputCommitment, r.maxPayment, r.deadline, r.redundancy
         );
 
-        token.safeTransferFrom(requester, address(this), r.maxPayment);
+        if (pull) token.safeTransferFrom(requester, address(this), r.maxPayment);
         IMechanism(r.mechanism).onTaskOpened(taskId, r);
     }
 

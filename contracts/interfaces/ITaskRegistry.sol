@@ -107,6 +107,10 @@ interface ITaskRegistry {
     error NothingToWithdraw(address account);
     /// @param taskId The task, with assignments or accepted proofs.
     error CannotCancel(uint256 taskId);
+    /// @param account The requester.
+    /// @param required The escrow asked for.
+    /// @param available Its credited balance.
+    error InsufficientBalance(address account, uint256 required, uint256 available);
     /// @notice A fallback mechanism was named with a zero fallback window.
     error ZeroFallbackWindow();
     /// @param mechanism An address without code, which cannot be allow-listed as a mechanism.
@@ -178,6 +182,9 @@ interface ITaskRegistry {
     /// @param taskId The task.
     /// @param refunded Escrow returned.
     event TaskCancelled(uint256 indexed taskId, uint256 refunded);
+    /// @param account Who deposited.
+    /// @param amount Credited to its balance.
+    event Deposited(address indexed account, uint256 amount);
     /// @param account Who withdrew.
     /// @param amount How much.
     event Withdrawn(address indexed account, uint256 amount);
@@ -204,6 +211,12 @@ interface ITaskRegistry {
     function createTask(TaskRequest calldata request) external returns (uint256 taskId);
     /// @notice Opens a task on behalf of `requester`, pulling its escrow from `requester` (ROUTER_ROLE only).
     function createTaskFor(address requester, TaskRequest calldata request) external returns (uint256 taskId);
+    /// @notice Opens a task whose escrow is taken from msg.sender's credited balance (deposits, refunds,
+    ///         payouts) instead of a token transfer — Boundless-style prepaid requests, ~11k gas cheaper.
+    function createTaskFromBalance(TaskRequest calldata request) external returns (uint256 taskId);
+    /// @notice Credits `amount` (pulled with transferFrom) to msg.sender's balance, for createTaskFromBalance;
+    ///         withdraw() returns whatever is not spent.
+    function deposit(uint256 amount) external;
     /// @notice Cancels an open task with no assignment and no accepted proof; escrow is credited back.
     function cancelTask(uint256 taskId) external;
 

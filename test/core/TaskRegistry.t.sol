@@ -195,6 +195,51 @@ contract TaskRegistryTest is Deployers {
         taskRegistry.createTaskFor(requester, r);
     }
 
+    function test_Deposit() public {
+        fund(requester, 50e18);
+        vm.expectEmit(address(taskRegistry));
+        emit ITaskRegistry.Deposited(requester, 50e18);
+        vm.prank(requester);
+        taskRegistry.deposit(50e18);
+        assertEq(taskRegistry.claimable(requester), 50e18);
+        assertEq(token.balanceOf(address(taskRegistry)), 50e18);
+    }
+
+    function test_RevertWhen_DepositZero() public {
+        vm.expectRevert(ITaskRegistry.ZeroPayment.selector);
+        vm.prank(requester);
+        taskRegistry.deposit(0);
+    }
+
+    function test_CreateTaskFromBalance() public {
+        fund(requester, 150e18);
+        vm.prank(requester);
+        taskRegistry.deposit(150e18);
+        TaskRequest memory r = raceRequest(1, 1);
+        vm.prank(requester);
+        uint256 taskId = taskRegistry.createTaskFromBalance(r);
+        assertEq(taskRegistry.taskOf(taskId).maxPayment, TASK_BUDGET);
+        assertEq(taskRegistry.claimable(requester), 150e18 - TASK_BUDGET);
+        assertEq(token.balanceOf(address(taskRegistry)), 150e18, "no token moved");
+    }
+
+    function test_RefundFundsTheNextTask() public {
+        uint256 first = openRaceTask(1, 1);
+        vm.warp(block.timestamp + TASK_DURATION + 1);
+        taskRegistry.expire(first);
+        TaskRequest memory r = raceRequest(2, 1);
+        vm.prank(requester);
+        taskRegistry.createTaskFromBalance(r);
+        assertEq(taskRegistry.claimable(requester), 0);
+    }
+
+    function test_RevertWhen_CreateFromInsufficientBalance() public {
+        TaskRequest memory r = raceRequest(1, 1);
+        vm.expectRevert(abi.encodeWithSelector(ITaskRegistry.InsufficientBalance.selector, requester, r.maxPayment, 0));
+        vm.prank(requester);
+        taskRegistry.createTaskFromBalance(r);
+    }
+
     // ================================================================== cancelTask
 
     function test_CancelTask() public {

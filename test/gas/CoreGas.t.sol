@@ -78,6 +78,19 @@ contract CoreGas is Deployers {
         _measure("createTask_race", requester, address(taskRegistry), abi.encodeCall(ITaskRegistry.createTask, (r)));
     }
 
+    /// A requester with a credited balance (a deposit, or refunds it let accumulate) skips the token pull.
+    function test_Gas_CreateTaskFromBalance() public {
+        vm.prank(requester);
+        taskRegistry.deposit(5 * uint256(TASK_BUDGET));
+        TaskRequest memory r = raceRequest(1, 1);
+        _measure(
+            "createTask_race_from_balance",
+            requester,
+            address(taskRegistry),
+            abi.encodeCall(ITaskRegistry.createTaskFromBalance, (r))
+        );
+    }
+
     function test_Gas_CreateTaskWithFallbackAndNotify() public {
         TaskRequest memory r = raceRequest(1, 1);
         r.fallbackMechanism = address(race);

@@ -125,9 +125,15 @@ contract CoreHandler is Test {
             r.fallbackMechanism = address(race);
             r.fallbackWindow = 600;
         }
-        token.mint(requester, budget);
-        vm.prank(requester);
-        uint256 taskId = tasks.createTask(r);
+        uint256 taskId;
+        if (tasks.claimable(requester) >= budget && seed % 2 == 0) {
+            vm.prank(requester); // prepaid: escrow from the requester's credited balance
+            taskId = tasks.createTaskFromBalance(r);
+        } else {
+            token.mint(requester, budget);
+            vm.prank(requester);
+            taskId = tasks.createTask(r);
+        }
         taskIds.push(taskId);
         seedOf[taskId] = seed;
         lastStatus[taskId] = TaskStatus.Open;
@@ -195,6 +201,14 @@ contract CoreHandler is Test {
         if (tasks.claimable(a) == 0) return;
         vm.prank(a);
         ghost_withdrawn += tasks.withdraw();
+    }
+
+    function deposit(uint256 requesterIdx, uint96 amount) external tracked("deposit") {
+        address requester = requesterActors[requesterIdx % requesterActors.length];
+        amount = uint96(bound(amount, 1, 1000e18));
+        token.mint(requester, amount);
+        vm.prank(requester);
+        tasks.deposit(amount);
     }
 
     function addStake(uint256 proverIdx, uint96 amount) external tracked("addStake") {

@@ -24,7 +24,7 @@ contract CoreInvariantsTest is Deployers {
         handler.setUpActors();
 
         // Proofs, task creation and assignment are listed more than once to weight them up.
-        bytes4[] memory selectors = new bytes4[](19);
+        bytes4[] memory selectors = new bytes4[](20);
         selectors[0] = CoreHandler.createTask.selector;
         selectors[1] = CoreHandler.createTask.selector;
         selectors[2] = CoreHandler.assign.selector;
@@ -44,6 +44,7 @@ contract CoreInvariantsTest is Deployers {
         selectors[16] = CoreHandler.setCapacity.selector;
         selectors[17] = CoreHandler.warp.selector;
         selectors[18] = CoreHandler.submitProof.selector;
+        selectors[19] = CoreHandler.deposit.selector;
         targetSelector(FuzzSelector({addr: address(handler), selectors: selectors}));
         targetContract(address(handler));
     }
@@ -143,7 +144,7 @@ contract CoreInvariantsTest is Deployers {
     /// With `-vv`, prints how the run ended: successful calls per action and tasks per status, to check
     /// that the handler reaches every path (fulfilment, expiry, reopen, cancel) and not just reverts.
     function afterInvariant() external view {
-        string[14] memory names = [
+        string[15] memory names = [
             "createTask",
             "assign",
             "unassign",
@@ -157,7 +158,8 @@ contract CoreInvariantsTest is Deployers {
             "completeUnstake",
             "cancelUnstake",
             "setCapacity",
-            "warp"
+            "warp",
+            "deposit"
         ];
         for (uint256 i; i < names.length; ++i) {
             console2.log(names[i], handler.calls(bytes32(bytes(names[i]))));
