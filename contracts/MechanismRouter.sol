@@ -251,16 +251,24 @@ contract MechanismRouter is IMechanismRouter, AccessControl, ReentrancyGuardTran
 
     // ------------------------------------------------------------------ outcomes
 
-    /// @dev Checks up to `budget` pending tasks from the cursor, recording those that ended.
+    /// @dev Checks up to `budget` pending tasks from the cursor (each at most once), recording those that
+    ///      ended. A task is only looked up in the registry once its original deadline has passed (by then
+    ///      it has been fulfilled, or can be expired, or was reopened), so a sweep never pays a registry
+    ///      read for a task that is merely running; a task fulfilled early is recorded after its deadline,
+    ///      or at once by anyone calling recordOutcome.
     function _sweep(uint256 budget) internal {
+        uint256 len = _pending.length;
+        if (len == 0 || budget == 0) return;
+        if (budget > len) budget = len;
         uint256 cursor = _cursor;
         for (uint256 checked; checked < budget; ++checked) {
-            uint256 len = _pending.length;
+            len = _pending.length;
             if (len == 0) break;
             if (cursor >= len) cursor = 0;
             uint256 taskId = _pending[cursor];
+            Routed storage r = _routed[taskId];
             // A recorded task is swapped out of the list, so the cursor then points at a new entry.
-            if (!_record(taskId, _routed[taskId])) ++cursor;
+            if (block.timestamp <= r.deadline || !_record(taskId, r)) ++cursor;
         }
         _cursor = cursor;
     }

@@ -29,8 +29,9 @@ interface IOrderBook is IMechanism {
         bytes32 circuitId;
     }
 
-    /// @notice Per-task matching state.
-    /// @param circuitId The task's circuit.
+    /// @notice Per-task matching state (view; stored packed in one slot, plus the circuit id only while the
+    ///         task waits for offers).
+    /// @param circuitId The task's circuit while it waits for offers; zero once fully matched.
     /// @param maxPricePerProof maxPayment ÷ redundancy.
     /// @param deadline The task's deadline.
     /// @param redundancy Provers wanted.
@@ -144,6 +145,6 @@ interface IOrderBook is IMechanism {
     function bookAt(uint256 index) external view returns (address);
     /// @notice A task's matching state.
     function bookTaskOf(uint256 taskId) external view returns (BookTask memory);
-    /// @notice Provers matched to a task.
+    /// @notice Provers matched to a task that have not delivered yet.
     function matchedProvers(uint256 taskId) external view returns (address[] memory);
 }

@@ -34,8 +34,9 @@ interface ITreeAssignment is IMechanism {
         Covered
     }
 
-    /// @notice Per-task state. Slot 0: txCount | rangeSize | drawBlock | rangeDeadline | deadline |
-    ///         rangeCount | status | rootAssigned; slot 1: requester | budget.
+    /// @notice Per-task state, one slot: txCount | rangeSize | drawBlock | rangeDeadline | deadline |
+    ///         rangeCount | status | rootAssigned. The requester and budget are read from the registry
+    ///         when needed (slashes, payout) rather than stored twice.
     struct TreeTask {
         uint32 txCount;
         uint32 rangeSize;
@@ -45,8 +46,6 @@ interface ITreeAssignment is IMechanism {
         uint8 rangeCount;
         TreeStatus status;
         bool rootAssigned;
-        address requester;
-        uint96 budget;
     }
 
     /// @notice One range (one slot): current owner, leaves, merges it leads, sibling range, state.

@@ -46,14 +46,6 @@ library RouterScoring {
         uint32 fulfilled;
     }
 
-    /// @notice Four dimension scores in milli-points (0–10,000 each).
-    struct Scores {
-        uint256 speed;
-        uint256 cost;
-        uint256 safety;
-        uint256 censorship;
-    }
-
     /// @notice Exponentially weighted moving average step: `prev + (sample − prev) × alpha`, with the
     ///         first sample taken as is (no bias toward the zero initial value).
     /// @param prev Previous average (bps).
@@ -105,14 +97,6 @@ library RouterScoring {
         return s;
     }
 
-    /// @notice Observed scores (milli-points) from the averages; censorship resistance is `declaredCensorship`.
-    function observed(Stats memory s, uint256 declaredCensorship) internal pure returns (Scores memory o) {
-        o.speed = BPS - s.latencyBps;
-        o.cost = BPS - s.priceBps;
-        o.safety = ((BPS - s.failBps) * (BPS - s.slashBps)) / BPS;
-        o.censorship = declaredCensorship;
-    }
-
     /// @notice Confidence weight of the observed scores in bps: `observedWeightBps × min(count, warmup) ÷ warmup`.
     /// @dev A warmup of zero trusts observations fully from the first one.
     function confidence(uint256 observedWeightBps, uint256 count, uint256 warmup) internal pure returns (uint256) {
@@ -121,47 +105,29 @@ library RouterScoring {
         return (observedWeightBps * c) / warmup;
     }
 
-    /// @notice Blends declared (0–10 points) and observed scores (milli-points). Speed and safety use the
-    ///         confidence of all outcomes, cost that of fulfilled outcomes only (a failure says nothing
-    ///         about price), censorship resistance is declared only.
-    function blend(uint8[4] memory declared, Stats memory s, uint256 observedWeightBps, uint256 warmup)
-        internal
-        pure
-        returns (Scores memory b)
-    {
-        Scores memory o = observed(s, uint256(declared[3]) * MILLI_PER_POINT);
-        uint256 w = confidence(observedWeightBps, s.count, warmup);
-        uint256 wCost = confidence(observedWeightBps, s.fulfilled, warmup);
-        b.speed = _mix(uint256(declared[0]) * MILLI_PER_POINT, o.speed, w);
-        b.cost = _mix(uint256(declared[1]) * MILLI_PER_POINT, o.cost, wCost);
-        b.safety = _mix(uint256(declared[2]) * MILLI_PER_POINT, o.safety, w);
-        b.censorship = o.censorship;
-    }
-
-    /// @notice Weighted total of the four dimension scores (weights 0–10; all zero counts as all one).
-    function total(Scores memory b, uint8[4] memory weights) internal pure returns (uint256) {
-        uint256 w0 = weights[0];
-        uint256 w1 = weights[1];
-        uint256 w2 = weights[2];
-        uint256 w3 = weights[3];
-        if (w0 + w1 + w2 + w3 == 0) (w0, w1, w2, w3) = (1, 1, 1, 1);
-        return w0 * b.speed + w1 * b.cost + w2 * b.safety + w3 * b.censorship;
-    }
-
-    /// @notice One instance's score for a requester: blend then weight.
+    /// @notice One instance's score for a requester: Σ weight_dim × blend(declared_dim, observed_dim).
     /// @param declared Declared (or overridden) speed, cost, safety, censorship resistance, 0–10 each.
     /// @param s Delivered-QoS averages.
-    /// @param weights Requester's weights: speed, cost, safety, censorship resistance.
+    /// @param weights Requester's weights: speed, cost, safety, censorship resistance (all zero: all one).
     /// @param observedWeightBps Weight of observed vs declared once warmed up.
     /// @param warmup Outcomes needed for full confidence.
+    /// @dev Speed and safety use the confidence of all outcomes, cost that of fulfilled outcomes only (a
+    ///      failure says nothing about price); censorship resistance is declared only.
     function score(
         uint8[4] memory declared,
         Stats memory s,
         uint8[4] memory weights,
         uint256 observedWeightBps,
         uint256 warmup
-    ) internal pure returns (uint256) {
-        return total(blend(declared, s, observedWeightBps, warmup), weights);
+    ) internal pure returns (uint256 total) {
+        uint256 w = confidence(observedWeightBps, s.count, warmup);
+        uint256 wCost = confidence(observedWeightBps, s.fulfilled, warmup);
+        bool equal = uint256(weights[0]) + weights[1] + weights[2] + weights[3] == 0;
+        uint256 safetyObserved = ((BPS - s.failBps) * (BPS - s.slashBps)) / BPS;
+        total = (equal ? 1 : weights[0]) * _mix(declared[0] * MILLI_PER_POINT, BPS - s.latencyBps, w);
+        total += (equal ? 1 : weights[1]) * _mix(declared[1] * MILLI_PER_POINT, BPS - s.priceBps, wCost);
+        total += (equal ? 1 : weights[2]) * _mix(declared[2] * MILLI_PER_POINT, safetyObserved, w);
+        total += (equal ? 1 : uint256(weights[3])) * declared[3] * MILLI_PER_POINT;
     }
 
     function _mix(uint256 d, uint256 o, uint256 wBps) private pure returns (uint256) {

@@ -37,12 +37,23 @@ contract OrderBook is IOrderBook {
     uint8 internal immutable _safety;
     uint8 internal immutable _censorship;
 
+    /// @dev Per-task state in one slot: maxPricePerProof (96) | deadline (64) | redundancy | matched |
+    ///      priority | live. The circuit id is stored only for a task that waits for offers.
+    struct TaskData {
+        uint96 maxPricePerProof;
+        uint64 deadline;
+        uint8 redundancy;
+        uint8 matched;
+        uint8 priority;
+        bool live;
+    }
+
     address[] internal _book;
     mapping(address prover => Offer) internal _offers;
-    mapping(uint256 taskId => BookTask) internal _tasks;
-    mapping(uint256 taskId => address[]) internal _matched;
-    /// 0: not matched, 1: matched and live, 2: delivered.
-    mapping(uint256 taskId => mapping(address prover => uint8)) internal _matchState;
+    mapping(uint256 taskId => TaskData) internal _tasks;
+    mapping(uint256 taskId => bytes32) internal _waitingCircuit;
+    /// @dev Matched provers by slot (0..matched−1); a slot is cleared when its prover delivers.
+    mapping(uint256 taskId => mapping(uint256 slot => address prover)) internal _slots;
 
     /// @dev A ranked candidate for a match.
     struct Candidate {
@@ -123,11 +134,12 @@ contract OrderBook is IOrderBook {
 
     /// @inheritdoc IOrderBook
     function matchTask(uint256 taskId) external returns (uint256 matched) {
-        BookTask storage t = _tasks[taskId];
+        TaskData storage t = _tasks[taskId];
         if (!t.live) revert TaskNotOnBook(taskId);
         if (t.matched >= t.redundancy) revert TaskFullyMatched(taskId);
         if (block.timestamp >= t.deadline) revert TaskPastDeadline(taskId, t.deadline);
-        return _match(taskId, t);
+        matched = _match(taskId, t, _waitingCircuit[taskId]);
+        if (t.matched == t.redundancy) delete _waitingCircuit[taskId];
     }
 
     // ------------------------------------------------------------------ registry hooks
@@ -136,15 +148,19 @@ contract OrderBook is IOrderBook {
     function onTaskOpened(uint256 taskId, TaskRequest calldata request) external onlyRegistry {
         uint8 priority = _priority(request.mechanismData);
         if (request.redundancy > maxRedundancy) revert RedundancyAboveMax(request.redundancy, maxRedundancy);
-        BookTask storage t = _tasks[taskId];
-        t.circuitId = request.circuitId;
-        t.maxPricePerProof = uint96(request.maxPayment / request.redundancy);
-        t.deadline = request.deadline;
-        t.redundancy = request.redundancy;
-        t.priority = priority;
-        t.live = true;
-        emit TaskOnBook(taskId, priority, t.maxPricePerProof);
-        _match(taskId, t);
+        uint96 maxPrice = uint96(request.maxPayment / request.redundancy);
+        _tasks[taskId] = TaskData({
+            maxPricePerProof: maxPrice,
+            deadline: request.deadline,
+            redundancy: request.redundancy,
+            matched: 0,
+            priority: priority,
+            live: true
+        });
+        emit TaskOnBook(taskId, priority, maxPrice);
+        TaskData storage t = _tasks[taskId];
+        _match(taskId, t, request.circuitId);
+        if (t.matched < t.redundancy) _waitingCircuit[taskId] = request.circuitId;
     }
 
     /// @inheritdoc IMechanism
@@ -153,23 +169,31 @@ contract OrderBook is IOrderBook {
         onlyRegistry
         returns (uint256 payment)
     {
-        if (_matchState[taskId][prover] != 1) revert NotMatched(taskId, prover);
-        _matchState[taskId][prover] = 2;
-        _release(prover);
-        return assignedPrice;
+        uint256 n = _tasks[taskId].matched;
+        mapping(uint256 => address) storage slots = _slots[taskId];
+        for (uint256 i; i < n; ++i) {
+            if (slots[i] == prover) {
+                delete slots[i];
+                _release(prover);
+                return assignedPrice;
+            }
+        }
+        revert NotMatched(taskId, prover);
     }
 
     /// @inheritdoc IMechanism
     function onTaskClosed(uint256 taskId) external onlyRegistry {
-        address[] storage matched = _matched[taskId];
-        uint256 n = matched.length;
+        uint256 n = _tasks[taskId].matched;
+        mapping(uint256 => address) storage slots = _slots[taskId];
         for (uint256 i; i < n; ++i) {
-            address p = matched[i];
-            if (_matchState[taskId][p] == 1) _release(p);
-            delete _matchState[taskId][p];
+            address p = slots[i];
+            if (p != address(0)) {
+                _release(p);
+                delete slots[i];
+            }
         }
-        delete _matched[taskId];
         delete _tasks[taskId];
+        delete _waitingCircuit[taskId];
     }
 
     /// @inheritdoc IMechanism
@@ -195,13 +219,31 @@ contract OrderBook is IOrderBook {
     }
 
     /// @inheritdoc IOrderBook
-    function bookTaskOf(uint256 taskId) external view returns (BookTask memory) {
-        return _tasks[taskId];
+    function bookTaskOf(uint256 taskId) external view returns (BookTask memory b) {
+        TaskData memory t = _tasks[taskId];
+        b = BookTask({
+            circuitId: _waitingCircuit[taskId],
+            maxPricePerProof: t.maxPricePerProof,
+            deadline: t.deadline,
+            redundancy: t.redundancy,
+            matched: t.matched,
+            priority: t.priority,
+            live: t.live
+        });
     }
 
     /// @inheritdoc IOrderBook
-    function matchedProvers(uint256 taskId) external view returns (address[] memory) {
-        return _matched[taskId];
+    function matchedProvers(uint256 taskId) external view returns (address[] memory list) {
+        uint256 n = _tasks[taskId].matched;
+        list = new address[](n);
+        uint256 m;
+        for (uint256 i; i < n; ++i) {
+            address p = _slots[taskId][i];
+            if (p != address(0)) list[m++] = p;
+        }
+        assembly ("memory-safe") {
+            mstore(list, m)
+        }
     }
 
     // ------------------------------------------------------------------ internals
@@ -215,15 +257,19 @@ contract OrderBook is IOrderBook {
     }
 
     /// @dev Ranks the book for `t`'s open slots and assigns the best through the registry.
-    function _match(uint256 taskId, BookTask storage t) internal returns (uint256 matched) {
-        uint256 missing = t.redundancy - t.matched;
-        Candidate[] memory best = _rank(taskId, t, missing + SPARE_CANDIDATES);
+    function _match(uint256 taskId, TaskData storage t, bytes32 circuitId) internal returns (uint256 matched) {
+        uint256 already = t.matched;
+        uint256 missing = t.redundancy - already;
+        address[] memory taken = new address[](already);
+        for (uint256 i; i < already; ++i) {
+            taken[i] = _slots[taskId][i];
+        }
+        Candidate[] memory best = _rank(t, circuitId, taken, missing + SPARE_CANDIDATES);
         for (uint256 i; i < best.length && matched < missing; ++i) {
             Candidate memory c = best[i];
             if (c.prover == address(0)) break;
             try registry.assign(taskId, c.prover, c.price, collateralPerMatch) {
-                _matchState[taskId][c.prover] = 1;
-                _matched[taskId].push(c.prover);
+                _slots[taskId][already + matched] = c.prover;
                 _offers[c.prover].active += 1;
                 ++matched;
                 emit OfferMatched(taskId, c.prover, c.price, c.provingTime, c.reliability);
@@ -231,15 +277,21 @@ contract OrderBook is IOrderBook {
                 emit MatchRefused(taskId, c.prover);
             }
         }
-        t.matched += uint8(matched);
+        // matched ≤ missing ≤ redundancy (a uint8), so the casts cannot truncate.
+        t.matched = uint8(already + matched);
         if (matched < missing) emit TaskAwaitingOffers(taskId, uint8(missing - matched));
     }
 
-    /// @dev The `slots` best eligible offers for `t`, best first (empty entries have prover zero).
-    function _rank(uint256 taskId, BookTask storage t, uint256 slots) internal view returns (Candidate[] memory best) {
+    /// @dev The `slots` best eligible offers for `t`, best first (empty entries have prover zero). Provers
+    ///      in `taken` (already matched and live) are skipped; one that already delivered is refused by the
+    ///      registry (AlreadyProven) and skipped by `_match`.
+    function _rank(TaskData storage t, bytes32 circuitId, address[] memory taken, uint256 slots)
+        internal
+        view
+        returns (Candidate[] memory best)
+    {
         best = new Candidate[](slots);
         uint256 timeLeft = t.deadline > block.timestamp ? t.deadline - block.timestamp : 0;
-        bytes32 circuitId = t.circuitId;
         uint96 maxPrice = t.maxPricePerProof;
         uint8 priority = t.priority;
         uint256 n = _book.length;
@@ -248,9 +300,16 @@ contract OrderBook is IOrderBook {
             Offer storage o = _offers[p];
             if (o.active >= o.capacity || o.pricePerProof > maxPrice || o.provingTime > timeLeft) continue;
             if (o.circuitId != bytes32(0) && o.circuitId != circuitId) continue;
-            if (_matchState[taskId][p] != 0) continue;
+            if (_contains(taken, p)) continue;
             _insert(best, _candidate(p, o, priority));
         }
+    }
+
+    function _contains(address[] memory list, address p) internal pure returns (bool) {
+        for (uint256 i; i < list.length; ++i) {
+            if (list[i] == p) return true;
+        }
+        return false;
     }
 
     function _candidate(address p, Offer storage o, uint8 priority) internal view returns (Candidate memory c) {

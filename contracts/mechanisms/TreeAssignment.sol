@@ -227,7 +227,7 @@ contract TreeAssignment is ITreeAssignment, ReentrancyGuardTransient {
         uint256 toRequester = rangeBond - toUncle;
         _unlock(failed, 0);
         if (toUncle != 0) _claimable[msg.sender] += toUncle;
-        if (toRequester != 0) _claimable[t.requester] += toRequester;
+        if (toRequester != 0) _claimable[registry.taskOf(taskId).requester] += toRequester;
         r.owner = msg.sender;
         r.state = RangeState.Covered;
         emit RangeCovered(taskId, range, failed, msg.sender, toUncle, toRequester);
@@ -260,9 +260,7 @@ contract TreeAssignment is ITreeAssignment, ReentrancyGuardTransient {
             deadline: uint40(request.deadline),
             rangeCount: uint8(k),
             status: TreeStatus.AwaitingDraw,
-            rootAssigned: false,
-            requester: registry.taskOf(taskId).requester,
-            budget: request.maxPayment
+            rootAssigned: false
         });
         emit TreeOpened(taskId, txCount, rangeSize, uint8(k), drawBlock);
     }
@@ -279,7 +277,7 @@ contract TreeAssignment is ITreeAssignment, ReentrancyGuardTransient {
         TreeTask storage t = _tasks[taskId];
         if (t.status == TreeStatus.Drawn) {
             uint256 k = t.rangeCount;
-            address requester = t.requester;
+            address requester; // looked up on the first slash only
             uint256 rangeDeadline = t.rangeDeadline;
             for (uint256 i; i < k; ++i) {
                 Range storage r = _ranges[taskId][i];
@@ -293,6 +291,7 @@ contract TreeAssignment is ITreeAssignment, ReentrancyGuardTransient {
                     // The range window passed with the range neither attested nor covered: the bond
                     // compensates the requester.
                     _unlock(r.owner, 0);
+                    if (requester == address(0)) requester = registry.taskOf(taskId).requester;
                     _claimable[requester] += rangeBond;
                     emit RangeBondSlashed(taskId, i, r.owner, rangeBond);
                 }
@@ -450,7 +449,7 @@ contract TreeAssignment is ITreeAssignment, ReentrancyGuardTransient {
             if (j == m) who[m++] = owner;
             units[j] += u;
         }
-        uint256 budget = t.budget;
+        uint256 budget = registry.taskOf(taskId).maxPayment;
         uint256 paidOthers;
         for (uint256 j; j < m; ++j) {
             uint256 amount = (budget * units[j]) / totalUnits;

@@ -419,12 +419,21 @@ contract MechanismRouterTest is RouterFixture {
             prove(ids[i], i, alice);
         }
         assertEq(router.pendingCount(), 3);
+        routeAs(requester, arbitrageBot(9));
+        assertEq(router.pendingCount(), 4, "ended tasks are swept only once their deadline has passed");
+        vm.warp(block.timestamp + 2 hours + 1);
+        taskRegistry.expire(4);
         routeAs(requester, arbitrageBot(10));
-        assertEq(router.pendingCount(), 2, "two recorded, one new");
+        assertEq(router.pendingCount(), 3, "two recorded, one new");
+        // The cursor walks the list: a live entry costs a check (one slot read), not a registry call.
         routeAs(requester, arbitrageBot(11));
-        assertEq(router.pendingCount(), 2, "last ended one recorded, one new, two still live");
-        (,,,, uint32 count,) = router.statsOf(RACE);
-        assertEq(count, 3);
+        assertEq(router.pendingCount(), 3, "one recorded, one live skipped, one new");
+        routeAs(requester, arbitrageBot(12));
+        assertEq(router.pendingCount(), 3, "the last ended one recorded; the three new ones are live");
+        (,, uint16 failBps,, uint32 count, uint32 fulfilled) = router.statsOf(RACE);
+        assertEq(count, 4);
+        assertEq(fulfilled, 3);
+        assertGt(failBps, 0);
     }
 
     function testFuzz_RecordedOutcomesNeverExceedRouted(uint8 tasks, uint8 proven) public {

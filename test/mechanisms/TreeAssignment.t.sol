@@ -226,8 +226,6 @@ contract TreeAssignmentTest is TreeFixture {
         assertEq(t.rangeCount, 4);
         assertEq(t.drawBlock, block.number + 1);
         assertEq(uint8(t.status), uint8(ITreeAssignment.TreeStatus.AwaitingDraw));
-        assertEq(t.requester, requester);
-        assertEq(t.budget, TASK_BUDGET);
     }
 
     function test_RevertWhen_DrawTooEarly() public {
