@@ -16,8 +16,9 @@ interface IAscendingPriceAuction is IMechanism {
     /// @notice Per-task state (one storage word).
     /// @param openedAt Ramp start.
     /// @param deadline The task's deadline (a lock must end by it).
-    /// @param slotMax Ramp ceiling: the requester's maxPayment / redundancy.
-    /// @param slots Proof slots (redundancy).
+    /// @param slotMax Ramp ceiling: maxPayment / redundancy (capped by the unspent budget on a reopen;
+    ///        see SlotBudget).
+    /// @param slots Proofs still needed when the task opened here (redundancy − accepted).
     /// @param locked Live locks.
     /// @param delivered Accepted proofs.
     /// @param round Incremented each time the task is (re)opened to this instance; stamps its locks.

@@ -29,8 +29,9 @@ interface IElectionRace is IMechanism {
     /// @notice Per-task state (one storage word).
     /// @param openedAt When the task opened to this instance.
     /// @param deadline The task's deadline.
-    /// @param slotMax Price ceiling per proof: the requester's maxPayment / redundancy.
-    /// @param slots Proofs wanted (redundancy).
+    /// @param slotMax Price ceiling per proof: maxPayment / redundancy (capped by the unspent budget on a reopen;
+    ///        see SlotBudget).
+    /// @param slots Proofs still needed when the task opened here (redundancy − accepted).
     /// @param live Elected provers still assigned (undelivered, unslashed).
     /// @param delivered Accepted proofs.
     /// @param round Incremented each time the task is (re)opened to this instance.

@@ -30,8 +30,9 @@ interface ISealedBidAuction is IMechanism {
 
     /// @notice Per-task auction state (one storage word).
     /// @param openedAt When the task was opened to this auction (phases are timed from it).
-    /// @param reserve The highest acceptable bid: the requester's maxPayment / redundancy.
-    /// @param slots Proofs wanted (the task's redundancy).
+    /// @param reserve The highest acceptable bid: the requester's maxPayment / redundancy (capped by the
+    ///        unspent budget on a reopen; see SlotBudget).
+    /// @param slots Proofs still needed when the task opened here (redundancy − accepted).
     /// @param commits Commitments posted this round.
     /// @param reveals Commitments opened this round (eligible or not).
     /// @param bids Eligible revealed bids (0 < price ≤ reserve), stored in reveal order.

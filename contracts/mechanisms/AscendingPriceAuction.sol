@@ -5,6 +5,7 @@ import {IAscendingPriceAuction} from "../interfaces/IAscendingPriceAuction.sol";
 import {IMechanism} from "../interfaces/IMechanism.sol";
 import {ITaskRegistry} from "../interfaces/ITaskRegistry.sol";
 import {LinearPriceRamp} from "../libraries/LinearPriceRamp.sol";
+import {SlotBudget} from "../libraries/SlotBudget.sol";
 import {TaskRequest} from "../types/Task.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
@@ -62,9 +63,8 @@ contract AscendingPriceAuction is IAscendingPriceAuction, ReentrancyGuardTransie
 
     /// @inheritdoc IMechanism
     function onTaskOpened(uint256 taskId, TaskRequest calldata request) external onlyTaskRegistry {
-        uint8 slots = request.redundancy;
-        if (slots == 0 || slots > MAX_SLOTS) revert UnsupportedRedundancy(slots);
-        uint256 slotMax = request.maxPayment / slots;
+        if (request.redundancy > MAX_SLOTS) revert UnsupportedRedundancy(request.redundancy);
+        (uint8 slots, uint256 slotMax) = SlotBudget.open(taskRegistry.budgetOf(taskId));
         if (slotMax == 0) revert SlotMaxZero(taskId, request.maxPayment);
         uint8 round = _auctions[taskId].round + 1;
         _auctions[taskId] = Auction({

@@ -7,6 +7,7 @@ import {IProverRegistry} from "../interfaces/IProverRegistry.sol";
 import {ITaskRegistry} from "../interfaces/ITaskRegistry.sol";
 import {BlockHeaderRandomness} from "../libraries/BlockHeaderRandomness.sol";
 import {DecaySchedule} from "../libraries/DecaySchedule.sol";
+import {SlotBudget} from "../libraries/SlotBudget.sol";
 import {WeightedDraw} from "../libraries/WeightedDraw.sol";
 import {TaskRequest} from "../types/Task.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
@@ -93,9 +94,8 @@ contract ElectionRace is IElectionRace, ReentrancyGuardTransient {
 
     /// @inheritdoc IMechanism
     function onTaskOpened(uint256 taskId, TaskRequest calldata request) external onlyTaskRegistry {
-        uint8 slots = request.redundancy;
-        if (slots == 0 || slots > MAX_SLOTS) revert UnsupportedRedundancy(slots);
-        uint256 slotMax = request.maxPayment / slots;
+        if (request.redundancy > MAX_SLOTS) revert UnsupportedRedundancy(request.redundancy);
+        (uint8 slots, uint256 slotMax) = SlotBudget.open(taskRegistry.budgetOf(taskId));
         if (slotMax == 0) revert SlotMaxZero(taskId, request.maxPayment);
         uint256 earliest = block.timestamp + electionWindow;
         if (request.deadline < earliest) revert DeadlineTooSoon(taskId, request.deadline, earliest);

@@ -6,6 +6,7 @@ import {IProverRegistry} from "../interfaces/IProverRegistry.sol";
 import {ISealedBidAuction} from "../interfaces/ISealedBidAuction.sol";
 import {ITaskRegistry} from "../interfaces/ITaskRegistry.sol";
 import {RevealedBid, SealedBidRanking} from "../libraries/SealedBidRanking.sol";
+import {SlotBudget} from "../libraries/SlotBudget.sol";
 import {TaskRequest} from "../types/Task.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
@@ -104,13 +105,13 @@ contract SealedBidAuction is ISealedBidAuction, ReentrancyGuardTransient {
         if (request.redundancy > maxBids) revert RedundancyTooHigh(request.redundancy);
         uint256 earliest = block.timestamp + commitWindow + revealWindow + minProvingWindow;
         if (request.deadline < earliest) revert DeadlineTooSoon(taskId, request.deadline, earliest);
-        Auction storage a = _auctions[taskId];
-        uint8 round = a.round + 1;
-        uint96 reserve = uint96(request.maxPayment / request.redundancy);
+        uint8 round = _auctions[taskId].round + 1;
+        (uint8 slots, uint256 perSlot) = SlotBudget.open(taskRegistry.budgetOf(taskId));
+        uint96 reserve = uint96(perSlot);
         _auctions[taskId] = Auction({
             openedAt: uint40(block.timestamp),
             reserve: reserve,
-            slots: request.redundancy,
+            slots: slots,
             commits: 0,
             reveals: 0,
             bids: 0,

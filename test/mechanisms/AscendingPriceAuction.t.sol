@@ -200,6 +200,31 @@ contract AscendingPriceAuctionTest is Deployers {
         assertEq(prove(taskId, 1, bob), 20e18 + bounty);
     }
 
+    /// @dev A race task (redundancy 2) that got one proof, then expired into this auction: only the missing
+    ///      slot opens, priced within the unspent budget.
+    function test_ReopenAfterPartialFulfilment_OnlyMissingSlotOpens() public {
+        TaskRequest memory r = raceRequest(1, 2);
+        r.fallbackMechanism = address(auction);
+        r.fallbackWindow = 1 hours;
+        uint256 taskId = openTask(requester, r);
+        uint256 paid = prove(taskId, 1, carol);
+        vm.warp(taskRegistry.taskOf(taskId).deadline + 1);
+        taskRegistry.expire(taskId);
+
+        IAscendingPriceAuction.Auction memory a = auction.auctionOf(taskId);
+        assertEq(a.slots, 1);
+        uint256 expectedMax = TASK_BUDGET - paid < TASK_BUDGET / 2 ? TASK_BUDGET - paid : TASK_BUDGET / 2;
+        assertEq(a.slotMax, expectedMax);
+        _lock(taskId, alice);
+        bytes memory proof = proofOf(1, bob);
+        uint256[] memory s = statement(1);
+        vm.expectRevert(abi.encodeWithSelector(IAscendingPriceAuction.NoFreeSlot.selector, taskId));
+        vm.prank(bob);
+        taskRegistry.submitProof(taskId, s, proof);
+        prove(taskId, 1, alice);
+        assertEq(uint8(taskRegistry.taskOf(taskId).status), uint8(TaskStatus.Fulfilled));
+    }
+
     // ------------------------------------------------------------------ reverts
 
     function test_RevertWhen_LockNoFreeSlot() public {

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {ITaskRegistry} from "../../contracts/interfaces/ITaskRegistry.sol";
 import {LinearPriceRamp} from "../../contracts/libraries/LinearPriceRamp.sol";
 import {RevealedBid, SealedBidRanking} from "../../contracts/libraries/SealedBidRanking.sol";
+import {SlotBudget} from "../../contracts/libraries/SlotBudget.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {Test} from "forge-std/Test.sol";
 
@@ -163,5 +165,38 @@ contract PricingDifferentialTest is Test {
             assertEq(a[i].bidder, b[i].bidder);
             assertEq(a[i].price, b[i].price);
         }
+    }
+
+    // ------------------------------------------------------------------ slot budget
+
+    /// @dev The open slots' prices never exceed the requester's per-proof maximum nor, together, the unspent
+    ///      budget; and they are the largest such equal share (reference: the two caps computed apart).
+    function testFuzz_SlotBudgetWithinBothCaps(
+        uint96 maxPayment,
+        uint8 redundancy,
+        uint8 accepted,
+        uint96 paid,
+        uint96 reserved
+    ) public pure {
+        redundancy = uint8(bound(redundancy, 1, 32));
+        accepted = uint8(bound(accepted, 0, redundancy - 1));
+        maxPayment = uint96(bound(maxPayment, 1, type(uint96).max));
+        paid = uint96(bound(paid, 0, maxPayment));
+        reserved = uint96(bound(reserved, 0, maxPayment - paid));
+        ITaskRegistry.Budget memory b = ITaskRegistry.Budget({
+            maxPayment: maxPayment,
+            paid: paid,
+            reserved: reserved,
+            redundancy: redundancy,
+            proofsAccepted: accepted,
+            openedAt: 0,
+            deadline: 0
+        });
+        (uint8 slots, uint256 perSlot) = SlotBudget.open(b);
+        assertEq(slots, redundancy - accepted);
+        uint256 requesterCap = uint256(maxPayment) / redundancy;
+        uint256 budgetCap = (uint256(maxPayment) - paid - reserved) / slots;
+        assertEq(perSlot, requesterCap < budgetCap ? requesterCap : budgetCap);
+        assertLe(perSlot * slots, uint256(maxPayment) - paid - reserved);
     }
 }
