@@ -28,6 +28,8 @@ contract Rollup is IRollup, AccessControl, ReentrancyGuardTransient {
     uint256 internal constant FIELD_MODULUS =
         21_888_242_871_839_275_222_246_405_745_257_275_088_548_364_400_416_034_343_698_204_186_575_808_495_617;
     uint256 internal constant BPS = 10_000;
+    /// @inheritdoc IRollup
+    uint256 public constant HEADER_RING_SIZE = 64;
 
     /// @notice The TaskRegistry root tasks are opened in; the only caller of the IProofConsumer hooks.
     ITaskRegistry public immutable taskRegistry;
@@ -51,8 +53,11 @@ contract Rollup is IRollup, AccessControl, ReentrancyGuardTransient {
     bytes32 internal _provenStateRoot;
     bytes32 internal _tipStateRoot;
     Config internal _config;
-    /// @dev keccak256(abi.encode(BlockHeader)) per block number: the only per-block storage.
-    mapping(uint64 number => bytes32) internal _headerHashes;
+    /// @dev keccak256(abi.encode(BlockHeader)) of block n at index n % HEADER_RING_SIZE: the only per-block
+    ///      storage. Only pending blocks need their hash (at most maxPendingBlocks ≤ HEADER_RING_SIZE of them,
+    ///      so they never share a slot), and reusing slots makes a post rewrite a non-zero slot instead of
+    ///      filling a fresh one once the ring has gone round (−17k gas per block).
+    bytes32[HEADER_RING_SIZE] internal _headerRing;
     /// @dev Bitmap of fulfilled root tasks (bit taskId % 256 of word taskId / 256): the Rollup's tasks are
     ///      often close in id, so marking one proven usually rewrites a warm word instead of a fresh slot.
     mapping(uint256 word => uint256) internal _provenTaskBits;
@@ -264,7 +269,9 @@ contract Rollup is IRollup, AccessControl, ReentrancyGuardTransient {
 
     /// @inheritdoc IRollup
     function headerHashOf(uint64 number) external view returns (bytes32) {
-        return _headerHashes[number];
+        uint64 tip = _chain.tipBlock;
+        if (number > tip || tip - number >= HEADER_RING_SIZE) return bytes32(0);
+        return _headerRing[number % HEADER_RING_SIZE];
     }
 
     /// @inheritdoc IRollup
@@ -341,7 +348,7 @@ contract Rollup is IRollup, AccessControl, ReentrancyGuardTransient {
             sequencerReward: 0
         });
         headerHash = _hashHeader(header);
-        _headerHashes[number] = headerHash;
+        _headerRing[number % HEADER_RING_SIZE] = headerHash;
         _chain.tipBlock = SafeCast.toUint32(number);
         _tipStateRoot = newStateRoot;
         emit BlockPosted(number, msg.sender, headerHash, header);
@@ -355,7 +362,7 @@ contract Rollup is IRollup, AccessControl, ReentrancyGuardTransient {
         if (number <= chain.provenBlock || number > chain.tipBlock) {
             revert BlockNotPending(number, chain.provenBlock, chain.tipBlock);
         }
-        bytes32 stored = _headerHashes[number];
+        bytes32 stored = _headerRing[number % HEADER_RING_SIZE];
         if (stored != headerHash) revert HeaderMismatch(number, stored, headerHash);
         if (header.taskId != 0) revert ProofAlreadyRequested(number, header.taskId);
         if (block.timestamp >= header.proofDeadline) revert ProofWindowClosed(number, header.proofDeadline);
@@ -383,7 +390,7 @@ contract Rollup is IRollup, AccessControl, ReentrancyGuardTransient {
         header.taskId = taskId;
         header.sequencerReward = sequencerReward;
         bytes32 updatedHash = _hashHeader(header);
-        _headerHashes[number] = updatedHash;
+        _headerRing[number % HEADER_RING_SIZE] = updatedHash;
         emit BlockProofRequested(number, taskId, provingBudget, sequencerReward, updatedHash);
     }
 
@@ -423,7 +430,7 @@ contract Rollup is IRollup, AccessControl, ReentrancyGuardTransient {
 
     function _checkStored(BlockHeader calldata header) internal view {
         bytes32 supplied = keccak256(abi.encode(header));
-        bytes32 stored = _headerHashes[header.number];
+        bytes32 stored = _headerRing[header.number % HEADER_RING_SIZE];
         if (stored != supplied) revert HeaderMismatch(header.number, stored, supplied);
     }
 
@@ -444,7 +451,7 @@ contract Rollup is IRollup, AccessControl, ReentrancyGuardTransient {
     function _setConfig(Config memory newConfig) internal {
         if (address(newConfig.selector).code.length == 0) revert InvalidConfig(0);
         if (newConfig.proofWindow == 0) revert InvalidConfig(1);
-        if (newConfig.maxPendingBlocks == 0) revert InvalidConfig(2);
+        if (newConfig.maxPendingBlocks == 0 || newConfig.maxPendingBlocks > HEADER_RING_SIZE) revert InvalidConfig(2);
         if (newConfig.sequencerShareBps >= BPS) revert InvalidConfig(3);
         if (newConfig.redundancy == 0) revert InvalidConfig(4);
         if (address(newConfig.router) == address(0)) {

@@ -45,7 +45,7 @@ interface IRollup is IProofConsumer {
     /// @notice Protocol parameters (defaults and reasons in docs/rollup.md).
     /// @param selector Who may post blocks.
     /// @param proofWindow Seconds from a block's post to its proof deadline.
-    /// @param maxPendingBlocks Most posted-but-not-finalised blocks at once.
+    /// @param maxPendingBlocks Most posted-but-not-finalised blocks at once (≤ HEADER_RING_SIZE).
     /// @param sequencerShareBps Share of the block reward credited to the block's sequencer; the rest is the
     ///        root task's escrow, paid to provers by the task's mechanism.
     /// @param redundancy Valid root proofs (distinct provers) a block's task needs.
@@ -230,9 +230,12 @@ interface IRollup is IProofConsumer {
     function provenTip() external view returns (uint64 number, bytes32 stateRoot);
     /// @notice The last posted block and its state root.
     function pendingTip() external view returns (uint64 number, bytes32 stateRoot);
-    /// @notice The stored header hash of block `number` (zero if never posted; a pruned block's hash stays
-    ///         until the number is posted again).
+    /// @notice The stored header hash of block `number`: the Rollup keeps the last HEADER_RING_SIZE hashes up
+    ///         to the tip (zero for any other number; older headers are in the BlockPosted/BlockProofRequested
+    ///         events, and a finalised block's state is its successor's `prevStateRoot`).
     function headerHashOf(uint64 number) external view returns (bytes32);
+    /// @notice How many header hashes the Rollup keeps (slots are reused round-robin); bounds maxPendingBlocks.
+    function HEADER_RING_SIZE() external view returns (uint256);
     /// @notice Whether the Rollup was notified that root task `taskId` was fulfilled.
     function isTaskProven(uint256 taskId) external view returns (bool);
     /// @notice Unreserved tokens available for block rewards.
