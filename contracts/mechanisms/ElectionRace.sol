@@ -197,10 +197,11 @@ contract ElectionRace is IElectionRace, ReentrancyGuardTransient {
         if (e.phase != Phase.Drawn) revert WrongPhase(taskId, e.phase);
         if (block.timestamp <= e.marker) revert ElectionWindowOpen(taskId, e.marker);
         // The registry reverts NotAssigned unless `prover` holds a live assignment, i.e. is an elected
-        // prover that has not delivered (every assignment of a task in this instance is an election).
+        // prover that has not delivered (every assignment of a task in this instance is an election); it is
+        // called first so that a wrong prover gets that error. The registry calls nothing back.
+        taskRegistry.slashAssignment(taskId, prover);
         e.live -= 1;
         emit ElectedSlashed(taskId, prover, msg.sender);
-        taskRegistry.slashAssignment(taskId, prover);
     }
 
     // ------------------------------------------------------------------ views
@@ -214,7 +215,8 @@ contract ElectionRace is IElectionRace, ReentrancyGuardTransient {
     function currentPayment(uint256 taskId, bool elected) external view returns (uint256) {
         Election storage e = _elections[taskId];
         if (e.phase != Phase.Drawn) revert WrongPhase(taskId, e.phase);
-        uint256 start = elected ? uint256(e.marker) - electionWindow : e.marker;
+        uint256 start = e.marker;
+        if (elected) start = start > electionWindow ? start - electionWindow : 0;
         return DecaySchedule.decayed(e.slotMax, start, decayWindow, decayFloorBps, block.timestamp);
     }
 
