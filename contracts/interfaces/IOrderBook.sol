@@ -32,9 +32,9 @@ interface IOrderBook is IMechanism {
     /// @notice Per-task matching state (view; stored packed in one slot, plus the circuit id only while the
     ///         task waits for offers).
     /// @param circuitId The task's circuit while it waits for offers; zero once fully matched.
-    /// @param maxPricePerProof maxPayment ÷ redundancy.
+    /// @param maxPricePerProof maxPayment ÷ redundancy (on a fallback reopen: also ≤ unspent ÷ slots).
     /// @param deadline The task's deadline.
-    /// @param redundancy Provers wanted.
+    /// @param redundancy Provers wanted (on a fallback reopen: the proofs still missing).
     /// @param matched Provers matched so far.
     /// @param priority OfferRanking.PRICE_FIRST or TIME_FIRST.
     /// @param live Whether the task is on the book (opened, not closed).

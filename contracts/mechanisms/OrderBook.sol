@@ -6,6 +6,7 @@ import {IOrderBook} from "../interfaces/IOrderBook.sol";
 import {IProverRegistry} from "../interfaces/IProverRegistry.sol";
 import {ITaskRegistry} from "../interfaces/ITaskRegistry.sol";
 import {OfferRanking} from "../libraries/OfferRanking.sol";
+import {SlotBudget} from "../libraries/SlotBudget.sol";
 import {TaskRequest} from "../types/Task.sol";
 
 /// @title OrderBook
@@ -148,11 +149,14 @@ contract OrderBook is IOrderBook {
     function onTaskOpened(uint256 taskId, TaskRequest calldata request) external onlyRegistry {
         uint8 priority = _priority(request.mechanismData);
         if (request.redundancy > maxRedundancy) revert RedundancyAboveMax(request.redundancy, maxRedundancy);
-        uint96 maxPrice = uint96(request.maxPayment / request.redundancy);
+        // A fresh task needs `redundancy` provers at maxPayment / redundancy each; a task reopened here as a
+        // fallback only the proofs still missing, each within the unspent budget.
+        (uint8 slots, uint256 perSlot) = SlotBudget.open(registry.budgetOf(taskId));
+        uint96 maxPrice = uint96(perSlot);
         _tasks[taskId] = TaskData({
             maxPricePerProof: maxPrice,
             deadline: request.deadline,
-            redundancy: request.redundancy,
+            redundancy: slots,
             matched: 0,
             priority: priority,
             live: true

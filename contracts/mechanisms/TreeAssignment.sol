@@ -449,7 +449,7 @@ contract TreeAssignment is ITreeAssignment, ReentrancyGuardTransient {
             if (j == m) who[m++] = owner;
             units[j] += u;
         }
-        uint256 budget = registry.taskOf(taskId).maxPayment;
+        uint256 budget = registry.budgetOf(taskId).maxPayment;
         uint256 paidOthers;
         for (uint256 j; j < m; ++j) {
             uint256 amount = (budget * units[j]) / totalUnits;

@@ -142,6 +142,18 @@ contract TreeAssignmentGas is MechanismGasBase {
         vm.snapshotValue("overhead_fourRanges", total - core);
     }
 
+    /// @dev 8 transactions in 2 ranges of 4: one uncle pair.
+    function test_Gas_Lifecycle_TwoRanges() public {
+        uint256 core = _baseline(9, bob, 0, 100e18);
+        (uint256 taskId, uint256 create) = _open("createTask_tree8", 1, 8, 4);
+        uint256 drawGas = _drawMeasured("draw_2ranges", taskId);
+        uint256 attests = _attest("attest", taskId, 0) + _attest("attest", taskId, 1);
+        uint256 submit = _submit("submitProof_root_2ranges", taskId, 1, tree.rootProverOf(taskId));
+        uint256 total = create + drawGas + attests + submit;
+        vm.snapshotValue("lifecycle_twoRanges", total);
+        vm.snapshotValue("overhead_twoRanges", total - core);
+    }
+
     /// @dev The smallest tree task: one range (the root prover proves everything).
     function test_Gas_Lifecycle_SingleRange() public {
         uint256 core = _baseline(9, bob, 0, 100e18);

@@ -230,6 +230,25 @@ contract OrderBookTest is OrderBookFixture {
         assertEq(prove(taskId, 1, alice), 30e18);
     }
 
+    function test_FallbackReopenMatchesOnlyMissingProofs() public {
+        post(alice, 30e18, 600, 2);
+        post(bob, 31e18, 600, 2);
+        TaskRequest memory r = raceRequest(1, 2);
+        r.fallbackMechanism = address(book);
+        r.fallbackWindow = 1 hours;
+        uint256 taskId = openTask(requester, r);
+        prove(taskId, 1, carol); // one of two proofs delivered through the race
+        vm.warp(block.timestamp + TASK_DURATION + 1);
+        taskRegistry.expire(taskId);
+        IOrderBook.BookTask memory b = book.bookTaskOf(taskId);
+        assertEq(b.redundancy, 1, "only the missing proof");
+        assertEq(b.matched, 1);
+        assertTrue(assigned(taskId, alice));
+        assertFalse(assigned(taskId, bob));
+        prove(taskId, 1, alice);
+        assertEq(uint8(taskRegistry.taskOf(taskId).status), uint8(TaskStatus.Fulfilled));
+    }
+
     function testFuzz_PriceFirstPicksLowestPriceAmongFreshProvers(uint96[4] memory prices) public {
         address[4] memory who = [alice, bob, carol, dave];
         uint256 bestIndex;
