@@ -69,7 +69,7 @@ interface IOrderBook is IMechanism {
     /// @param required Free stake needed (collateralPerMatch).
     /// @param free Its free stake.
     error InsufficientFreeStake(address prover, uint256 required, uint256 free);
-    /// @param maxBookSize The book is full.
+    /// @param maxBookSize The book is full and no unbound offer asks more than the new one.
     error BookFull(uint256 maxBookSize);
     /// @param prover Has no offer on the book.
     error NoOffer(address prover);
@@ -103,6 +103,9 @@ interface IOrderBook is IMechanism {
     /// @param prover The prover.
     /// @param stillBound Live matches that keep their terms and collateral until delivered or closed.
     event OfferWithdrawn(address indexed prover, uint16 stillBound);
+    /// @param prover Whose unbound offer was taken off a full book by a cheaper one.
+    /// @param by The prover whose offer replaced it.
+    event OfferEvicted(address indexed prover, address indexed by);
     /// @param taskId The task.
     /// @param priority Requester's priority.
     /// @param maxPricePerProof Price cap.
@@ -122,7 +125,9 @@ interface IOrderBook is IMechanism {
     /// @param missing Slots still unmatched; the task waits for offers.
     event TaskAwaitingOffers(uint256 indexed taskId, uint8 missing);
 
-    /// @notice Posts or replaces msg.sender's offer (live matches keep the terms they were made at).
+    /// @notice Posts or replaces msg.sender's offer (live matches keep the terms they were made at). On a
+    ///         full book a new offer evicts the highest-priced offer that holds no live match, if that asks
+    ///         strictly more; otherwise it reverts BookFull.
     /// @param pricePerProof Price asked per proof (> 0).
     /// @param provingTime Promised seconds from match to proof (> 0).
     /// @param capacity Tasks the offer may hold at once (> 0; counts live matches).

@@ -104,7 +104,7 @@ contract OrderBook is IOrderBook {
 
         Offer storage o = _offers[msg.sender];
         if (o.bookIndex == 0) {
-            if (_book.length >= maxBookSize) revert BookFull(maxBookSize);
+            if (_book.length >= maxBookSize) _evictFor(pricePerProof);
             _book.push(msg.sender);
             o.bookIndex = uint32(_book.length);
         }
@@ -118,18 +118,9 @@ contract OrderBook is IOrderBook {
     /// @inheritdoc IOrderBook
     function withdrawOffer() external {
         Offer storage o = _offers[msg.sender];
-        uint256 index = o.bookIndex;
-        if (index == 0) revert NoOffer(msg.sender);
-        uint256 last = _book.length;
-        if (index != last) {
-            address moved = _book[last - 1];
-            _book[index - 1] = moved;
-            _offers[moved].bookIndex = uint32(index);
-        }
-        _book.pop();
+        if (o.bookIndex == 0) revert NoOffer(msg.sender);
         uint16 bound = o.active;
-        if (bound == 0) delete _offers[msg.sender];
-        else o.bookIndex = 0;
+        _takeOffBook(msg.sender, o);
         emit OfferWithdrawn(msg.sender, bound);
     }
 
@@ -341,6 +332,36 @@ contract OrderBook is IOrderBook {
             best[j] = best[j - 1];
         }
         best[pos] = c;
+    }
+
+    /// @dev Removes `prover`'s offer from the book (swap-and-pop); deletes it unless live matches hold it.
+    function _takeOffBook(address prover, Offer storage o) internal {
+        uint256 index = o.bookIndex;
+        uint256 last = _book.length;
+        if (index != last) {
+            address moved = _book[last - 1];
+            _book[index - 1] = moved;
+            _offers[moved].bookIndex = uint32(index);
+        }
+        _book.pop();
+        if (o.active == 0) delete _offers[prover];
+        else o.bookIndex = 0;
+    }
+
+    /// @dev The book is full: evicts the highest-priced offer holding no live match if it asks more than
+    ///      `price`, so that squatting the book with expensive idle offers does not keep cheaper ones out.
+    function _evictFor(uint96 price) internal {
+        uint256 n = _book.length;
+        address worst;
+        uint96 worstPrice = price;
+        for (uint256 i; i < n; ++i) {
+            address p = _book[i];
+            Offer storage o = _offers[p];
+            if (o.active == 0 && o.pricePerProof > worstPrice) (worst, worstPrice) = (p, o.pricePerProof);
+        }
+        if (worst == address(0)) revert BookFull(maxBookSize);
+        _takeOffBook(worst, _offers[worst]);
+        emit OfferEvicted(worst, msg.sender);
     }
 
     /// @dev One live match of `prover` ended (delivered or closed).

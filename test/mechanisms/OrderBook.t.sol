@@ -371,6 +371,40 @@ contract OrderBookTest is OrderBookFixture {
         post(alice, 1e18, 60, 1);
     }
 
+    function test_FullBookEvictsHighestPricedUnboundOffer() public {
+        for (uint256 i; i < BOOK_SIZE; ++i) {
+            address p = makeAddr(string(abi.encode("filler", i)));
+            registerProver(p);
+            post(p, uint96(50e18 + i * 1e18), 60, 1);
+        }
+        address worst = makeAddr(string(abi.encode("filler", BOOK_SIZE - 1)));
+        address second = makeAddr(string(abi.encode("filler", BOOK_SIZE - 2)));
+        // The most expensive offer is bound to a live task: it cannot be evicted; the next one is.
+        vm.prank(worst);
+        book.postOffer(1e18, 60, 1, bytes32(0));
+        uint256 taskId = openBookTask(1, 1, OfferRanking.PRICE_FIRST);
+        assertTrue(assigned(taskId, worst));
+        post(worst, 200e18, 60, 1);
+
+        vm.expectEmit(address(book));
+        emit IOrderBook.OfferEvicted(second, alice);
+        post(alice, 40e18, 60, 1);
+        assertEq(book.bookSize(), BOOK_SIZE);
+        assertEq(book.offerOf(second).pricePerProof, 0, "evicted offer deleted");
+        assertEq(book.offerOf(worst).active, 1, "bound offer kept");
+        assertGt(book.offerOf(alice).bookIndex, 0);
+    }
+
+    function test_RevertWhen_FullBookOfferNotCheaper() public {
+        for (uint256 i; i < BOOK_SIZE; ++i) {
+            address p = makeAddr(string(abi.encode("filler", i)));
+            registerProver(p);
+            post(p, 10e18, 60, 1);
+        }
+        vm.expectRevert(abi.encodeWithSelector(IOrderBook.BookFull.selector, BOOK_SIZE));
+        post(alice, 10e18, 60, 1);
+    }
+
     // ================================================================== hooks and requests
 
     function test_RevertWhen_HooksNotCalledByRegistry() public {
