@@ -456,6 +456,33 @@ contract ElectionRaceTest is Deployers, HeaderBuilder {
         assertEq(parser.mixHashOf(_header(number, mix, extra)), mix);
     }
 
+    /// @dev A header produced by a real client: block 2 of an anvil 1.7 chain (Prague layout, 21 fields:
+    ///      withdrawals root, blob gas, beacon root and requests hash after the base fee), taken with
+    ///      `cast block 2 --raw`; keccak256 of it is the block hash the node reported, and its mixHash the
+    ///      node's `mixHash` (prevrandao).
+    function test_ParsesRealClientHeader() public {
+        bytes memory header = bytes.concat(
+            hex"f9025fa0d827dd5b7578efa0bd1c5bb092da4fd5341c1cdabc03b177f703044d3c041aa5a01dcc4de8dec75d7aab85b5"
+            hex"67b6ccd41ad312451b948a7413f0a142fd40d49347940000000000000000000000000000000000000000a0a89df6dfce"
+            hex"2bbbccb3bed875285761dbfd2009bd439601b971b956d72226412ea056e81f171bcc55a6ff8345e692c0f86e5b48e01b"
+            hex"996cadc001622fb5e363b421a056e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421b90100"
+            hex"000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+            hex"000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+            hex"000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+            hex"000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+            hex"000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+            hex"0000000000000000000000000000000080028401c9c38080846b025ee680a0d77096685724836c1a63ba556fbbffa05d"
+            hex"70ce9aae86f2c54306cdf1e553f83088000000000000000084342770c0a056e81f171bcc55a6ff8345e692c0f86e5b48"
+            hex"e01b996cadc001622fb5e363b4218080a000000000000000000000000000000000000000000000000000000000000000"
+            hex"00a0e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+        bytes32 blockHash = 0xec6a555399dc5d8b01c6b4832005cd91bd8e32f9e079b9a4072605d95eaa3587;
+        assertEq(keccak256(header), blockHash);
+        vm.roll(10);
+        vm.setBlockhash(2, blockHash);
+        assertEq(parser.prevrandaoOf(2, header), 0xd77096685724836c1a63ba556fbbffa05d70ce9aae86f2c54306cdf1e553f830);
+    }
+
     function test_RevertWhen_HeaderMalformed() public {
         vm.expectRevert(BlockHeaderRandomness.MalformedHeader.selector);
         parser.mixHashOf(hex"c0");
