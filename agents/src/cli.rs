@@ -1,0 +1,87 @@
+//! The command-line surface: the subcommands and the argument groups they share.
+//!
+//! Every flag has an environment fallback (`PROOFMARKET_*`), and role commands also read a TOML config
+//! file (see [`crate::config`]); precedence is flag > env > file > default. Secrets are never flags: the
+//! private key comes from `PROOFMARKET_PRIVATE_KEY` or a keystore file (see [`crate::keys`]).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// proofmarket: a market of ZK proving mechanisms.
+#[derive(Debug, Parser)]
+#[command(name = "proofmarket", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub log: LogArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a prover: stake, watch tasks, decide, prove, submit, get paid.
+    Prover(crate::prover::ProverArgs),
+    /// Run the rollup sequencer: accept L2 transfers, build and post blocks, serve block data.
+    Sequencer(crate::sequencer::SequencerArgs),
+    /// Open a one-off proof task from the command line.
+    Request(crate::request::RequestArgs),
+    /// Show the registry, open tasks, provers and their records, the last proven block.
+    Status(crate::status::StatusArgs),
+    /// Deploy every contract from the forge artifacts and write an addresses JSON.
+    Deploy(crate::deploy::DeployArgs),
+    /// Run the whole system on an embedded anvil and print what happened.
+    Devnet(crate::devnet::DevnetArgs),
+}
+
+/// Where the chain is and which deployment to talk to.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ChainArgs {
+    /// JSON-RPC endpoint (http or ws).
+    #[arg(long, env = "PROOFMARKET_RPC_URL")]
+    pub rpc_url: Option<String>,
+    /// Addresses JSON written by `proofmarket deploy`.
+    #[arg(long, env = "PROOFMARKET_ADDRESSES")]
+    pub addresses: Option<PathBuf>,
+    /// Chain id the RPC must report (defaults to the one in the addresses file).
+    #[arg(long, env = "PROOFMARKET_CHAIN_ID")]
+    pub chain_id: Option<u64>,
+}
+
+/// Where the signing key is. The key itself is never a flag: see [`crate::keys`].
+#[derive(Debug, Clone, Default, Args)]
+pub struct KeyArgs {
+    /// Encrypted JSON keystore; its password is read from PROOFMARKET_KEYSTORE_PASSWORD.
+    /// Without it the key is read from PROOFMARKET_PRIVATE_KEY.
+    #[arg(long, env = "PROOFMARKET_KEYSTORE")]
+    pub keystore: Option<PathBuf>,
+}
+
+/// Logging.
+#[derive(Debug, Clone, Args)]
+pub struct LogArgs {
+    /// Log filter (tracing `EnvFilter` syntax), e.g. `info,proofmarket=debug`.
+    #[arg(long, global = true, env = "PROOFMARKET_LOG", default_value = "info")]
+    pub log: String,
+    /// Emit JSON log lines instead of human-readable ones.
+    #[arg(long, global = true, env = "PROOFMARKET_LOG_JSON")]
+    pub log_json: bool,
+}
+
+impl LogArgs {
+    /// Installs the global tracing subscriber.
+    pub fn init(&self) -> eyre::Result<()> {
+        let filter = tracing_subscriber::EnvFilter::try_new(&self.log)
+            .map_err(|e| eyre::eyre!("invalid --log filter {:?}: {e}", self.log))?;
+        let builder = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_target(false);
+        let result = if self.log_json {
+            builder.json().try_init()
+        } else {
+            builder.try_init()
+        };
+        result.map_err(|e| eyre::eyre!("cannot install the logger: {e}"))
+    }
+}
