@@ -71,6 +71,7 @@ interface ITreeAssignment is IMechanism {
     /// @param maxRanges Largest number of ranges a tree may split into.
     /// @param maxPoolSize Largest pool (a draw reads every member once).
     /// @param drawDelay Blocks between opening and the block whose hash seeds the draw (≥ 1).
+    /// @param exitDelay Seconds between requestLeave and leavePool, during which the bond stays drawable.
     /// @param baseWeight Contribution units per base proof.
     /// @param mergeWeight Contribution units per merge proof.
     /// @param rootWeight Contribution units of the root proof.
@@ -83,6 +84,7 @@ interface ITreeAssignment is IMechanism {
         uint8 maxRanges;
         uint16 maxPoolSize;
         uint8 drawDelay;
+        uint32 exitDelay;
         uint16 baseWeight;
         uint16 mergeWeight;
         uint16 rootWeight;
@@ -137,6 +139,10 @@ interface ITreeAssignment is IMechanism {
     error InsufficientFreeBond(address prover, uint256 requested, uint256 free);
     /// @param account Nothing credited.
     error NothingToWithdraw(address account);
+    /// @param prover Has no exit request.
+    error NoExitRequested(address prover);
+    /// @param availableAt When the exit may complete.
+    error ExitNotReady(uint256 availableAt);
 
     /// @param taskId The task.
     /// @param txCount Leaves.
@@ -195,6 +201,10 @@ interface ITreeAssignment is IMechanism {
     /// @param freeBond Free bond after.
     event PoolJoined(address indexed prover, uint256 amount, uint256 freeBond);
     /// @param prover Member.
+    /// @param amount Requested to leave (stays drawable until it does).
+    /// @param availableAt When it may leave.
+    event LeaveRequested(address indexed prover, uint256 amount, uint256 availableAt);
+    /// @param prover Member.
     /// @param amount Withdrawn.
     /// @param freeBond Free bond after.
     event PoolLeft(address indexed prover, uint256 amount, uint256 freeBond);
@@ -204,8 +214,13 @@ interface ITreeAssignment is IMechanism {
 
     /// @notice Adds `amount` of bond for msg.sender (a registered prover), joining the pool if needed.
     function joinPool(uint256 amount) external;
-    /// @notice Withdraws `amount` of msg.sender's free bond; leaves the pool when nothing is left or locked.
-    function leavePool(uint256 amount) external;
+    /// @notice Announces that msg.sender will withdraw `amount` of its free bond after `exitDelay` (replaces
+    ///         any earlier request). The bond stays drawable meanwhile, so a member who sees a draw's seed
+    ///         cannot leave before the draw to dodge it.
+    function requestLeave(uint256 amount) external;
+    /// @notice Withdraws the requested amount once the exit delay has passed (capped by the free bond then,
+    ///         since draws may have locked part of it); leaves the pool when nothing is left or locked.
+    function leavePool() external returns (uint256 amount);
     /// @notice Draws the range owners once the seed block's hash is known (anyone may call). Re-anchors the
     ///         seed to a future block if the hash has aged out (256 blocks).
     function draw(uint256 taskId) external;

@@ -49,6 +49,8 @@ contract TreeAssignment is ITreeAssignment, ReentrancyGuardTransient {
     uint16 public immutable maxPoolSize;
     /// @notice Blocks from opening to the seed block.
     uint8 public immutable drawDelay;
+    /// @notice Seconds from requestLeave to leavePool.
+    uint32 public immutable exitDelay;
     /// @notice Contribution units per base proof.
     uint16 public immutable baseWeight;
     /// @notice Contribution units per merge proof.
@@ -73,6 +75,13 @@ contract TreeAssignment is ITreeAssignment, ReentrancyGuardTransient {
     mapping(uint256 taskId => TreeTask) internal _tasks;
     mapping(uint256 taskId => mapping(uint256 range => Range)) internal _ranges;
     mapping(address account => uint256) internal _claimable;
+    /// @dev Pending exits: amount (96) | availableAt (64).
+    mapping(address prover => Exit) internal _exits;
+
+    struct Exit {
+        uint96 amount;
+        uint64 availableAt;
+    }
 
     modifier onlyRegistry() {
         if (msg.sender != address(registry)) revert OnlyTaskRegistry(msg.sender);
@@ -100,6 +109,7 @@ contract TreeAssignment is ITreeAssignment, ReentrancyGuardTransient {
         maxRanges = p.maxRanges;
         maxPoolSize = p.maxPoolSize;
         drawDelay = p.drawDelay;
+        exitDelay = p.exitDelay;
         baseWeight = p.baseWeight;
         mergeWeight = p.mergeWeight;
         rootWeight = p.rootWeight;
@@ -130,11 +140,26 @@ contract TreeAssignment is ITreeAssignment, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc ITreeAssignment
-    function leavePool(uint256 amount) external nonReentrant {
+    function requestLeave(uint256 amount) external {
         if (amount == 0) revert ZeroAmount();
         MemberInfo storage info = _info[msg.sender];
         uint256 free = info.indexPlusOne == 0 ? 0 : _pool[info.indexPlusOne - 1].freeBond;
         if (amount > free) revert InsufficientFreeBond(msg.sender, amount, free);
+        uint256 availableAt = block.timestamp + exitDelay;
+        _exits[msg.sender] = Exit({amount: uint96(amount), availableAt: uint64(availableAt)});
+        emit LeaveRequested(msg.sender, amount, availableAt);
+    }
+
+    /// @inheritdoc ITreeAssignment
+    function leavePool() external nonReentrant returns (uint256 amount) {
+        Exit memory e = _exits[msg.sender];
+        if (e.amount == 0) revert NoExitRequested(msg.sender);
+        if (block.timestamp < e.availableAt) revert ExitNotReady(e.availableAt);
+        delete _exits[msg.sender];
+        MemberInfo storage info = _info[msg.sender];
+        uint256 free = info.indexPlusOne == 0 ? 0 : _pool[info.indexPlusOne - 1].freeBond;
+        amount = e.amount < free ? e.amount : free;
+        if (amount == 0) revert InsufficientFreeBond(msg.sender, e.amount, 0);
         free -= amount;
         _pool[info.indexPlusOne - 1].freeBond = uint96(free);
         if (free == 0 && info.lockedRanges == 0) _removeMember(msg.sender);

@@ -34,6 +34,7 @@ contract TreeAssignmentGas is MechanismGasBase {
                 maxRanges: 16,
                 maxPoolSize: 32,
                 drawDelay: 1,
+                exitDelay: 1 hours,
                 baseWeight: 1,
                 mergeWeight: 1,
                 rootWeight: 1,
@@ -124,7 +125,9 @@ contract TreeAssignmentGas is MechanismGasBase {
         vm.prank(eve);
         token.approve(address(tree), type(uint256).max);
         _call("joinPool_new", eve, address(tree), abi.encodeCall(tree.joinPool, (100e18)));
-        _call("leavePool_all", eve, address(tree), abi.encodeCall(tree.leavePool, (100e18)));
+        _call("requestLeave", eve, address(tree), abi.encodeCall(tree.requestLeave, (100e18)));
+        vm.warp(block.timestamp + 1 hours);
+        _call("leavePool_all", eve, address(tree), abi.encodeCall(tree.leavePool, ()));
     }
 
     /// @dev A block of 8 transactions in 4 ranges of 2: createTask → draw → 4 attests → root proof.

@@ -111,6 +111,7 @@ abstract contract RouterFixture is Deployers {
             maxRanges: 16,
             maxPoolSize: 32,
             drawDelay: 1,
+            exitDelay: 1 hours,
             baseWeight: 1,
             mergeWeight: 1,
             rootWeight: 1,

@@ -132,6 +132,7 @@ abstract contract TreeFixture is Deployers {
             maxRanges: 16,
             maxPoolSize: 8,
             drawDelay: 1,
+            exitDelay: 1 hours,
             baseWeight: 1,
             mergeWeight: 1,
             rootWeight: 1,
@@ -289,7 +290,12 @@ contract TreeAssignmentTest is TreeFixture {
     function test_RevertWhen_DrawWithEmptyPool() public {
         for (uint256 i; i < members.length; ++i) {
             vm.prank(members[i]);
-            tree.leavePool(POOL_BOND);
+            tree.requestLeave(POOL_BOND);
+        }
+        vm.warp(block.timestamp + 1 hours);
+        for (uint256 i; i < members.length; ++i) {
+            vm.prank(members[i]);
+            tree.leavePool();
         }
         assertEq(tree.poolSize(), 0);
         uint256 taskId = openTree(1, 8, 2);
@@ -744,7 +750,7 @@ contract TreeAssignmentTest is TreeFixture {
         vm.stopPrank();
     }
 
-    function test_RevertWhen_LeaveWithLockedBond() public {
+    function test_RevertWhen_RequestLeaveAboveFreeBond() public {
         uint256 taskId = openTree(1, 8, 2);
         drawTree(taskId, SEED);
         address o = owner(taskId, 0);
@@ -752,12 +758,18 @@ contract TreeAssignmentTest is TreeFixture {
             abi.encodeWithSelector(ITreeAssignment.InsufficientFreeBond.selector, o, POOL_BOND, POOL_BOND - RANGE_BOND)
         );
         vm.prank(o);
-        tree.leavePool(POOL_BOND);
+        tree.requestLeave(POOL_BOND);
     }
 
     function test_LeaveAllRemovesMember() public {
         vm.prank(alice);
-        tree.leavePool(POOL_BOND);
+        tree.requestLeave(POOL_BOND);
+        vm.expectRevert(abi.encodeWithSelector(ITreeAssignment.ExitNotReady.selector, block.timestamp + 1 hours));
+        vm.prank(alice);
+        tree.leavePool();
+        vm.warp(block.timestamp + 1 hours);
+        vm.prank(alice);
+        assertEq(tree.leavePool(), POOL_BOND);
         assertEq(tree.poolSize(), 3);
         assertEq(token.balanceOf(alice), POOL_BOND);
         (uint256 free, uint256 locked) = tree.bondOf(alice);
@@ -765,6 +777,30 @@ contract TreeAssignmentTest is TreeFixture {
         joinPool(alice, 5e18);
         assertEq(tree.poolSize(), 4);
         assertEq(freeBond(alice), 5e18);
+    }
+
+    function test_RevertWhen_LeaveWithoutRequest() public {
+        vm.expectRevert(abi.encodeWithSelector(ITreeAssignment.NoExitRequested.selector, alice));
+        vm.prank(alice);
+        tree.leavePool();
+    }
+
+    /// @notice A member that asked to leave stays drawable during the exit delay (it cannot dodge a draw
+    ///         whose seed it has seen), and leaves with whatever is still free afterwards.
+    function test_LeavingMemberStaysDrawable() public {
+        for (uint256 i; i < members.length; ++i) {
+            vm.prank(members[i]);
+            tree.requestLeave(POOL_BOND);
+        }
+        uint256 taskId = openTree(1, 8, 2);
+        drawTree(taskId, SEED);
+        (, uint256 locked) = tree.bondOf(alice);
+        assertEq(locked, 1, "still drawn");
+        vm.warp(block.timestamp + 1 hours);
+        vm.prank(alice);
+        assertEq(tree.leavePool(), POOL_BOND - RANGE_BOND, "capped by the free bond");
+        assertEq(tree.poolSize(), 4, "still a member while a range is locked");
+        assertTreeConserved(everyone());
     }
 
     function test_RevertWhen_WithdrawNothing() public {
