@@ -7,10 +7,12 @@ import {IProverRegistry} from "../../contracts/interfaces/IProverRegistry.sol";
 import {ITaskRegistry} from "../../contracts/interfaces/ITaskRegistry.sol";
 import {AscendingPriceAuction} from "../../contracts/mechanisms/AscendingPriceAuction.sol";
 import {TaskRequest, TaskStatus} from "../../contracts/types/Task.sol";
+import {MechanismDeployment} from "../../script/MechanismDeployment.sol";
 import {Deployers} from "../utils/Deployers.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 
 /// @notice Ascending-price lock auction against the real TaskRegistry and ProverRegistry.
-contract AscendingPriceAuctionTest is Deployers {
+contract AscendingPriceAuctionTest is Deployers, MechanismDeployment {
     uint16 internal constant FLOOR_BPS = 2000;
     uint32 internal constant RAMP = 10 minutes;
     uint32 internal constant LOCK_WINDOW = 15 minutes;
@@ -351,6 +353,29 @@ contract AscendingPriceAuctionTest is Deployers {
     function test_Profile() public view {
         IMechanism.Profile memory p = auction.profile();
         assertEq(p.kind, 3);
+    }
+
+    /// @dev The documented defaults deploy, are allow-listed, and run a task end to end (default lock
+    ///      collateral 50 tokens fits the fixture's 1 000-token stake).
+    function test_DefaultDeploymentRunsATask() public {
+        AuctionMechanisms memory m = _deployAuctionMechanisms(
+            ITaskRegistry(address(taskRegistry)),
+            IProverRegistry(address(proverRegistry)),
+            IERC20(address(token)),
+            treasury
+        );
+        assertTrue(taskRegistry.isMechanism(address(m.sealedBidSecondPrice)));
+        assertTrue(taskRegistry.isMechanism(address(m.sealedBidFirstPrice)));
+        assertTrue(taskRegistry.isMechanism(address(m.electionRace)));
+        assertTrue(m.sealedBidSecondPrice.secondPrice());
+        assertFalse(m.sealedBidFirstPrice.secondPrice());
+        TaskRequest memory r = raceRequest(7, 1);
+        r.mechanism = address(m.ascending);
+        uint256 taskId = openTask(requester, r);
+        vm.warp(block.timestamp + DEFAULT_ASCENDING_RAMP_PERIOD);
+        vm.prank(alice);
+        assertEq(m.ascending.lock(taskId), TASK_BUDGET);
+        assertEq(prove(taskId, 7, alice), TASK_BUDGET);
     }
 
     // ------------------------------------------------------------------ fuzz
