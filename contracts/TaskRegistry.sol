@@ -7,7 +7,7 @@ import {IProverRegistry} from "./interfaces/IProverRegistry.sol";
 import {ITaskRegistry} from "./interfaces/ITaskRegistry.sol";
 import {IVerifierRegistry} from "./interfaces/IVerifierRegistry.sol";
 import {SlashSplit} from "./libraries/SlashSplit.sol";
-import {QoSProfile, TaskRequest, TaskStatus} from "./types/Task.sol";
+import {TaskRequest, TaskStatus} from "./types/Task.sol";
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
@@ -34,9 +34,9 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
     bytes32 public constant PARAMS_ADMIN_ROLE = keccak256("proofmarket.role.params-admin");
 
     /// @notice Gas the requester's IProofConsumer callback gets (a Rollup advancing a few proven blocks).
-    uint256 public constant REQUESTER_CALLBACK_GAS = 500_000;
+    uint256 internal constant REQUESTER_CALLBACK_GAS = 500_000;
     /// @notice Gas a fallback mechanism's onTaskOpened gets on reopen (it may draw and assign provers).
-    uint256 public constant FALLBACK_OPEN_GAS = 2_000_000;
+    uint256 internal constant FALLBACK_OPEN_GAS = 2_000_000;
 
     /// @notice The one token of the deployment (escrow and payouts).
     IERC20 public immutable token;
@@ -71,12 +71,8 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
         uint16 fallbackId;
         uint8 assignedCount;
         bool fallbackUsed;
-        // slot 4 (fallback tasks only: what the fallback mechanism is told on reopen)
+        // slot 4 (fallback tasks only: the reopen window and the QoS hard limits the fallback is told)
         uint32 fallbackWindow;
-        uint8 speedWeight;
-        uint8 costWeight;
-        uint8 safetyWeight;
-        uint8 censorshipWeight;
         uint8 minRedundancy;
         uint96 minStakeAtRisk;
         // slot 5
@@ -100,11 +96,11 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
     }
 
     /// @notice Receives the treasury share of slashes.
-    address public treasury;
+    address internal treasury;
     /// @notice Treasury share of a slash, in basis points (default 2000).
-    uint16 public treasuryBps;
+    uint16 internal treasuryBps;
     /// @notice Cover-bounty share of a slash, in basis points (default 5000; the requester gets the rest).
-    uint16 public coverBps;
+    uint16 internal coverBps;
 
     uint256 internal _taskCount;
     mapping(uint256 taskId => TaskData) internal _tasks;
@@ -184,12 +180,7 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
         if (status != TaskStatus.Open) revert TaskNotOpen(taskId, status);
         if (t.assignedCount != 0 || t.proofsAccepted != 0) revert CannotCancel(taskId);
 
-        uint256 refund = uint256(t.maxPayment) - t.paid + t.coverBounty;
-        t.status = TaskStatus.Cancelled;
-        t.closedAt = uint32(block.timestamp);
-        if (t.coverBounty != 0) t.coverBounty = 0;
-        _claimable[msg.sender] += refund;
-        emit TaskCancelled(taskId, refund);
+        emit TaskCancelled(taskId, _close(t, TaskStatus.Cancelled));
 
         IMechanism(_mechanismList[t.mechanismId - 1]).onTaskClosed(taskId);
     }
@@ -300,15 +291,10 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
             }
         }
 
-        uint256 refund = uint256(t.maxPayment) - t.paid + t.coverBounty;
-        t.status = TaskStatus.Expired;
-        t.closedAt = uint32(block.timestamp);
-        if (t.coverBounty != 0) t.coverBounty = 0;
-        if (refund != 0) _claimable[t.requester] += refund;
-        emit TaskExpiredFinal(taskId, refund);
+        emit TaskExpiredFinal(taskId, _close(t, TaskStatus.Expired));
 
         if (!mechanismClosed) IMechanism(mechanism).onTaskClosed(taskId);
-        if (t.notifyRequester) _notifyExpired(t.requester, taskId);
+        if (t.notifyRequester) _notify(t.requester, abi.encodeCall(IProofConsumer.onTaskExpired, (taskId)), taskId);
     }
 
     /// @inheritdoc ITaskRegistry
@@ -422,45 +408,63 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
         return (treasury, treasuryBps, coverBps);
     }
 
-    /// @notice The provers holding live assignments on `taskId` (at most its redundancy).
-    function liveAssignees(uint256 taskId) external view returns (address[] memory list) {
-        uint256 count = _tasks[taskId].assignedCount;
-        list = new address[](count);
-        for (uint256 i; i < count; ++i) {
-            list[i] = _live[taskId][i];
-        }
+    /// @notice The `index`-th live assignee of `taskId` (index < taskOf(taskId).assignedCount; zero beyond).
+    function liveAssigneeAt(uint256 taskId, uint256 index) external view returns (address) {
+        return _live[taskId][index];
     }
 
     // ------------------------------------------------------------------ internal
 
     /// @dev `pull`: take the escrow from the requester with transferFrom (else it was debited from its balance).
     function _create(address requester, TaskRequest calldata r, bool pull) internal returns (uint256 taskId) {
-        if (r.redundancy == 0) revert ZeroRedundancy();
-        if (r.maxPayment == 0) revert ZeroPayment();
-        if (r.deadline <= block.timestamp) revert DeadlineInPast(r.deadline);
-        MechanismEntry memory m = _mechanisms[r.mechanism];
-        if (!m.allowed) revert MechanismNotRegistered(r.mechanism);
-        uint16 circuitId = _internCircuit(r.circuitId);
+        uint8 redundancy = r.redundancy;
+        uint96 maxPayment = r.maxPayment;
+        uint64 deadline = r.deadline;
+        address mechanism = r.mechanism;
+        if (redundancy == 0) revert ZeroRedundancy();
+        if (maxPayment == 0) revert ZeroPayment();
+        if (deadline <= block.timestamp) revert DeadlineInPast(deadline);
+        MechanismEntry memory m = _mechanisms[mechanism];
+        if (!m.allowed) revert MechanismNotRegistered(mechanism);
 
         taskId = ++_taskCount;
         TaskData storage t = _tasks[taskId];
         t.requester = requester;
-        t.deadline = uint256(r.deadline).toUint32();
+        t.deadline = uint256(deadline).toUint32();
         t.createdAt = uint32(block.timestamp);
-        t.redundancy = r.redundancy;
+        t.redundancy = redundancy;
         t.status = TaskStatus.Open;
         t.notifyRequester = r.notifyRequester;
-        t.maxPayment = r.maxPayment;
+        t.maxPayment = maxPayment;
         t.mechanismId = m.id;
-        t.circuitId = circuitId;
+        t.circuitId = _internCircuit(r.circuitId);
         t.inputCommitment = r.inputCommitment;
         if (r.fallbackMechanism != address(0)) _storeFallback(t, r);
-        emit TaskCreated(
-            taskId, requester, r.mechanism, r.circuitId, r.inputCommitment, r.maxPayment, r.deadline, r.redundancy
-        );
+        emit TaskCreated(taskId, requester, mechanism, r.circuitId, r.inputCommitment, maxPayment, deadline, redundancy);
 
-        if (pull) token.safeTransferFrom(requester, address(this), r.maxPayment);
-        IMechanism(r.mechanism).onTaskOpened(taskId, r);
+        if (pull) token.safeTransferFrom(requester, address(this), maxPayment);
+        _callOnTaskOpened(mechanism, taskId, r);
+    }
+
+    /// @dev `mechanism.onTaskOpened(taskId, r)`, forwarding the request's calldata verbatim: `r` is the last
+    ///      argument of every create function, so its ABI tuple runs from `r` to the end of calldata and its
+    ///      inner offsets are relative to its own start. Copying it saves re-encoding a nested struct with a
+    ///      dynamic member (gas, and ~1.5 KB of bytecode the registry cannot afford under the 24,576-byte
+    ///      limit). A refusal (revert) is bubbled up unchanged. Tested: the mechanism receives exactly the
+    ///      request (test_MechanismReceivesTheRequest).
+    function _callOnTaskOpened(address mechanism, uint256 taskId, TaskRequest calldata r) internal {
+        uint256 start;
+        assembly ("memory-safe") {
+            start := r
+        }
+        bytes memory data = abi.encodePacked(IMechanism.onTaskOpened.selector, taskId, uint256(0x40), msg.data[start:]);
+        assembly ("memory-safe") {
+            if iszero(call(gas(), mechanism, 0, add(data, 0x20), mload(data), 0, 0)) {
+                let p := mload(0x40)
+                returndatacopy(p, 0, returndatasize())
+                revert(p, returndatasize())
+            }
+        }
     }
 
     function _storeFallback(TaskData storage t, TaskRequest calldata r) internal {
@@ -469,10 +473,6 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
         if (r.fallbackWindow == 0) revert ZeroFallbackWindow();
         t.fallbackId = f.id;
         t.fallbackWindow = r.fallbackWindow;
-        t.speedWeight = r.qos.speedWeight;
-        t.costWeight = r.qos.costWeight;
-        t.safetyWeight = r.qos.safetyWeight;
-        t.censorshipWeight = r.qos.censorshipWeight;
         t.minRedundancy = r.qos.minRedundancy;
         t.minStakeAtRisk = r.qos.minStakeAtRisk;
     }
@@ -562,39 +562,55 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
         t.closedAt = uint32(block.timestamp);
 
         IMechanism(mechanism).onTaskClosed(taskId);
-        TaskRequest memory request = TaskRequest({
-            circuitId: _circuitList[t.circuitId - 1],
-            inputCommitment: t.inputCommitment,
-            deadline: deadline,
-            maxPayment: t.maxPayment,
-            redundancy: t.redundancy,
-            qos: QoSProfile({
-                speedWeight: t.speedWeight,
-                costWeight: t.costWeight,
-                safetyWeight: t.safetyWeight,
-                censorshipWeight: t.censorshipWeight,
-                minRedundancy: t.minRedundancy,
-                minStakeAtRisk: t.minStakeAtRisk
-            }),
-            mechanism: fallbackMechanism,
-            notifyRequester: t.notifyRequester,
-            fallbackMechanism: address(0),
-            fallbackWindow: 0,
-            mechanismData: ""
-        });
+        bytes memory data = _reopenCall(t, taskId, deadline, fallbackMechanism);
         // Expiry must always be able to finish: a fallback that refuses the task (reverts) ends it for good
-        // instead of blocking it. The call gets a fixed gas allowance so a caller cannot starve it on purpose.
+        // instead of blocking it. The call gets a fixed gas allowance so a caller cannot starve it on purpose,
+        // and its return data is never copied.
         _requireGas(FALLBACK_OPEN_GAS);
-        try IMechanism(fallbackMechanism).onTaskOpened{gas: FALLBACK_OPEN_GAS}(taskId, request) {
+        bool opened;
+        assembly ("memory-safe") {
+            opened := call(FALLBACK_OPEN_GAS, fallbackMechanism, 0, add(data, 0x20), mload(data), 0, 0)
+        }
+        if (opened) {
             emit TaskReopened(taskId, fallbackMechanism, deadline);
             return true;
-        } catch {
+        } else {
+            // the task expires for good under its own mechanism and deadline
             t.mechanismId = previousId;
             t.deadline = previousDeadline;
             t.openedAt = 0;
             emit FallbackFailed(taskId, fallbackMechanism);
             return false;
         }
+    }
+
+    /// @dev Calldata of `onTaskOpened(taskId, request)` for a reopen, ABI-encoded by hand from static words:
+    ///      the compiler's encoder for a memory TaskRequest (a nested struct and dynamic bytes) costs ~1.9 KB of
+    ///      bytecode, which this contract cannot afford under the 24,576-byte limit. Layout after the selector:
+    ///      taskId, the request's offset (0x40), the request's 16 head words (QoSProfile is static and sits
+    ///      inline; the last head word is mechanismData's offset, 16 × 32 = 0x200), mechanismData's length 0.
+    ///      The fallback is told: the task's statement and budget, the new deadline, the QoS hard limits
+    ///      (minRedundancy, minStakeAtRisk; the weights, which only the router reads, are zero), itself as
+    ///      mechanism, no further fallback, no mechanism data. Tested against the compiler's
+    ///      encoding (test_ReopenTellsTheFallbackTheRequest).
+    function _reopenCall(TaskData storage t, uint256 taskId, uint64 deadline, address fallbackMechanism)
+        internal
+        view
+        returns (bytes memory)
+    {
+        bytes memory head = abi.encode(
+            taskId,
+            uint256(0x40),
+            _circuitList[t.circuitId - 1],
+            t.inputCommitment,
+            deadline,
+            t.maxPayment,
+            t.redundancy
+        );
+        bytes memory qos = abi.encode(0, 0, 0, 0, t.minRedundancy, t.minStakeAtRisk);
+        bytes memory tail =
+            abi.encode(fallbackMechanism, t.notifyRequester, address(0), uint32(0), uint256(0x200), uint256(0));
+        return abi.encodePacked(IMechanism.onTaskOpened.selector, head, qos, tail);
     }
 
     function _checkSubmission(
@@ -669,40 +685,38 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
             t.assignedCount = 0;
             t.reserved = 0;
         }
-        uint256 paid = t.paid;
-        uint256 refund = uint256(t.maxPayment) - paid;
-        t.status = TaskStatus.Fulfilled;
-        t.closedAt = uint32(block.timestamp);
-        address requester = t.requester;
-        if (refund != 0) _claimable[requester] += refund;
-        emit TaskFulfilled(taskId, paid, refund);
+        uint256 refund = _close(t, TaskStatus.Fulfilled); // the last proof took any cover bounty
+        emit TaskFulfilled(taskId, t.paid, refund);
 
         IMechanism(mechanism).onTaskClosed(taskId);
-        if (t.notifyRequester) _notifyFulfilled(requester, taskId);
-    }
-
-    function _notifyFulfilled(address requester, uint256 taskId) internal {
-        if (requester.code.length == 0) {
-            emit RequesterCallbackFailed(taskId, requester);
-            return;
-        }
-        _requireGas(REQUESTER_CALLBACK_GAS);
-        try IProofConsumer(requester).onTaskFulfilled{gas: REQUESTER_CALLBACK_GAS}(taskId, msg.sender) {}
-        catch {
-            emit RequesterCallbackFailed(taskId, requester);
+        if (t.notifyRequester) {
+            _notify(t.requester, abi.encodeCall(IProofConsumer.onTaskFulfilled, (taskId, msg.sender)), taskId);
         }
     }
 
-    function _notifyExpired(address requester, uint256 taskId) internal {
-        if (requester.code.length == 0) {
-            emit RequesterCallbackFailed(taskId, requester);
-            return;
+    /// @dev Ends a task in a final `status`: unspent escrow and any unclaimed cover bounty are credited to the
+    ///      requester.
+    function _close(TaskData storage t, TaskStatus status) internal returns (uint256 refund) {
+        uint256 bounty = t.coverBounty;
+        refund = uint256(t.maxPayment) - t.paid + bounty;
+        t.status = status;
+        t.closedAt = uint32(block.timestamp);
+        if (bounty != 0) t.coverBounty = 0;
+        if (refund != 0) _claimable[t.requester] += refund;
+    }
+
+    /// @dev Tells a requester that asked for it how its task ended, with a gas cap and without copying return
+    ///      data; a revert (or a requester without code) is logged, never propagated: provers are paid whatever
+    ///      the requester's code does.
+    function _notify(address requester, bytes memory data, uint256 taskId) internal {
+        bool ok;
+        if (requester.code.length != 0) {
+            _requireGas(REQUESTER_CALLBACK_GAS);
+            assembly ("memory-safe") {
+                ok := call(REQUESTER_CALLBACK_GAS, requester, 0, add(data, 0x20), mload(data), 0, 0)
+            }
         }
-        _requireGas(REQUESTER_CALLBACK_GAS);
-        try IProofConsumer(requester).onTaskExpired{gas: REQUESTER_CALLBACK_GAS}(taskId) {}
-        catch {
-            emit RequesterCallbackFailed(taskId, requester);
-        }
+        if (!ok) emit RequesterCallbackFailed(taskId, requester);
     }
 
     /// @dev EIP-150 forwards at most 63/64 of the gas left: require enough that a capped hook gets its full

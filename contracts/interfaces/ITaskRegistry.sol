@@ -212,7 +212,7 @@ interface ITaskRegistry {
     /// @notice Opens a task on behalf of `requester`, pulling its escrow from `requester` (ROUTER_ROLE only).
     function createTaskFor(address requester, TaskRequest calldata request) external returns (uint256 taskId);
     /// @notice Opens a task whose escrow is taken from msg.sender's credited balance (deposits, refunds,
-    ///         payouts) instead of a token transfer — Boundless-style prepaid requests, ~12.6k gas cheaper.
+    ///         payouts) instead of a token transfer — Boundless-style prepaid requests, ~12.5k gas cheaper.
     function createTaskFromBalance(TaskRequest calldata request) external returns (uint256 taskId);
     /// @notice Credits `amount` (pulled with transferFrom) to msg.sender's balance, for createTaskFromBalance;
     ///         withdraw() returns whatever is not spent.

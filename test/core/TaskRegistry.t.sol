@@ -82,6 +82,46 @@ contract TaskRegistryTest is Deployers {
         assertEq(mech.opened(taskId), 1);
     }
 
+    function test_MechanismReceivesTheRequest() public {
+        TaskRequest memory r = mechRequest(1, 2);
+        r.mechanismData = hex"00112233445566778899aabbccddeeff0011223344556677889900112233445566778899";
+        r.qos.minStakeAtRisk = 7e18;
+        r.notifyRequester = true;
+        uint256 taskId = openTask(requester, r);
+        assertEq(mech.lastRequestHash(taskId), keccak256(abi.encode(r)), "forwarded verbatim");
+    }
+
+    function test_ReopenTellsTheFallbackTheRequest() public {
+        TaskRequest memory r = mechRequest(1, 2);
+        r.fallbackMechanism = address(fallbackMech);
+        r.fallbackWindow = 900;
+        r.qos.minStakeAtRisk = 7e18;
+        r.qos.speedWeight = 9;
+        r.mechanismData = hex"beef";
+        uint256 taskId = openTask(requester, r);
+        vm.warp(r.deadline + 1);
+        taskRegistry.expire(taskId);
+
+        TaskRequest memory expected = r;
+        expected.deadline = uint64(block.timestamp) + 900;
+        expected.mechanism = address(fallbackMech);
+        expected.fallbackMechanism = address(0);
+        expected.fallbackWindow = 0;
+        expected.mechanismData = "";
+        // the fallback is told the QoS hard limits; the weights are the router's business
+        expected.qos.speedWeight = 0;
+        expected.qos.costWeight = 0;
+        expected.qos.safetyWeight = 0;
+        expected.qos.censorshipWeight = 0;
+        assertEq(fallbackMech.lastRequestHash(taskId), keccak256(abi.encode(expected)));
+    }
+
+    /// EIP-170: the registry must stay deployable (24,576 bytes of runtime code).
+    function test_RuntimeSizeUnderLimit() public view {
+        assertLe(address(taskRegistry).code.length, 24_576);
+        assertLe(address(proverRegistry).code.length, 24_576);
+    }
+
     function test_CreateTaskWithFallbackStoresIt() public {
         TaskRequest memory r = mechRequest(1, 1);
         r.fallbackMechanism = address(race);
@@ -320,7 +360,7 @@ contract TaskRegistryTest is Deployers {
 
         mech.assign(taskId, bob, PRICE, COLLATERAL);
         assertEq(uint8(status(taskId)), uint8(TaskStatus.Assigned), "all slots taken");
-        address[] memory live = taskRegistry.liveAssignees(taskId);
+        address[] memory live = liveAssignees(taskId);
         assertEq(live.length, 2);
         assertEq(live[0], alice);
         assertEq(live[1], bob);
@@ -439,7 +479,7 @@ contract TaskRegistryTest is Deployers {
         assertEq(proverRegistry.proverOf(alice).locked, 0);
         assertEq(proverRegistry.proverOf(alice).activeAssignments, 0);
         assertEq(proverRegistry.recordOf(alice).completed, 0);
-        address[] memory live = taskRegistry.liveAssignees(taskId);
+        address[] memory live = liveAssignees(taskId);
         assertEq(live.length, 1);
         assertEq(live[0], bob, "swap-and-pop keeps the other assignment");
         // the slot can be given again

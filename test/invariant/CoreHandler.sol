@@ -295,9 +295,9 @@ contract CoreHandler is Test {
         bool ok;
         (taskId, ok) = _task(taskIdx);
         if (!ok) return (0, address(0));
-        address[] memory live = tasks.liveAssignees(taskId);
-        if (live.length == 0) return (taskId, address(0));
-        prover = live[liveIdx % live.length];
+        uint256 count = tasks.taskOf(taskId).assignedCount;
+        if (count == 0) return (taskId, address(0));
+        prover = tasks.liveAssigneeAt(taskId, liveIdx % count);
     }
 
     function _anyActor(uint256 idx) internal view returns (address) {

@@ -122,7 +122,7 @@ contract CoreInvariantsTest is Deployers {
         for (uint256 i; i < handler.taskCount(); ++i) {
             uint256 id = handler.taskIds(i);
             ITaskRegistry.Task memory t = taskRegistry.taskOf(id);
-            address[] memory live = taskRegistry.liveAssignees(id);
+            address[] memory live = liveAssignees(id);
             assertEq(live.length, t.assignedCount);
             uint256 reserved;
             for (uint256 j; j < live.length; ++j) {

@@ -129,6 +129,14 @@ abstract contract Deployers is Test, CoreDeployment {
         return testVerifier.proofFor(statement(seed), prover);
     }
 
+    /// @notice The live assignees of `taskId`, read through `liveAssigneeAt`.
+    function liveAssignees(uint256 taskId) internal view returns (address[] memory list) {
+        list = new address[](taskRegistry.taskOf(taskId).assignedCount);
+        for (uint256 i; i < list.length; ++i) {
+            list[i] = taskRegistry.liveAssigneeAt(taskId, i);
+        }
+    }
+
     /// @notice Submits `prover`'s proof of `statement(seed)` for `taskId`.
     function prove(uint256 taskId, uint256 seed, address prover) internal returns (uint256 payment) {
         bytes memory proof = proofOf(seed, prover);

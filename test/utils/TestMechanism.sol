@@ -22,6 +22,7 @@ contract TestMechanism is IMechanism {
     mapping(uint256 taskId => uint256) public opened;
     mapping(uint256 taskId => uint256) public closed;
     mapping(uint256 taskId => uint256) public accepted;
+    mapping(uint256 taskId => bytes32) public lastRequestHash;
 
     constructor(ITaskRegistry registry_) {
         registry = registry_;
@@ -51,10 +52,11 @@ contract TestMechanism is IMechanism {
         registry.slashAssignment(taskId, prover);
     }
 
-    function onTaskOpened(uint256 taskId, TaskRequest calldata) external {
+    function onTaskOpened(uint256 taskId, TaskRequest calldata request) external {
         if (msg.sender != address(registry)) revert OnlyTaskRegistry(msg.sender);
         if (refuseOpen) revert Refused(taskId);
         opened[taskId] += 1;
+        lastRequestHash[taskId] = keccak256(abi.encode(request));
     }
 
     function onProofAccepted(uint256 taskId, address prover, uint96 assignedPrice) external returns (uint256) {
