@@ -12,6 +12,8 @@ import {OrderBook} from "../../contracts/mechanisms/OrderBook.sol";
 import {SealedBidAuction} from "../../contracts/mechanisms/SealedBidAuction.sol";
 import {TreeAssignment} from "../../contracts/mechanisms/TreeAssignment.sol";
 import {QoSProfile, TaskRequest, TaskStatus} from "../../contracts/types/Task.sol";
+import {MechanismDeployment} from "../../script/MechanismDeployment.sol";
+import {RouterDeployment} from "../../script/RouterDeployment.sol";
 import {Deployers} from "../utils/Deployers.sol";
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
@@ -554,5 +556,61 @@ contract MechanismRouterTest is RouterFixture {
     function _view(uint256 taskId) internal view returns (ITaskRegistryView memory v) {
         v.paid = taskRegistry.taskOf(taskId).paid;
         v.maxPayment = taskRegistry.taskOf(taskId).maxPayment;
+    }
+}
+
+/// @notice The default deployment exactly as the scripts make it (script/MechanismDeployment.sol for the
+///         auctions, script/RouterDeployment.sol for the order book, the tree and the router): the four
+///         personas get four different mechanisms.
+contract DefaultDeploymentRouterTest is Deployers, MechanismDeployment, RouterDeployment {
+    MechanismRouter internal router;
+    RoutedInstances internal m;
+
+    function setUp() public {
+        deployCore();
+        m.race = race;
+        m.sealedBid = _deploySealedBid(taskRegistry, proverRegistry, IERC20(address(token)), treasury, true);
+        m.ascending = _deployAscending(taskRegistry);
+        m.electionRace = _deployElectionRace(taskRegistry, proverRegistry);
+        m.orderBook = _deployOrderBook(taskRegistry, proverRegistry);
+        m.tree = _deployTreeAssignment(taskRegistry, proverRegistry, IERC20(address(token)));
+        router = _deployRouter(taskRegistry, address(this));
+        _registerDefaultInstances(router, m);
+    }
+
+    function _persona(uint8 speed, uint8 cost, uint8 safety, uint8 censorship)
+        internal
+        view
+        returns (TaskRequest memory r)
+    {
+        r = raceRequest(1, 1);
+        r.mechanism = address(0);
+        r.deadline = uint64(block.timestamp + 2 hours);
+        r.qos = QoSProfile(speed, cost, safety, censorship, 1, 0);
+        IMechanismRouter.KindData[] memory data = new IMechanismRouter.KindData[](1);
+        data[0] = IMechanismRouter.KindData({kind: 6, data: abi.encode(uint32(8), uint32(4))});
+        r.mechanismData = abi.encode(data);
+    }
+
+    function test_DefaultDeploymentServesTheFourPersonas() public view {
+        (uint256 arb,,) = router.quote(_persona(10, 3, 1, 1));
+        (uint256 daily,,) = router.quote(_persona(3, 2, 10, 1));
+        (uint256 cheap,,) = router.quote(_persona(2, 10, 3, 1));
+        (uint256 aztec,,) = router.quote(_persona(7, 5, 8, 8));
+        assertEq(router.instanceOf(arb).mechanism, address(m.race));
+        assertEq(router.instanceOf(daily).mechanism, address(m.electionRace));
+        assertEq(router.instanceOf(cheap).mechanism, address(m.sealedBid));
+        assertEq(router.instanceOf(aztec).mechanism, address(m.tree));
+    }
+
+    function test_DefaultLimitsComeFromTheInstances() public view {
+        IMechanismRouter.Instance memory s = router.instanceOf(1);
+        assertEq(
+            s.minLeadTime, m.sealedBid.commitWindow() + m.sealedBid.revealWindow() + m.sealedBid.minProvingWindow()
+        );
+        assertEq(s.stakeAtRisk, m.sealedBid.winnerCollateral());
+        assertEq(router.instanceOf(5).maxRedundancy, 1);
+        assertTrue(router.instanceOf(5).requiresData);
+        assertTrue(taskRegistry.hasRole(taskRegistry.ROUTER_ROLE(), address(router)));
     }
 }
