@@ -192,6 +192,23 @@ pub(crate) fn witness(cs: &ConstraintSystemRef<Fr>, value: Option<Fr>) -> Result
     FpVar::new_witness(cs.clone(), || value.ok_or(SynthesisError::AssignmentMissing))
 }
 
+/// The constraint-count snapshot: one line per circuit,
+/// `<name> constraints=<n> public_inputs=<n> witnesses=<n>`, for a tree of `depth`.
+pub fn constraint_count_report(depth: usize) -> Result<String, crate::keys::KeyError> {
+    let mut report = format!("# pm-circuits constraint-counts (depth {depth})\n");
+    for kind in CircuitKind::ALL {
+        let shape = crate::keys::circuit_shape(kind, depth)?;
+        report.push_str(&format!(
+            "{} constraints={} public_inputs={} witnesses={}\n",
+            kind.name(),
+            shape.constraints,
+            shape.public_inputs,
+            shape.witnesses
+        ));
+    }
+    Ok(report)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
