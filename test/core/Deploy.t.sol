@@ -33,5 +33,7 @@ contract DeployTest is Test {
         assertEq(json.readAddress(".ProverRegistry"), address(c.provers));
         assertEq(json.readAddress(".ProofRace"), address(c.race));
         vm.removeFile(out);
+        vm.setEnv("DEPLOY_OUT", ""); // leave the process environment as other tests expect it
+        vm.setEnv("INITIAL_MINT", "1000000000000000000000000");
     }
 }
