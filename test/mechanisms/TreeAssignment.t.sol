@@ -11,7 +11,7 @@ import {TreeAssignment} from "../../contracts/mechanisms/TreeAssignment.sol";
 import {TaskRequest, TaskStatus} from "../../contracts/types/Task.sol";
 import {Deployers} from "../utils/Deployers.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
-import {Test} from "forge-std/Test.sol";
+import {Test, console2} from "forge-std/Test.sol";
 
 /// @notice Exposes TreeShape for the tests.
 contract TreeShapeHarness {
@@ -850,5 +850,212 @@ contract TreeAssignmentTest is TreeFixture {
         assertEq(token.balanceOf(address(taskRegistry)), credited, "registry conservation");
         assertEq(credited, TASK_BUDGET + t.slashed);
         assertTreeConserved(acc);
+    }
+}
+
+/// @notice Drives random tree-task lifecycles (open, draw, attest, cover, root proof, expiry, pool joins and
+///         exits, withdrawals) for the invariant suite below. Every action picks from a fixed actor set and
+///         skips itself when its preconditions do not hold, so that runs explore deep states.
+contract TreeHandler is Test {
+    TreeAssignment internal tree;
+    TreeInvariantTest internal fx;
+    uint256[] public taskIds;
+    /// @dev Ghost counters of actions that took effect (to see that runs reach deep states).
+    uint256 public draws;
+    uint256 public covers;
+    uint256 public proofs;
+    uint256 public expiries;
+
+    constructor(TreeAssignment tree_, TreeInvariantTest fx_) {
+        tree = tree_;
+        fx = fx_;
+    }
+
+    function taskCount() external view returns (uint256) {
+        return taskIds.length;
+    }
+
+    function open(uint256 seed, uint32 txCount, uint32 rangeSize) external {
+        txCount = uint32(bound(txCount, 1, 24));
+        rangeSize = uint32(bound(rangeSize, 2, 8));
+        taskIds.push(fx.openFor(seed, txCount, rangeSize));
+    }
+
+    function draw(uint256 i, bytes32 seed) external {
+        if (taskIds.length == 0) return;
+        uint256 taskId = taskIds[i % taskIds.length];
+        ITreeAssignment.TreeTask memory t = tree.treeOf(taskId);
+        if (t.status != ITreeAssignment.TreeStatus.AwaitingDraw || block.timestamp >= t.deadline) return;
+        if (seed == bytes32(0)) seed = keccak256("seed");
+        if (block.number <= t.drawBlock) vm.roll(t.drawBlock + 1);
+        vm.setBlockhash(t.drawBlock, seed);
+        try tree.draw(taskId) {
+            if (tree.treeOf(taskId).status == ITreeAssignment.TreeStatus.Drawn) ++draws;
+        } catch {}
+    }
+
+    function attest(uint256 i, uint256 range) external {
+        if (taskIds.length == 0) return;
+        uint256 taskId = taskIds[i % taskIds.length];
+        ITreeAssignment.TreeTask memory t = tree.treeOf(taskId);
+        if (t.status != ITreeAssignment.TreeStatus.Drawn) return;
+        range = range % t.rangeCount;
+        vm.prank(tree.rangeOf(taskId, range).owner);
+        try tree.attest(taskId, range, bytes32(range), bytes32(i)) {} catch {}
+    }
+
+    function cover(uint256 i, uint256 range) external {
+        if (taskIds.length == 0) return;
+        uint256 taskId = taskIds[i % taskIds.length];
+        ITreeAssignment.TreeTask memory t = tree.treeOf(taskId);
+        if (t.status != ITreeAssignment.TreeStatus.Drawn) return;
+        range = range % t.rangeCount;
+        ITreeAssignment.Range memory r = tree.rangeOf(taskId, range);
+        if (r.sibling == TreeShape.NO_SIBLING || block.timestamp <= t.rangeDeadline) return;
+        vm.prank(tree.rangeOf(taskId, r.sibling).owner);
+        try tree.cover(taskId, range, 0, 0) {
+            ++covers;
+        } catch {}
+    }
+
+    function proveRoot(uint256 i) external {
+        if (taskIds.length == 0) return;
+        uint256 taskId = taskIds[i % taskIds.length];
+        if (tree.treeOf(taskId).status != ITreeAssignment.TreeStatus.Drawn) return;
+        if (fx.proveAs(taskId, tree.rootProverOf(taskId))) ++proofs;
+    }
+
+    function expire(uint256 i) external {
+        if (taskIds.length == 0) return;
+        uint256 taskId = taskIds[i % taskIds.length];
+        if (fx.expireTask(taskId)) ++expiries;
+    }
+
+    function join(uint256 a, uint256 amount) external {
+        fx.joinAs(fx.actor(a), bound(amount, 1e18, 100e18));
+    }
+
+    function requestLeave(uint256 a, uint256 amount) external {
+        address who = fx.actor(a);
+        (uint256 free,) = tree.bondOf(who);
+        if (free == 0) return;
+        vm.prank(who);
+        tree.requestLeave(bound(amount, 1, free));
+    }
+
+    function leave(uint256 a) external {
+        address who = fx.actor(a);
+        vm.prank(who);
+        try tree.leavePool() {} catch {}
+    }
+
+    /// @dev Time moves in small steps so that tasks live through several actions.
+    function tick(uint256 dt) external {
+        vm.warp(block.timestamp + bound(dt, 1, 15 minutes));
+        vm.roll(block.number + 1);
+    }
+
+    function withdraw(uint256 a) external {
+        address who = a % 5 == 4 ? fx.requesterAddr() : fx.actor(a);
+        if (tree.claimable(who) == 0) return;
+        vm.prank(who);
+        tree.withdraw();
+    }
+}
+
+/// @notice Invariants of TreeAssignment under random lifecycles:
+///         1. token balance = Σ free bonds + rangeBond × Σ locked ranges + Σ claimable (nothing created or lost);
+///         2. Σ locked ranges over members = ranges still Drawn or Attested in drawn tasks (every lock has its
+///            range and is released exactly once, by attestation-and-close, cover or close);
+///         3. every member with a locked range is still in the pool.
+contract TreeInvariantTest is TreeFixture {
+    TreeHandler internal handler;
+
+    function setUp() public {
+        deployTree();
+        handler = new TreeHandler(tree, this);
+        targetContract(address(handler));
+    }
+
+    function actor(uint256 a) external view returns (address) {
+        return members[a % members.length];
+    }
+
+    function requesterAddr() external view returns (address) {
+        return requester;
+    }
+
+    function openFor(uint256 seed, uint32 txCount, uint32 rangeSize) external returns (uint256) {
+        return openTree(seed % 1000, txCount, rangeSize);
+    }
+
+    function proveAs(uint256 taskId, address prover) external returns (bool) {
+        uint256 seed = _seedOf(taskId);
+        bytes memory proof = proofOf(seed, prover);
+        uint256[] memory s = statement(seed);
+        vm.prank(prover);
+        try taskRegistry.submitProof(taskId, s, proof) {
+            return true;
+        } catch {
+            return false;
+        }
+    }
+
+    function expireTask(uint256 taskId) external returns (bool) {
+        ITaskRegistry.Task memory t = taskRegistry.taskOf(taskId);
+        if (t.status != TaskStatus.Open && t.status != TaskStatus.Assigned) return false;
+        if (block.timestamp <= t.deadline) return false;
+        taskRegistry.expire(taskId);
+        return true;
+    }
+
+    function joinAs(address who, uint256 amount) external {
+        joinPool(who, amount);
+    }
+
+    /// @dev The statement seed a task was opened with (its commitment identifies it).
+    function _seedOf(uint256 taskId) internal view returns (uint256) {
+        bytes32 c = taskRegistry.taskOf(taskId).inputCommitment;
+        for (uint256 s; s < 1000; ++s) {
+            if (commitmentOf(statement(s)) == c) return s;
+        }
+        revert("seed not found");
+    }
+
+    /// @notice Logs how deep the runs went (draws, covers, root proofs, expiries that took effect).
+    function afterInvariant() external view {
+        console2.log("draws", handler.draws(), "covers", handler.covers());
+        console2.log("proofs", handler.proofs(), "expiries", handler.expiries());
+    }
+
+    function invariant_TokensConserved() public view {
+        assertTreeConserved(everyone());
+    }
+
+    function invariant_LocksMatchRanges() public view {
+        uint256 locked;
+        for (uint256 i; i < members.length; ++i) {
+            (, uint256 l) = tree.bondOf(members[i]);
+            locked += l;
+            if (l != 0) {
+                bool inPool;
+                for (uint256 j; j < tree.poolSize(); ++j) {
+                    if (tree.memberAt(j).prover == members[i]) inPool = true;
+                }
+                assertTrue(inPool, "a member with a locked range is in the pool");
+            }
+        }
+        uint256 live;
+        uint256 n = handler.taskCount();
+        for (uint256 k; k < n; ++k) {
+            uint256 taskId = handler.taskIds(k);
+            ITreeAssignment.TreeTask memory t = tree.treeOf(taskId);
+            if (t.status != ITreeAssignment.TreeStatus.Drawn) continue;
+            for (uint256 r; r < t.rangeCount; ++r) {
+                ITreeAssignment.RangeState st = tree.rangeOf(taskId, r).state;
+                if (st == ITreeAssignment.RangeState.Drawn || st == ITreeAssignment.RangeState.Attested) ++live;
+            }
+        }
+        assertEq(locked, live);
     }
 }
