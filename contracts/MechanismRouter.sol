@@ -99,6 +99,11 @@ contract MechanismRouter is IMechanismRouter, AccessControl, ReentrancyGuardTran
         return _record(taskId, r);
     }
 
+    /// @inheritdoc IMechanismRouter
+    function decodeKindData(bytes calldata raw) external pure returns (KindData[] memory) {
+        return abi.decode(raw, (KindData[]));
+    }
+
     // ------------------------------------------------------------------ admin
 
     /// @inheritdoc IMechanismRouter
@@ -317,9 +322,13 @@ contract MechanismRouter is IMechanismRouter, AccessControl, ReentrancyGuardTran
 
     // ------------------------------------------------------------------ helpers
 
-    function _kindData(bytes calldata raw) internal pure returns (KindData[] memory data) {
+    function _kindData(bytes calldata raw) internal view returns (KindData[] memory data) {
         if (raw.length == 0) return data;
-        return abi.decode(raw, (KindData[]));
+        try this.decodeKindData(raw) returns (KindData[] memory decoded) {
+            return decoded;
+        } catch {
+            revert MalformedKindData(raw.length);
+        }
     }
 
     function _hasData(KindData[] memory data, uint8 kind) internal pure returns (bool) {

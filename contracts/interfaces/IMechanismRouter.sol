@@ -130,6 +130,8 @@ interface IMechanismRouter {
     error PinnedCannotMeetLimits(uint256 instanceId, SkipReason reason);
     /// @param taskId Not opened through the router.
     error NotRouted(uint256 taskId);
+    /// @param length A routed request's mechanismData that is not `abi.encode(KindData[])`.
+    error MalformedKindData(uint256 length);
 
     /// @param instanceId New id.
     /// @param mechanism The instance.
@@ -195,6 +197,10 @@ interface IMechanismRouter {
     ///         instance for a fallback. Anyone may call; idempotent.
     /// @return recorded Whether this call recorded it (false: already recorded, or still pending).
     function recordOutcome(uint256 taskId) external returns (bool recorded);
+
+    /// @notice Decodes a routed request's mechanismData (external so that route and quote can turn a
+    ///         malformed encoding into MalformedKindData).
+    function decodeKindData(bytes calldata raw) external pure returns (KindData[] memory);
 
     /// @notice Registers an allow-listed mechanism instance (ROUTER_ADMIN_ROLE).
     function addInstance(address mechanism, Limits calldata limits) external returns (uint256 instanceId);

@@ -308,6 +308,13 @@ contract MechanismRouterTest is RouterFixture {
         router.route(r);
     }
 
+    function test_RevertWhen_MalformedKindData() public {
+        TaskRequest memory r = arbitrageBot(1);
+        r.mechanismData = hex"1234";
+        vm.expectRevert(abi.encodeWithSelector(IMechanismRouter.MalformedKindData.selector, 2));
+        router.route(r);
+    }
+
     function test_PriceFloorSkipsInstance() public {
         router.setLimits(RACE, IMechanismRouter.Limits(4, 0, 0, 200e18, false));
         (,, uint8[] memory reasons) = router.quote(arbitrageBot(1));
