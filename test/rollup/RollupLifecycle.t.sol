@@ -66,6 +66,43 @@ contract RollupLifecycleTest is RollupTestBase {
         }
     }
 
+    function test_Events_CarryEverythingAnAgentNeeds() public {
+        FixtureBlock storage b = chainBlocks[0];
+        IRollup.BlockHeader memory expected = IRollup.BlockHeader({
+            number: 1,
+            postedAt: uint64(block.timestamp),
+            proofDeadline: uint64(block.timestamp) + PROOF_WINDOW,
+            sequencer: sequencer,
+            prevStateRoot: b.prevStateRoot,
+            newStateRoot: b.newStateRoot,
+            txsCommitment: b.txsCommitment,
+            txsDataHash: keccak256(b.txs),
+            taskId: 0,
+            sequencerReward: 0
+        });
+        vm.expectEmit(address(rollup));
+        emit IRollup.BlockPosted(1, sequencer, keccak256(abi.encode(expected)), expected);
+        IRollup.BlockHeader memory h = post(0);
+
+        uint256 taskId = taskRegistry.taskCount() + 1;
+        uint96 sequencerReward = BLOCK_REWARD * SEQUENCER_SHARE_BPS / 10_000;
+        expected.taskId = taskId;
+        expected.sequencerReward = sequencerReward;
+        vm.expectEmit(address(rollup));
+        emit IRollup.BlockProofRequested(
+            1, taskId, BLOCK_REWARD - sequencerReward, sequencerReward, keccak256(abi.encode(expected))
+        );
+        h = request(h);
+
+        vm.expectEmit(address(rollup));
+        emit IRollup.RootTaskFulfilled(taskId, fixtureProvers[2]);
+        proveBlock(h, 0, 2);
+
+        vm.expectEmit(address(rollup));
+        emit IRollup.BlockFinalized(1, sequencer, b.newStateRoot, sequencerReward);
+        rollup.finalize(one(h));
+    }
+
     function test_RequestProof_OpensTheRootTaskForTheBlock() public {
         IRollup.BlockHeader memory h = request(post(0));
         ITaskRegistry.Task memory t = taskRegistry.taskOf(h.taskId);
