@@ -1,0 +1,233 @@
+//! The local worker pool and the tree walk: proves a block's proof tree bottom-up, at most
+//! `workers` proofs at once, reusing cached node proofs, and verifying every child proof before the
+//! parent that builds on it is proven (without recursion a merge proof does not itself prove its
+//! children, so the composing prover must check them — see docs/architecture.md).
+//!
+//! The walk is independent of the circuits: a [`TreeJob`] says what the tree looks like and how to
+//! prove and verify one node; `circuit_job.rs` implements it over `proofmarket-circuits`.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use alloy::primitives::{Address, B256, U256};
+use tokio::sync::Semaphore;
+
+use super::error::ProverError;
+use crate::store::{NodeProofRow, Store};
+
+/// A proof of one node, made by one prover.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeProof {
+    /// The circuit that proves the node.
+    pub circuit_id: B256,
+    /// Public inputs without the prover.
+    pub public_inputs: Vec<U256>,
+    /// The proof in EVM form (`abi.encode(uint256[8])`).
+    pub proof: Vec<u8>,
+}
+
+/// One block's proof tree, as the pool needs to see it.
+pub trait TreeJob: Send + Sync + 'static {
+    /// Number of nodes; nodes are `0..len()`.
+    fn len(&self) -> usize;
+    /// Whether the tree has no node (never true for a planned block).
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// The top node (the root circuit's node).
+    fn top(&self) -> usize;
+    /// The nodes `node` builds on (empty for a leaf).
+    fn children(&self, node: usize) -> Vec<usize>;
+    /// The content address of `node` (`keccak256(circuit id, public inputs without prover)`).
+    fn node_id(&self, node: usize) -> B256;
+    /// Proves `node` as `prover` (CPU-bound; runs on a blocking thread).
+    fn prove(&self, node: usize, prover: Address) -> Result<NodeProof, ProverError>;
+    /// Verifies a proof of `node` made by `prover`; `Ok(false)` if it does not verify.
+    fn verify(&self, node: usize, prover: Address, proof: &NodeProof) -> Result<bool, ProverError>;
+}
+
+/// What proving a tree did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TreeReport {
+    /// Nodes proven now.
+    pub proven: usize,
+    /// Nodes taken from the cache (after verifying them).
+    pub reused: usize,
+    /// Child proofs verified before their parents were built.
+    pub children_verified: usize,
+    /// Cached proofs that failed verification and were rebuilt.
+    pub rejected_cache: usize,
+    /// Wall-clock milliseconds for the whole tree.
+    pub wall_ms: u64,
+}
+
+/// A worker pool shared by every task of one prover.
+#[derive(Clone)]
+pub struct WorkerPool {
+    permits: Arc<Semaphore>,
+    workers: usize,
+}
+
+impl WorkerPool {
+    /// A pool running at most `workers` proofs at once (at least one).
+    pub fn new(workers: usize) -> Self {
+        let workers = workers.max(1);
+        Self {
+            permits: Arc::new(Semaphore::new(workers)),
+            workers,
+        }
+    }
+
+    /// The pool's size.
+    pub fn workers(&self) -> usize {
+        self.workers
+    }
+
+    /// Runs a CPU-bound closure on a blocking thread once a worker is free.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> Result<T, ProverError> + Send + 'static,
+    ) -> Result<T, ProverError> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| ProverError::Prove("worker pool closed".into()))?;
+        tokio::task::spawn_blocking(f)
+            .await
+            .map_err(|e| ProverError::Prove(format!("worker panicked: {e}")))?
+    }
+
+    /// Proves the whole tree of `job` as `prover`, returning the top node's proof and a report.
+    pub async fn prove_tree<J: TreeJob>(
+        &self,
+        job: Arc<J>,
+        db: Store,
+        prover: Address,
+    ) -> Result<(NodeProof, TreeReport), ProverError> {
+        if job.is_empty() {
+            return Err(ProverError::Prove("empty proof tree".into()));
+        }
+        let started = Instant::now();
+        let mut report = TreeReport::default();
+        // Post-order: every node after its children. Nodes of one level are independent, so each
+        // wave (nodes whose children are all done) is proven concurrently on the pool.
+        let mut done: Vec<Option<NodeProof>> = vec![None; job.len()];
+        let order = post_order(job.as_ref());
+        let mut remaining = order;
+        while !remaining.is_empty() {
+            let (ready, later): (Vec<usize>, Vec<usize>) = remaining
+                .iter()
+                .partition(|&&n| job.children(n).iter().all(|&c| done[c].is_some()));
+            if ready.is_empty() {
+                return Err(ProverError::Prove("proof tree has a cycle".into()));
+            }
+            let mut handles = Vec::with_capacity(ready.len());
+            for node in ready {
+                let children: Vec<(usize, NodeProof)> = job
+                    .children(node)
+                    .into_iter()
+                    .filter_map(|c| done[c].clone().map(|p| (c, p)))
+                    .collect();
+                let (job, db, pool) = (job.clone(), db.clone(), self.clone());
+                handles.push(tokio::spawn(async move {
+                    let outcome = pool.prove_node(job, db, prover, node, children).await;
+                    (node, outcome)
+                }));
+            }
+            for handle in handles {
+                let (node, outcome) = handle
+                    .await
+                    .map_err(|e| ProverError::Prove(format!("node task failed: {e}")))?;
+                let (proof, step) = outcome?;
+                report.proven += step.proven;
+                report.reused += step.reused;
+                report.children_verified += step.children_verified;
+                report.rejected_cache += step.rejected_cache;
+                done[node] = Some(proof);
+            }
+            remaining = later;
+        }
+        report.wall_ms = started.elapsed().as_millis() as u64;
+        let top = done[job.top()]
+            .take()
+            .ok_or_else(|| ProverError::Prove("top node not proven".into()))?;
+        Ok((top, report))
+    }
+
+    /// One node: verify its children's proofs, then reuse a (verified) cached proof or prove it.
+    async fn prove_node<J: TreeJob>(
+        &self,
+        job: Arc<J>,
+        db: Store,
+        prover: Address,
+        node: usize,
+        children: Vec<(usize, NodeProof)>,
+    ) -> Result<(NodeProof, TreeReport), ProverError> {
+        let mut step = TreeReport::default();
+        for (child, proof) in children {
+            let j = job.clone();
+            let ok = self.run(move || j.verify(child, prover, &proof)).await?;
+            if !ok {
+                return Err(ProverError::Prove(format!(
+                    "child node {child} ({}) does not verify; refusing to build on it",
+                    job.node_id(child)
+                )));
+            }
+            step.children_verified += 1;
+        }
+        let node_id = job.node_id(node);
+        let cached = db
+            .node_proof(node_id)
+            .map_err(|e| ProverError::Store(e.to_string()))?;
+        if let Some(row) = cached.filter(|row| row.prover == prover) {
+            let proof = NodeProof {
+                circuit_id: row.circuit_id,
+                public_inputs: row.public_inputs,
+                proof: row.proof,
+            };
+            let (j, p) = (job.clone(), proof.clone());
+            if self.run(move || j.verify(node, prover, &p)).await? {
+                step.reused += 1;
+                return Ok((proof, step));
+            }
+            // Corrupt or made with another key: rebuild (the cache keeps its first entry, so the
+            // rebuilt proof is used from memory; a content-addressed row is never overwritten).
+            step.rejected_cache += 1;
+        }
+        let j = job.clone();
+        let proof = self.run(move || j.prove(node, prover)).await?;
+        db.put_node_proof(&NodeProofRow {
+            node_id,
+            circuit_id: proof.circuit_id,
+            public_inputs: proof.public_inputs.clone(),
+            prover,
+            proof: proof.proof.clone(),
+        })
+        .map_err(|e| ProverError::Store(e.to_string()))?;
+        step.proven += 1;
+        Ok((proof, step))
+    }
+}
+
+/// Nodes in post-order from the top (children before parents), each once.
+fn post_order<J: TreeJob + ?Sized>(job: &J) -> Vec<usize> {
+    let mut out = Vec::with_capacity(job.len());
+    let mut seen = vec![false; job.len()];
+    let mut stack = vec![(job.top(), false)];
+    while let Some((node, expanded)) = stack.pop() {
+        if node >= job.len() || seen[node] {
+            continue;
+        }
+        if expanded {
+            seen[node] = true;
+            out.push(node);
+        } else {
+            stack.push((node, true));
+            for child in job.children(node).into_iter().rev() {
+                stack.push((child, false));
+            }
+        }
+    }
+    out
+}
