@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {MechanismRouter} from "../contracts/MechanismRouter.sol";
 import {ProofToken} from "../contracts/ProofToken.sol";
 import {ProverRegistry} from "../contracts/ProverRegistry.sol";
 import {Rollup} from "../contracts/Rollup.sol";
@@ -16,6 +17,11 @@ import {ITaskRegistry} from "../contracts/interfaces/ITaskRegistry.sol";
 import {IVerifierRegistry} from "../contracts/interfaces/IVerifierRegistry.sol";
 import {ProofRace} from "../contracts/mechanisms/ProofRace.sol";
 import {QoSProfile} from "../contracts/types/Task.sol";
+import {BaseProofVerifier} from "../contracts/verifiers/BaseProofVerifier.sol";
+import {MergeProofVerifier} from "../contracts/verifiers/MergeProofVerifier.sol";
+import {RootProofVerifier} from "../contracts/verifiers/RootProofVerifier.sol";
+import {MechanismDeployment} from "./MechanismDeployment.sol";
+import {RouterDeployment} from "./RouterDeployment.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {Script} from "forge-std/Script.sol";
 import {console2} from "forge-std/console2.sol";
@@ -192,10 +198,13 @@ abstract contract CoreDeployment {
 }
 
 /// @title Deploy
-/// @notice `forge script script/Deploy.s.sol --rpc-url … --private-key … --broadcast`: deploys the core,
-///         mints `INITIAL_MINT` test tokens (default 1,000,000) to the deployer, logs the addresses and, when
-///         `DEPLOY_OUT` is set, writes them as JSON to that path.
-contract Deploy is Script, CoreDeployment {
+/// @notice `forge script script/Deploy.s.sol --rpc-url … --private-key … --broadcast`: deploys the whole
+///         system — core registries, the generated verifiers registered per circuit id, every default
+///         mechanism instance, the MechanismRouter with those instances registered, and (when
+///         `ROLLUP_GENESIS_ROOT` is set) the Rollup — mints `INITIAL_MINT` test tokens (default 1,000,000) to
+///         the deployer, logs the addresses and, when `DEPLOY_OUT` is set, writes them as JSON to that path
+///         (forge may write only under the folders `fs_permissions` in foundry.toml allows, e.g. `.devnet/`).
+contract Deploy is Script, CoreDeployment, MechanismDeployment, RouterDeployment {
     function run() external returns (Core memory c) {
         vm.startBroadcast();
         (, address deployer,) = vm.readCallers();
@@ -204,6 +213,8 @@ contract Deploy is Script, CoreDeployment {
         c = _deployCore(token, deployer, _defaultCoreParams(treasury));
         uint256 initialMint = vm.envOr("INITIAL_MINT", uint256(1_000_000e18));
         if (initialMint != 0) token.mint(deployer, initialMint);
+        _deployVerifiers(c);
+        _deployMechanismsAndRouter(c, deployer, treasury);
         // The Rollup is deployed when its genesis state root is given (the devnet's, from the circuits crate).
         bytes32 genesisStateRoot = vm.envOr("ROLLUP_GENESIS_ROOT", bytes32(0));
         if (genesisStateRoot != bytes32(0)) _deployAndFundRollup(c, deployer, genesisStateRoot);
@@ -212,6 +223,54 @@ contract Deploy is Script, CoreDeployment {
         _log(c);
         string memory out = vm.envOr("DEPLOY_OUT", string(""));
         if (bytes(out).length != 0) vm.writeJson(_json(c), out);
+    }
+
+    /// @dev The generated Groth16 verifiers (development keys), each registered under its circuit id.
+    function _deployVerifiers(Core memory c) internal {
+        BaseProofVerifier base = new BaseProofVerifier();
+        MergeProofVerifier merge = new MergeProofVerifier();
+        RootProofVerifier root = new RootProofVerifier();
+        c.verifiers.setVerifier(base.CIRCUIT_ID(), address(base));
+        c.verifiers.setVerifier(merge.CIRCUIT_ID(), address(merge));
+        c.verifiers.setVerifier(root.CIRCUIT_ID(), address(root));
+        console2.log("BaseVerifier    ", address(base));
+        console2.log("MergeVerifier   ", address(merge));
+        console2.log("RootVerifier    ", address(root));
+        vm.serializeAddress("deployment", "BaseProofVerifier", address(base));
+        vm.serializeAddress("deployment", "MergeProofVerifier", address(merge));
+        vm.serializeAddress("deployment", "RootProofVerifier", address(root));
+    }
+
+    /// @dev Every default mechanism instance, the router, and the instances registered behind it.
+    function _deployMechanismsAndRouter(Core memory c, address deployer, address treasury) internal {
+        ITaskRegistry tasks = ITaskRegistry(address(c.tasks));
+        IProverRegistry provers = IProverRegistry(address(c.provers));
+        AuctionMechanisms memory a = _deployAuctionMechanisms(tasks, provers, IERC20(address(c.token)), treasury);
+        RoutedInstances memory m;
+        m.race = c.race;
+        m.sealedBid = a.sealedBidSecondPrice;
+        m.ascending = a.ascending;
+        m.electionRace = a.electionRace;
+        m.orderBook = _deployOrderBook(tasks, provers);
+        m.tree = _deployTreeAssignment(tasks, provers, IERC20(address(c.token)));
+        MechanismRouter router = _deployRouter(c.tasks, deployer);
+        _registerDefaultInstances(router, m);
+
+        console2.log("SealedBid (2nd) ", address(a.sealedBidSecondPrice));
+        console2.log("SealedBid (1st) ", address(a.sealedBidFirstPrice));
+        console2.log("Ascending       ", address(a.ascending));
+        console2.log("ElectionRace    ", address(a.electionRace));
+        console2.log("OrderBook       ", address(m.orderBook));
+        console2.log("TreeAssignment  ", address(m.tree));
+        console2.log("MechanismRouter ", address(router));
+        string memory k = "deployment";
+        vm.serializeAddress(k, "SealedBidAuction", address(a.sealedBidSecondPrice));
+        vm.serializeAddress(k, "SealedBidAuctionFirstPrice", address(a.sealedBidFirstPrice));
+        vm.serializeAddress(k, "AscendingPriceAuction", address(a.ascending));
+        vm.serializeAddress(k, "ElectionRace", address(a.electionRace));
+        vm.serializeAddress(k, "OrderBook", address(m.orderBook));
+        vm.serializeAddress(k, "TreeAssignment", address(m.tree));
+        vm.serializeAddress(k, "MechanismRouter", address(router));
     }
 
     /// @dev Rollup with the deploy defaults; `SEQUENCER` (default: the deployer) joins the sequencer set and
