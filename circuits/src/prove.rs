@@ -7,7 +7,9 @@
 use alloy_primitives::Address;
 use ark_bn254::{Bn254, Fr};
 use ark_groth16::{Groth16, Proof};
-use ark_relations::gr1cs::SynthesisError;
+use ark_relations::gr1cs::{
+    ConstraintSynthesizer, ConstraintSystem, OptimizationGoal, SynthesisError,
+};
 use ark_snark::SNARK;
 use ark_std::rand::{CryptoRng, RngCore};
 
@@ -59,9 +61,9 @@ pub fn proving_rng() -> rand_chacha::ChaCha20Rng {
     rand_chacha::ChaCha20Rng::from_entropy()
 }
 
-/// Proves, then verifies the result: arkworks' prover does not check satisfiability, so a bad witness
-/// would otherwise yield a proof that merely fails later on L1.
-fn prove_with<C: ark_relations::gr1cs::ConstraintSynthesizer<Fr>>(
+/// Checks the witness satisfies the circuit, proves, then verifies the result: arkworks' prover does
+/// not report an unsatisfied witness (it asserts in debug builds and yields an invalid proof in release).
+fn prove_with<C: ConstraintSynthesizer<Fr> + Clone>(
     keys: &Keys,
     statement: &NodeStatement,
     circuit: C,
@@ -69,6 +71,12 @@ fn prove_with<C: ark_relations::gr1cs::ConstraintSynthesizer<Fr>>(
     rng: &mut (impl RngCore + CryptoRng),
 ) -> Result<Proof<Bn254>, ProveError> {
     let kind = statement.kind();
+    let cs = ConstraintSystem::new_ref();
+    cs.set_optimization_goal(OptimizationGoal::Constraints);
+    let synthesized = circuit.clone().generate_constraints(cs.clone()).is_ok();
+    if !synthesized || !cs.is_satisfied().unwrap_or(false) {
+        return Err(ProveError::Unsatisfied(kind.name()));
+    }
     let proof = Groth16::<Bn254>::prove(&keys.get(kind).pk, circuit, rng)
         .map_err(|source| ProveError::Prove { circuit: kind.name(), source })?;
     verify_node(keys, statement, prover, &proof).map_err(|_| ProveError::Unsatisfied(kind.name()))?;

@@ -16,7 +16,7 @@ use ark_ed_on_bn254::{EdwardsAffine, constraints::EdwardsVar};
 use ark_r1cs_std::{fields::fp::FpVar, prelude::*};
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError};
 
-use super::{bind_prover, input, witness};
+use super::{bind_prover, enforce_u64, input, witness};
 use crate::{
     merkle::constraints::MerklePathVar,
     poseidon::constraints::hash_gadget,
@@ -142,7 +142,7 @@ impl ConstraintSynthesizer<Fr> for BaseCircuit {
         let nonce = witness(&cs, tx.map(|t| Fr::from(t.nonce)))?;
         let (from_bits, _) = from.to_bits_le_with_top_bits_zero(depth)?;
         let (to_bits, _) = to.to_bits_le_with_top_bits_zero(depth)?;
-        amount.to_bits_le_with_top_bits_zero(64)?;
+        enforce_u64(&amount)?;
         hash_gadget(&[from, to, amount.clone(), nonce.clone()])?.enforce_equal(&tx_hash)?;
 
         // Sender: authorised, in the old state, debited.
@@ -155,9 +155,9 @@ impl ConstraintSynthesizer<Fr> for BaseCircuit {
             .root_from_leaf(&sender.leaf(&sender.balance, &sender.nonce)?, &from_bits)?
             .enforce_equal(&old_root)?;
         let debited = &sender.balance - &amount;
-        debited.to_bits_le_with_top_bits_zero(64)?;
+        enforce_u64(&debited)?;
         let bumped = &sender.nonce + FpVar::constant(Fr::from(1u64));
-        bumped.to_bits_le_with_top_bits_zero(64)?;
+        enforce_u64(&bumped)?;
         let intermediate_root =
             sender_path.root_from_leaf(&sender.leaf(&debited, &bumped)?, &from_bits)?;
 
@@ -169,7 +169,7 @@ impl ConstraintSynthesizer<Fr> for BaseCircuit {
             hash_gadget(&[pk_x.clone(), pk_y.clone(), balance.clone(), receiver_nonce.clone()])?;
         receiver_path.root_from_leaf(&receiver_leaf, &to_bits)?.enforce_equal(&intermediate_root)?;
         let credited = &balance + &amount;
-        credited.to_bits_le_with_top_bits_zero(64)?;
+        enforce_u64(&credited)?;
         let credited_leaf = hash_gadget(&[pk_x, pk_y, credited, receiver_nonce])?;
         receiver_path.root_from_leaf(&credited_leaf, &to_bits)?.enforce_equal(&new_root)?;
         Ok(())

@@ -8,6 +8,8 @@
 pub mod base;
 pub mod merge;
 pub mod root;
+#[cfg(test)]
+mod soundness;
 
 use alloy_primitives::{Address, B256, b256, keccak256};
 use ark_bn254::Fr;
@@ -179,6 +181,12 @@ pub(crate) fn bind_prover(
         prover.map(address_to_fr).ok_or(SynthesisError::AssignmentMissing)
     })?;
     let _square = &prover * &prover;
+    Ok(())
+}
+
+/// Enforces `0 ≤ value < 2⁶⁴` (64 boolean wires summing to it).
+pub(crate) fn enforce_u64(value: &FpVar<Fr>) -> Result<(), SynthesisError> {
+    let (_bits, _rest) = value.to_bits_le_with_top_bits_zero(64)?;
     Ok(())
 }
 

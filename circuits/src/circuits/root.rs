@@ -11,7 +11,7 @@ use ark_bn254::Fr;
 use ark_r1cs_std::eq::EqGadget;
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError};
 
-use super::{bind_prover, input, witness};
+use super::{bind_prover, enforce_u64, input, witness};
 
 /// The root statement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,7 +85,7 @@ impl ConstraintSynthesizer<Fr> for RootCircuit {
         witness(&cs, top.map(|t| t.old_root))?.enforce_equal(&prev)?;
         witness(&cs, top.map(|t| t.new_root))?.enforce_equal(&new)?;
         witness(&cs, top.map(|t| t.commitment))?.enforce_equal(&commitment)?;
-        number.to_bits_le_with_top_bits_zero(64)?;
+        enforce_u64(&number)?;
         Ok(())
     }
 }
