@@ -27,6 +27,9 @@ const CONTRACTS: &[(&str, &str)] = &[
     ("mechanism_router", "MechanismRouter"),
     ("sequencer_set", "SequencerSet"),
     ("rollup", "Rollup"),
+    ("base_proof_verifier", "BaseProofVerifier"),
+    ("merge_proof_verifier", "MergeProofVerifier"),
+    ("root_proof_verifier", "RootProofVerifier"),
     ("i_prover_registry", "IProverRegistry"),
     ("i_task_registry", "ITaskRegistry"),
     ("i_verifier_registry", "IVerifierRegistry"),
@@ -113,14 +116,12 @@ fn prepare(source: &Path, target: &Path) {
 fn flatten_nested_enums(value: &mut serde_json::Value) {
     match value {
         serde_json::Value::Object(map) => {
-            let nested_enum = map
+            let is_enum = map
                 .get("internalType")
                 .and_then(|t| t.as_str())
                 .is_some_and(|t| t.starts_with("enum "));
-            if nested_enum {
-                if let Some(ty) = map.get("type").cloned() {
-                    map.insert("internalType".into(), ty);
-                }
+            if let Some(ty) = map.get("type").cloned().filter(|_| is_enum) {
+                map.insert("internalType".into(), ty);
             }
             for child in map.values_mut() {
                 flatten_nested_enums(child);

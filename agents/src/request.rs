@@ -1,17 +1,236 @@
-//! `proofmarket request` (in progress).
+//! `proofmarket request`: opens one proof task from the command line, for integrators trying the
+//! market. The public inputs (prover excluded) are committed as
+//! `keccak256(abi.encodePacked(uint256[]))`; the escrow is approved to the task registry and the task
+//! is opened either on a named mechanism instance (`--mechanism race`) or through the QoS router with
+//! the given weights, which picks the instance. Prints the task id.
 
+use alloy::primitives::{Address, B256, U256, keccak256};
+use alloy::providers::Provider;
+use alloy::sol_types::SolCall;
 use clap::Args;
+use proofmarket_bindings::{MechanismRouter, ProofToken, TaskRegistry};
+use proofmarket_circuits::circuits::CircuitKind;
 
-use crate::cli::ChainArgs;
+use crate::chain::submitter::{Submitter, SubmitterConfig};
+use crate::cli::{ChainArgs, KeyArgs};
+use crate::config::ChainConfig;
+use crate::store::Store;
 
 /// `proofmarket request` arguments.
 #[derive(Debug, Clone, Args)]
 pub struct RequestArgs {
     #[command(flatten)]
     pub chain: ChainArgs,
+    #[command(flatten)]
+    pub key: KeyArgs,
+    /// Circuit: `base`, `merge`, `root`, or a 0x circuit id.
+    #[arg(long)]
+    pub circuit: String,
+    /// Public inputs without the prover, comma-separated (decimal or 0x-hex).
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub inputs: Vec<U256>,
+    /// Budget in whole tokens (escrowed; the unspent part is refunded).
+    #[arg(long, default_value_t = 10)]
+    pub max_payment: u64,
+    /// Seconds from now until the deadline.
+    #[arg(long, default_value_t = 600)]
+    pub deadline_secs: u64,
+    /// Proofs from distinct provers needed.
+    #[arg(long, default_value_t = 1)]
+    pub redundancy: u8,
+    /// Pin a mechanism instance by name from the addresses file; without it the router chooses.
+    #[arg(long)]
+    pub mechanism: Option<String>,
+    /// QoS weights (0-10) the router scores instances by.
+    #[arg(long, default_value_t = 5)]
+    pub speed: u8,
+    #[arg(long, default_value_t = 5)]
+    pub cost: u8,
+    #[arg(long, default_value_t = 5)]
+    pub safety: u8,
+    #[arg(long, default_value_t = 5)]
+    pub censorship: u8,
 }
 
-/// Runs the command.
-pub async fn run(_args: RequestArgs) -> eyre::Result<()> {
-    Err(eyre::eyre!("`proofmarket request` is not implemented yet"))
+/// Parses a circuit name or id.
+pub fn parse_circuit(text: &str) -> eyre::Result<B256> {
+    if let Some(kind) = CircuitKind::ALL.into_iter().find(|k| k.name() == text) {
+        return Ok(kind.id());
+    }
+    text.parse::<B256>().map_err(|_| {
+        eyre::eyre!(
+            "[C010] unknown circuit {text:?}: use base, merge, root or a 0x-prefixed 32-byte id"
+        )
+    })
+}
+
+/// `keccak256(abi.encodePacked(uint256[]))` — the task's input commitment.
+pub fn input_commitment(inputs: &[U256]) -> B256 {
+    let mut packed = Vec::with_capacity(inputs.len() * 32);
+    for input in inputs {
+        packed.extend_from_slice(&input.to_be_bytes::<32>());
+    }
+    keccak256(packed)
+}
+
+/// Runs `proofmarket request`.
+pub async fn run(args: RequestArgs) -> eyre::Result<()> {
+    let chain = ChainConfig::default().resolve(&args.chain)?;
+    let circuit_id = parse_circuit(&args.circuit)?;
+    let signer = crate::keys::load_signer(&args.key)?;
+    let me = signer.address();
+    let provider = crate::chain::connect_checked(&chain, Some(signer.clone())).await?;
+    let addresses = &chain.addresses;
+    let pinned: Option<Address> = match &args.mechanism {
+        Some(name) => Some(*addresses.mechanisms.get(name).ok_or_else(|| {
+            eyre::eyre!(
+                "[C011] no mechanism {name:?} in {}; known: {}",
+                chain.addresses_path.display(),
+                addresses
+                    .mechanisms
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })?),
+        None => None,
+    };
+    if pinned.is_none() && addresses.router.is_none() {
+        eyre::bail!("[C012] the deployment has no router: pin a mechanism with --mechanism");
+    }
+    let now = provider
+        .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
+        .await?
+        .map(|b| b.header.timestamp)
+        .unwrap_or_default();
+    let max_payment = U256::from(args.max_payment) * U256::from(crate::deploy::TOKEN);
+    let request = proofmarket_bindings::task_registry::TaskRegistry::TaskRequest {
+        circuitId: circuit_id,
+        inputCommitment: input_commitment(&args.inputs),
+        deadline: now + args.deadline_secs,
+        maxPayment: alloy::primitives::Uint::<96, 2>::checked_from_limbs_slice(
+            max_payment.as_limbs(),
+        )
+        .ok_or_else(|| eyre::eyre!("[C013] --max-payment does not fit in uint96"))?,
+        redundancy: args.redundancy,
+        qos: proofmarket_bindings::task_registry::TaskRegistry::QoSProfile {
+            speedWeight: args.speed,
+            costWeight: args.cost,
+            safetyWeight: args.safety,
+            censorshipWeight: args.censorship,
+            minRedundancy: args.redundancy,
+            minStakeAtRisk: alloy::primitives::Uint::ZERO,
+        },
+        mechanism: pinned.unwrap_or(Address::ZERO),
+        notifyRequester: false,
+        fallbackMechanism: Address::ZERO,
+        fallbackWindow: 0,
+        mechanismData: Default::default(),
+    };
+    let submitter = Submitter::new(
+        provider.clone(),
+        signer,
+        Store::in_memory()?,
+        SubmitterConfig::default(),
+        "request",
+    );
+    let approve = ProofToken::approveCall {
+        spender: addresses.task_registry,
+        value: max_payment,
+    };
+    submitter
+        .send(
+            "ProofToken.approve",
+            None,
+            None,
+            addresses.token,
+            approve.abi_encode().into(),
+            U256::ZERO,
+        )
+        .await?;
+    let (target, data, label) = match (pinned, addresses.router) {
+        (Some(_), _) | (None, None) => (
+            addresses.task_registry,
+            TaskRegistry::createTaskCall {
+                request: request.clone(),
+            }
+            .abi_encode(),
+            "TaskRegistry.createTask",
+        ),
+        (None, Some(router)) => {
+            let routed = proofmarket_bindings::mechanism_router::MechanismRouter::TaskRequest {
+                circuitId: request.circuitId,
+                inputCommitment: request.inputCommitment,
+                deadline: request.deadline,
+                maxPayment: request.maxPayment,
+                redundancy: request.redundancy,
+                qos: proofmarket_bindings::mechanism_router::MechanismRouter::QoSProfile {
+                    speedWeight: args.speed,
+                    costWeight: args.cost,
+                    safetyWeight: args.safety,
+                    censorshipWeight: args.censorship,
+                    minRedundancy: args.redundancy,
+                    minStakeAtRisk: alloy::primitives::Uint::ZERO,
+                },
+                mechanism: Address::ZERO,
+                notifyRequester: false,
+                fallbackMechanism: Address::ZERO,
+                fallbackWindow: 0,
+                mechanismData: Default::default(),
+            };
+            (
+                router,
+                MechanismRouter::routeCall { request: routed }.abi_encode(),
+                "MechanismRouter.route",
+            )
+        }
+    };
+    let sent = submitter
+        .send(label, None, None, target, data.into(), U256::ZERO)
+        .await?;
+    let task_id = sent
+        .receipt
+        .inner
+        .logs()
+        .iter()
+        .filter(|l| l.address() == addresses.task_registry)
+        .find_map(|l| l.log_decode::<TaskRegistry::TaskCreated>().ok())
+        .map(|l| l.inner.data.taskId)
+        .ok_or_else(|| {
+            eyre::eyre!(
+                "{label} succeeded in {} but emitted no TaskCreated",
+                sent.tx_hash
+            )
+        })?;
+    tracing::info!(%me, task = %task_id, tx = %sent.tx_hash, "task opened");
+    println!("{task_id}");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commitment_is_packed_keccak_of_words() {
+        let inputs = [U256::from(1), U256::from(2)];
+        let mut packed = [0u8; 64];
+        packed[31] = 1;
+        packed[63] = 2;
+        assert_eq!(input_commitment(&inputs), keccak256(packed));
+    }
+
+    #[test]
+    fn circuits_by_name_or_id() {
+        assert_eq!(parse_circuit("root").unwrap(), CircuitKind::Root.id());
+        let id = CircuitKind::Base.id();
+        assert_eq!(parse_circuit(&id.to_string()).unwrap(), id);
+        assert!(
+            parse_circuit("nope")
+                .unwrap_err()
+                .to_string()
+                .contains("[C010]")
+        );
+    }
 }

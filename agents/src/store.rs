@@ -122,6 +122,11 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (namespace, key)
     );
     "#,
+    // v2: keep the signed transaction so that a restarted agent can rebroadcast it instead of signing
+    // a second one.
+    r#"
+    ALTER TABLE submissions ADD COLUMN raw_tx BLOB;
+    "#,
 ];
 
 /// The schema version this binary writes.
@@ -402,6 +407,16 @@ impl Store {
         Ok(())
     }
 
+    /// Moves the cursor forward to `block` (never back: a replayed range must not rewind it).
+    pub fn advance_cursor(&self, name: &str, block: u64) -> Result<(), StoreError> {
+        self.conn()?.execute(
+            "INSERT INTO cursors (name, block, updated_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (name) DO UPDATE SET block = MAX(block, excluded.block), updated_at = excluded.updated_at",
+            params![name, block as i64, now()],
+        )?;
+        Ok(())
+    }
+
     /// Marks a log as processed; returns false when it already was (a replay), so the caller skips it.
     /// Keyed by block hash: a log re-included in a different block after a reorg is new.
     pub fn mark_log_processed(
@@ -415,6 +430,19 @@ impl Store {
             params![block_hash.as_slice(), log_index as i64, block_number as i64],
         )?;
         Ok(n == 1)
+    }
+
+    /// Whether a log was already marked processed.
+    pub fn is_log_processed(&self, block_hash: B256, log_index: u64) -> Result<bool, StoreError> {
+        Ok(self
+            .conn()?
+            .query_row(
+                "SELECT 1 FROM processed_logs WHERE block_hash = ?1 AND log_index = ?2",
+                params![block_hash.as_slice(), log_index as i64],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
     }
 
     /// Forgets processed-log markers below `block` (they can no longer be replayed).
@@ -565,6 +593,28 @@ impl Store {
             params![key, task_id.map(|t| t as i64), kind, nonce as i64, tx_hash.as_slice(), now()],
         )?;
         Ok(())
+    }
+
+    /// Keeps the signed transaction's bytes next to its hash (for rebroadcast after a restart).
+    pub fn set_submission_raw(&self, key: &str, raw_tx: &[u8]) -> Result<(), StoreError> {
+        self.conn()?.execute(
+            "UPDATE submissions SET raw_tx = ?2 WHERE idempotency_key = ?1",
+            params![key, raw_tx],
+        )?;
+        Ok(())
+    }
+
+    /// The signed transaction kept for `key`, if any.
+    pub fn submission_raw(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self
+            .conn()?
+            .query_row(
+                "SELECT raw_tx FROM submissions WHERE idempotency_key = ?1",
+                [key],
+                |r| r.get::<_, Option<Vec<u8>>>(0),
+            )
+            .optional()?
+            .flatten())
     }
 
     /// Updates a submission's status (and gas used / error when known).

@@ -27,6 +27,9 @@ pub struct Addresses {
     /// The rollup's block inbox (absent until it is deployed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rollup: Option<Address>,
+    /// Who may post rollup blocks (absent until it is deployed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sequencer_set: Option<Address>,
     /// Mechanism instances by name (e.g. `race`, `race-fast`).
     #[serde(default)]
     pub mechanisms: BTreeMap<String, Address>,
@@ -67,6 +70,7 @@ impl Addresses {
         ];
         out.extend(self.router.map(|a| ("router".to_string(), a)));
         out.extend(self.rollup.map(|a| ("rollup".to_string(), a)));
+        out.extend(self.sequencer_set.map(|a| ("sequencerSet".to_string(), a)));
         out.extend(
             self.mechanisms
                 .iter()
@@ -91,6 +95,7 @@ impl Addresses {
             verifier_registry: Address::repeat_byte(4),
             router: None,
             rollup: None,
+            sequencer_set: None,
             mechanisms: BTreeMap::new(),
             verifiers: BTreeMap::new(),
         }

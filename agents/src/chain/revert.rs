@@ -77,8 +77,10 @@ pub fn describe(data: &[u8]) -> DecodedRevert {
     }
     if data.len() >= 4 {
         let selector = FixedBytes::<4>::from_slice(&data[..4]);
-        if let Some(error) = errors_by_selector().get(&selector) {
-            if let Ok(decoded) = error.decode_error(data) {
+        if let Some(error) = errors_by_selector().get(&selector)
+            && let Ok(decoded) = error.decode_error(data)
+        {
+            {
                 let args = error
                     .inputs
                     .iter()

@@ -1,19 +1,208 @@
-//! `proofmarket sequencer` (in progress).
+//! `proofmarket sequencer`: accepts signed L2 transfers over HTTP (validated against the native state
+//! machine, rejected with a reason), keeps a persistent mempool, builds blocks by size or time, posts
+//! them to the Rollup (which opens each block's root-proof task with the Rollup's QoS profile), serves
+//! block data to provers, and follows every block to proven and finalised — or pruned, rolling the L2
+//! back and requeueing the transfers.
+//!
+//! Services (supervised, restarted with backoff): `chain-monitor` → bounded channel →
+//! `rollup-follower`; `block-poster`; the HTTP API. State lives in SQLite: a restarted sequencer
+//! replays its stored blocks and mempool and resumes posting where it stopped.
+
+pub mod api;
+pub mod l1;
+pub mod node;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
 
 use clap::Args;
+use eyre::WrapErr;
+use serde::Deserialize;
+use tokio::sync::{Mutex, mpsc};
 
-use crate::cli::ChainArgs;
+use self::l1::{BlockPoster, BuildPolicy, RollupFollower};
+use self::node::L2Node;
+use crate::chain::monitor::{ChainMonitor, MonitorConfig};
+use crate::chain::submitter::{Submitter, SubmitterConfig};
+use crate::cli::{ChainArgs, KeyArgs};
+use crate::config::{ChainConfig, ConfigError, MetricsConfig, StoreConfig};
+use crate::store::Store;
+use crate::supervisor::{Outcome, Supervisor};
 
-/// `proofmarket sequencer` arguments.
+/// `proofmarket sequencer` arguments (each overrides the config file).
 #[derive(Debug, Clone, Args)]
 pub struct SequencerArgs {
     #[command(flatten)]
     pub chain: ChainArgs,
+    #[command(flatten)]
+    pub key: KeyArgs,
+    /// Config file (see agents/examples/sequencer.toml).
+    #[arg(long, env = "PROOFMARKET_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// HTTP listen address for the transfer and block-data API.
+    #[arg(long, env = "PROOFMARKET_SEQUENCER_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// State file.
+    #[arg(long, env = "PROOFMARKET_STORE")]
+    pub store: Option<PathBuf>,
+    /// Prometheus listen address.
+    #[arg(long, env = "PROOFMARKET_METRICS")]
+    pub metrics: Option<SocketAddr>,
+    /// Most transfers per block.
+    #[arg(long)]
+    pub max_block_txs: Option<usize>,
+    /// Milliseconds after which whatever is queued is built into a block.
+    #[arg(long)]
+    pub block_interval_ms: Option<u64>,
 }
 
-/// Runs the command.
-pub async fn run(_args: SequencerArgs) -> eyre::Result<()> {
-    Err(eyre::eyre!(
-        "`proofmarket sequencer` is not implemented yet"
-    ))
+/// `[sequencer]` section.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SequencerSection {
+    /// API address. Default 127.0.0.1:8547 (next to a local node's 8545/8546).
+    pub listen: SocketAddr,
+    /// Most transfers per block. Default 8: a block of 8 is a 15-node proof tree, a few seconds of
+    /// proving per node on the devnet's 2-core machines.
+    pub max_block_txs: usize,
+    /// Build whatever is queued after this many ms. Default 2000.
+    pub block_interval_ms: u64,
+    /// Most queued transfers. Default 10 000: bounded memory; clients get `mempool_full` beyond.
+    pub max_mempool: usize,
+}
+
+impl Default for SequencerSection {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8547)),
+            max_block_txs: 8,
+            block_interval_ms: 2000,
+            max_mempool: 10_000,
+        }
+    }
+}
+
+/// The sequencer's config file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SequencerFile {
+    pub chain: ChainConfig,
+    pub store: StoreConfig,
+    pub metrics: MetricsConfig,
+    pub sequencer: SequencerSection,
+}
+
+/// Runs the sequencer until Ctrl-C.
+pub async fn run(args: SequencerArgs) -> eyre::Result<()> {
+    let file: SequencerFile = crate::config::load_or_default(args.config.as_deref())?;
+    let chain = file.chain.resolve(&args.chain)?;
+    let mut section = file.sequencer.clone();
+    if let Some(listen) = args.listen {
+        section.listen = listen;
+    }
+    if let Some(n) = args.max_block_txs {
+        section.max_block_txs = n;
+    }
+    if let Some(ms) = args.block_interval_ms {
+        section.block_interval_ms = ms;
+    }
+    if section.max_block_txs == 0 {
+        return Err(ConfigError::Invalid {
+            key: "sequencer.max_block_txs",
+            message: "must be at least 1".into(),
+        }
+        .into());
+    }
+    let rollup = chain.addresses.rollup.ok_or_else(|| {
+        eyre::eyre!(
+            "[C009] the deployment in {} has no rollup (deploy without --no-rollup)",
+            chain.addresses_path.display()
+        )
+    })?;
+    let signer = crate::keys::load_signer(&args.key)?;
+    let me = signer.address();
+    let provider = crate::chain::connect_checked(&chain, Some(signer.clone())).await?;
+    let store_path = args
+        .store
+        .or(file.store.path)
+        .unwrap_or_else(|| PathBuf::from("sequencer.db"));
+    let store = Store::open(&store_path)?;
+    let node = L2Node::restore(
+        store.clone(),
+        proofmarket_circuits::state::devnet_genesis(),
+        section.max_mempool,
+    )
+    .wrap_err("cannot restore the L2 from the state file")?;
+    tracing::info!(sequencer = %me, rollup = %rollup, tip = node.tip()?, store = %store_path.display(), "sequencer starting");
+
+    let submitter = Submitter::new(
+        provider.clone(),
+        signer,
+        store.clone(),
+        SubmitterConfig::default(),
+        "sequencer",
+    );
+    let supervisor = Supervisor::new();
+    let shutdown = supervisor.shutdown_token();
+    if let Some(addr) = args.metrics.or(file.metrics.listen) {
+        crate::metrics::serve(addr, shutdown.clone()).await?;
+    } else {
+        crate::metrics::install()?;
+    }
+    let (_bound, api) = self::api::serve(node.clone(), section.listen, shutdown.clone())
+        .await
+        .wrap_err_with(|| format!("cannot listen on {}", section.listen))?;
+
+    let (events_tx, events_rx) = mpsc::channel(1024);
+    let monitor = ChainMonitor::new(
+        provider.clone(),
+        store.clone(),
+        chain.addresses.clone(),
+        MonitorConfig {
+            cursor: "sequencer".into(),
+            contracts: vec![rollup],
+            start_block: chain.addresses.deployed_block,
+            reorg_depth: chain.reorg_depth,
+            poll_interval: chain.poll_interval,
+            chunk_blocks: chain.log_chunk_blocks,
+        },
+        events_tx,
+    );
+    let follower = RollupFollower {
+        node: node.clone(),
+        submitter: submitter.clone(),
+        provider: provider.clone(),
+        rollup,
+        reorg_depth: chain.reorg_depth,
+        events: Arc::new(Mutex::new(events_rx)),
+    };
+    let poster = BlockPoster {
+        node,
+        submitter,
+        rollup,
+        policy: BuildPolicy {
+            max_block_txs: section.max_block_txs,
+            block_interval: Duration::from_millis(section.block_interval_ms.max(1)),
+        },
+    };
+    let mut supervisor = supervisor;
+    supervisor.spawn(monitor).spawn(follower).spawn(poster);
+    let outcome = supervisor.run().await;
+    shutdown.cancel();
+    let _ = api.await;
+    match outcome {
+        Outcome::Drained => Ok(()),
+        Outcome::Aborted(services) => {
+            tracing::warn!(
+                ?services,
+                "aborted after the grace period; state is consistent in the store"
+            );
+            Ok(())
+        }
+        Outcome::Failed { service, error } => {
+            Err(error.wrap_err(format!("service {service} failed")))
+        }
+    }
 }

@@ -1,0 +1,126 @@
+//! `proofmarket deploy` and `proofmarket status` against an anvil spawned by the test: every contract
+//! deploys from the forge artifacts, the startup checks catch a wrong chain id and an address without
+//! code, and status reads the fresh deployment.
+
+use std::path::PathBuf;
+
+use alloy::node_bindings::{Anvil, AnvilInstance};
+use alloy::primitives::Address;
+use alloy::signers::local::PrivateKeySigner;
+use proofmarket::chain::addresses::Addresses;
+use proofmarket::chain::{ChainError, check_chain_id, check_deployed, connect};
+use proofmarket::deploy::{DeployParams, deploy};
+
+fn anvil() -> AnvilInstance {
+    let repo_anvil = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil");
+    let launcher = if repo_anvil.exists() {
+        Anvil::at(repo_anvil)
+    } else {
+        Anvil::new()
+    };
+    launcher
+        .try_spawn()
+        .expect("anvil (from node_modules or PATH) must start")
+}
+
+#[tokio::test]
+async fn deploy_then_status_then_checks() {
+    let anvil = anvil();
+    let signer: PrivateKeySigner = anvil.keys()[0].clone().into();
+    let deployer = signer.address();
+    let provider = connect(&anvil.endpoint(), Some(signer))
+        .await
+        .expect("connect");
+
+    let mut params = DeployParams::devnet(deployer);
+    let funded = anvil.addresses()[1];
+    params.fund = vec![funded];
+    let addresses = deploy(&provider, deployer, &params).await.expect("deploy");
+
+    assert_eq!(addresses.chain_id, anvil.chain_id());
+    assert!(
+        addresses.rollup.is_some()
+            && addresses.router.is_some()
+            && addresses.sequencer_set.is_some()
+    );
+    assert_eq!(addresses.mechanisms.keys().collect::<Vec<_>>(), ["race"]);
+    assert_eq!(
+        addresses.verifiers.keys().collect::<Vec<_>>(),
+        ["base", "merge", "root"]
+    );
+    check_deployed(&provider, &addresses)
+        .await
+        .expect("every contract has code");
+    check_chain_id(&provider, &anvil.endpoint(), anvil.chain_id())
+        .await
+        .expect("chain id");
+
+    // The verifier registry answers for every circuit id with the adapter we deployed.
+    let registry =
+        proofmarket_bindings::VerifierRegistry::new(addresses.verifier_registry, &provider);
+    for kind in proofmarket_circuits::circuits::CircuitKind::ALL {
+        let verifier = registry
+            .verifierOf(kind.id())
+            .call()
+            .await
+            .expect("registered");
+        assert_eq!(verifier, addresses.verifiers[kind.name()]);
+    }
+    // The funded account holds its tokens.
+    let token = proofmarket_bindings::ProofToken::new(addresses.token, &provider);
+    let balance = token.balanceOf(funded).call().await.expect("balanceOf");
+    assert_eq!(balance, params.fund_amount);
+
+    // Status of a fresh deployment: no provers, no tasks, nothing proven, the reward pool funded.
+    let status = proofmarket::status::collect(&provider, &addresses, 10)
+        .await
+        .expect("status");
+    assert_eq!(status.task_count, 0);
+    assert!(status.provers.is_empty());
+    let rollup = status.rollup.clone().expect("rollup view");
+    assert_eq!((rollup.proven_block, rollup.pending_block), (0, 0));
+    assert_eq!(
+        rollup.reward_pool,
+        params.rollup.as_ref().expect("rollup").reward_funding
+    );
+    let text = proofmarket::status::render(&status);
+    assert!(text.contains("rollup: last proven block 0"), "{text}");
+
+    // The addresses file round-trips.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("deploy/addresses.json");
+    addresses.save(&path).expect("save");
+    assert_eq!(Addresses::load(&path).expect("load"), addresses);
+
+    // Startup checks: a wrong chain id and an address without code are named errors.
+    let wrong = check_chain_id(&provider, &anvil.endpoint(), 1)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(wrong, ChainError::WrongChainId { expected: 1, .. }),
+        "{wrong}"
+    );
+    assert!(
+        wrong.to_string().starts_with("[R003] wrong chain"),
+        "{wrong}"
+    );
+    let mut missing = addresses.clone();
+    missing.task_registry = Address::repeat_byte(0x42);
+    let err = check_deployed(&provider, &missing).await.unwrap_err();
+    assert!(matches!(err, ChainError::NotDeployed { .. }));
+    assert!(err.to_string().contains("taskRegistry at 0x4242"), "{err}");
+}
+
+#[tokio::test]
+async fn unreachable_rpc_is_a_clear_error() {
+    // Nothing listens on port 9 (discard) locally.
+    let provider = connect("http://127.0.0.1:9", None)
+        .await
+        .expect("http connect is lazy");
+    let err = check_chain_id(&provider, "http://127.0.0.1:9", 31337)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ChainError::Unreachable { .. }), "{err}");
+    assert!(err.to_string().starts_with("[R002]"), "{err}");
+}
