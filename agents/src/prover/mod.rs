@@ -1,8 +1,34 @@
-//! The prover agent (owned by the prover workstream; this is the initial hand-off only).
+//! `proofmarket prover`: stakes and declares capacity, follows the chain, decides per task with a
+//! pure strategy and a measured cost model, fetches and checks block data, proves block trees on a
+//! local worker pool, submits exactly once, and withdraws its earnings on request.
+//!
+//! Modules: [`strategy`] (pure decisions), [`cost`] (cost model), [`data`] (block data fetch and
+//! checks), [`pool`] (worker pool, tree walk, node cache), [`circuit_job`] (the circuits behind the
+//! walk, calibration), [`submit`] (idempotent transactions, revert decoding), [`service`] (the loop).
 
-use clap::Args;
+pub mod circuit_job;
+pub mod cost;
+pub mod data;
+pub mod error;
+pub mod pool;
+pub mod service;
+pub mod strategy;
+pub mod submit;
 
+use std::path::PathBuf;
+use std::time::Duration;
+
+use alloy::primitives::U256;
+use clap::{Args, Subcommand};
+use eyre::WrapErr;
+use serde::Deserialize;
+
+use self::cost::{Prices, ProvingSpeed};
+use self::service::{ProverService, ProverSettings};
+use self::submit::Sender;
 use crate::cli::{ChainArgs, KeyArgs};
+use crate::config::{ChainConfig, MetricsConfig, StoreConfig};
+use crate::store::Store;
 
 /// `proofmarket prover` arguments.
 #[derive(Debug, Clone, Args)]
@@ -13,10 +39,178 @@ pub struct ProverArgs {
     pub key: KeyArgs,
     /// Prover config file (see agents/examples/prover.toml).
     #[arg(long, env = "PROOFMARKET_CONFIG")]
-    pub config: Option<std::path::PathBuf>,
+    pub config: Option<PathBuf>,
+    /// Sequencer URL for block data (overrides `[prover].sequencer_url`).
+    #[arg(long, env = "PROOFMARKET_SEQUENCER_URL")]
+    pub sequencer_url: Option<String>,
+    /// What to do (default: run the prover).
+    #[command(subcommand)]
+    pub action: Option<ProverAction>,
 }
 
-/// Runs the prover.
-pub async fn run(_args: ProverArgs) -> eyre::Result<()> {
-    Err(eyre::eyre!("`proofmarket prover` is not implemented yet"))
+/// One-off prover commands.
+#[derive(Debug, Clone, Subcommand)]
+pub enum ProverAction {
+    /// Withdraw everything the TaskRegistry credited to this prover, then exit.
+    Withdraw,
+}
+
+/// `[prover]` in the config file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ProverSection {
+    /// Sequencer base URL for block data. Default none: rebuild every block from L1 calldata.
+    pub sequencer_url: Option<String>,
+    /// Proofs computed at once. Default 1: arkworks already proves on every core, two proofs at once
+    /// on a 2-core machine only interleave.
+    pub workers: usize,
+    /// Tasks worked on at once, declared on chain as capacity. Default 2: one proving, one fetching or
+    /// submitting.
+    pub max_concurrent: u16,
+    /// Stake to register with, in token base units (decimal string). Default 100 tokens (1e20): the
+    /// devnet registry's minimum is far below; enough to back a few assignments.
+    pub stake: String,
+    /// Declared hardware class (0 = cpu-small). Default 0.
+    pub hardware_class: u8,
+    /// Directory of the circuits' proving keys. Default: the circuits crate's cache directory.
+    pub key_dir: Option<PathBuf>,
+    /// Skip calibration and use these seconds per base/merge/root proof.
+    pub speed: Option<ProvingSpeed>,
+    /// Prices the cost model uses.
+    pub prices: Prices,
+}
+
+impl Default for ProverSection {
+    fn default() -> Self {
+        Self {
+            sequencer_url: None,
+            workers: 1,
+            max_concurrent: 2,
+            stake: "100000000000000000000".into(),
+            hardware_class: 0,
+            key_dir: None,
+            speed: None,
+            prices: Prices::default(),
+        }
+    }
+}
+
+/// The prover's whole config file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ProverFile {
+    /// `[chain]`.
+    pub chain: ChainConfig,
+    /// `[store]`.
+    pub store: StoreConfig,
+    /// `[metrics]`.
+    pub metrics: MetricsConfig,
+    /// `[prover]`.
+    pub prover: ProverSection,
+}
+
+impl ProverSection {
+    /// The service settings (chain polling from `chain`).
+    pub fn settings(
+        &self,
+        poll_interval: Duration,
+        log_chunk_blocks: u64,
+    ) -> eyre::Result<ProverSettings> {
+        let stake: U256 = self
+            .stake
+            .trim()
+            .parse()
+            .wrap_err_with(|| format!("[prover].stake {:?}", self.stake))?;
+        if stake.is_zero() {
+            eyre::bail!("[prover].stake must be positive");
+        }
+        Ok(ProverSettings {
+            sequencer_url: self.sequencer_url.clone(),
+            workers: self.workers.max(1),
+            max_concurrent: self.max_concurrent.max(1),
+            stake,
+            hardware_class: self.hardware_class,
+            poll_interval,
+            log_chunk_blocks,
+            prices: self.prices,
+            speed: self.speed,
+            key_dir: self
+                .key_dir
+                .clone()
+                .unwrap_or_else(proofmarket_circuits::keys::default_key_dir),
+        })
+    }
+}
+
+/// Runs the prover (or a one-off action).
+pub async fn run(args: ProverArgs) -> eyre::Result<()> {
+    let file: ProverFile = crate::config::load_or_default(args.config.as_deref())?;
+    let chain = file.chain.resolve(&args.chain)?;
+    let signer = crate::keys::load_signer(&args.key)?;
+    let provider = crate::chain::connect_checked(&chain, Some(signer.clone())).await?;
+    let store_path = file
+        .store
+        .path
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("prover.db"));
+    let store = Store::open(&store_path)?;
+    let mut section = file.prover.clone();
+    if args.sequencer_url.is_some() {
+        section.sequencer_url = args.sequencer_url.clone();
+    }
+    let settings = section.settings(chain.poll_interval, chain.log_chunk_blocks)?;
+    let service = ProverService::new(
+        provider.clone(),
+        signer.clone(),
+        chain.addresses.clone(),
+        store.clone(),
+        settings,
+    );
+    match args.action {
+        Some(ProverAction::Withdraw) => {
+            let sender = Sender::new(provider, signer, store);
+            let amount = service.withdraw(&sender).await?;
+            println!(
+                "withdrew {amount} token base units to {}",
+                service.address()
+            );
+            Ok(())
+        }
+        None => {
+            let shutdown = tokio_util::sync::CancellationToken::new();
+            let token = shutdown.clone();
+            tokio::spawn(async move {
+                crate::supervisor::shutdown_signal().await;
+                token.cancel();
+            });
+            service.run(shutdown).await.map_err(eyre::Report::new)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn example_config_parses_and_typos_are_errors() {
+        let text = include_str!("../../examples/prover.toml");
+        let file: ProverFile =
+            crate::config::parse_str(text, std::path::Path::new("prover.toml")).expect("example");
+        let settings = file
+            .prover
+            .settings(Duration::from_millis(500), 100)
+            .expect("settings");
+        assert!(settings.stake > U256::ZERO);
+        let typo = crate::config::parse_str::<ProverFile>(
+            "[prover]\nworkerz = 2\n",
+            std::path::Path::new("p.toml"),
+        );
+        assert!(typo.is_err());
+        let bad_stake = ProverSection {
+            stake: "lots".into(),
+            ..Default::default()
+        };
+        assert!(bad_stake.settings(Duration::from_millis(1), 1).is_err());
+    }
 }

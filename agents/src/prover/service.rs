@@ -1,0 +1,903 @@
+//! The prover service: follows the chain, feeds the strategy, and carries out its actions.
+//!
+//! One event loop owns all mutable state (strategy, L2 copy, block data); slow work runs in spawned
+//! tasks that report back over a bounded channel:
+//!
+//! ```text
+//!  eth_getLogs (Rollup, TaskRegistry) ──► events ──► ProverStrategy ──► actions
+//!        ▲                                   ▲                             │
+//!        │ poll every poll_interval          │ ProofReady / SubmitFailed   ▼
+//!        └───────────────────────────────────┴──── worker pool (proofs), Sender (txs)
+//! ```
+//!
+//! On start it registers (stake + capacity) if needed, then backfills from the deployment block: the
+//! L2 copy is rebuilt by checking every posted block's data, tasks are re-decided, cached node proofs
+//! make re-proving cheap, and the [`Sender`]'s idempotency keys make re-submitting impossible. Actions
+//! produced during a backfill batch are executed only if the strategy still wants them after the whole
+//! batch (a task fulfilled later in the same batch is not started).
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use alloy::eips::BlockNumberOrTag;
+use alloy::primitives::{Address, U256};
+use alloy::providers::Provider;
+use alloy::rpc::types::{Filter, Log};
+use alloy::signers::local::PrivateKeySigner;
+use alloy::sol_types::{SolCall, SolEvent};
+use proofmarket_bindings::{IMechanism, IProverRegistry, IRollup, ITaskRegistry, ProofRace};
+use proofmarket_circuits::{block::BlockWitness, keys::Keys};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, info, warn};
+
+use super::circuit_job::BlockJob;
+use super::cost::{CostModel, Prices, ProvingSpeed};
+use super::data::{L2States, PostedBlock, SequencerClient, check_block};
+use super::error::ProverError;
+use super::pool::{NodeProof, TreeReport, WorkerPool};
+use super::strategy::{
+    Action, Event, MechanismKind, Phase, ProverStrategy, RaceSchedule, Strategy, StrategyConfig,
+    SubmitFailure, TaskId, TaskView,
+};
+use super::submit::{SendError, Sender, error_name};
+use crate::chain::ChainProvider;
+use crate::chain::addresses::Addresses;
+use crate::store::{Store, TaskRow, TaskState};
+
+alloy::sol! {
+    /// The two ERC-20 calls registration needs (the stake token is a plain ERC-20).
+    #[sol(rpc)]
+    interface IStakeToken {
+        function approve(address spender, uint256 amount) external returns (bool);
+        function balanceOf(address account) external view returns (uint256);
+    }
+}
+
+/// Everything the service needs besides the chain connection.
+#[derive(Clone, Debug)]
+pub struct ProverSettings {
+    /// Sequencer base URL for block data (L1 calldata is the fallback).
+    pub sequencer_url: Option<String>,
+    /// Proofs computed at once.
+    pub workers: usize,
+    /// Tasks worked on at once (declared as capacity on registration).
+    pub max_concurrent: u16,
+    /// Stake to register with (token base units).
+    pub stake: U256,
+    /// Declared hardware class.
+    pub hardware_class: u8,
+    /// Head poll interval.
+    pub poll_interval: Duration,
+    /// Blocks per `eth_getLogs` request.
+    pub log_chunk_blocks: u64,
+    /// Operator prices.
+    pub prices: Prices,
+    /// Measured speed; `None`: calibrate at start (and cache the result in the store).
+    pub speed: Option<ProvingSpeed>,
+    /// Where the circuits' proving keys are cached.
+    pub key_dir: PathBuf,
+}
+
+/// One block's record in the prover's view.
+#[derive(Clone)]
+struct BlockEntry {
+    /// The checked witnesses, or why the data was refused.
+    checked: Result<Arc<BlockWitness>, String>,
+}
+
+/// Messages from spawned work back to the loop.
+enum Msg {
+    Proven {
+        task_id: TaskId,
+        proof: NodeProof,
+        report: TreeReport,
+    },
+    Event(Event),
+}
+
+/// What the prover did to a task, for reports and the devnet summary.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TaskOutcome {
+    /// Block number the task proves.
+    pub block: u64,
+    /// Milliseconds of wall-clock proving (whole tree).
+    pub prove_ms: u64,
+    /// Nodes proven / reused.
+    pub proven_nodes: usize,
+    /// Nodes reused from the cache.
+    pub reused_nodes: usize,
+    /// Gas of our submission.
+    pub gas_used: u64,
+}
+
+/// Shared view of what this prover did (read by `devnet`).
+pub type Outcomes = Arc<std::sync::Mutex<BTreeMap<TaskId, TaskOutcome>>>;
+
+/// The prover service.
+#[derive(Clone)]
+pub struct ProverService {
+    provider: ChainProvider,
+    signer: PrivateKeySigner,
+    addresses: Addresses,
+    store: Store,
+    settings: ProverSettings,
+    outcomes: Outcomes,
+}
+
+struct Runtime {
+    strategy: ProverStrategy,
+    l2: L2States,
+    blocks: BTreeMap<u64, BlockEntry>,
+    task_block: HashMap<TaskId, u64>,
+    mechanisms: HashMap<Address, (MechanismKind, Option<(u32, u64)>)>,
+    proofs: HashMap<TaskId, NodeProof>,
+    jobs: HashMap<TaskId, JoinHandle<()>>,
+}
+
+fn chain_err(context: &str, e: impl std::fmt::Display) -> ProverError {
+    ProverError::Chain(format!("{context}: {e}"))
+}
+
+impl ProverService {
+    /// A prover with its own key and store.
+    pub fn new(
+        provider: ChainProvider,
+        signer: PrivateKeySigner,
+        addresses: Addresses,
+        store: Store,
+        settings: ProverSettings,
+    ) -> Self {
+        Self {
+            provider,
+            signer,
+            addresses,
+            store,
+            settings,
+            outcomes: Outcomes::default(),
+        }
+    }
+
+    /// What this prover has done so far (shared, live).
+    pub fn outcomes(&self) -> Outcomes {
+        self.outcomes.clone()
+    }
+
+    /// This prover's address.
+    pub fn address(&self) -> Address {
+        self.signer.address()
+    }
+
+    fn rollup(&self) -> Result<Address, ProverError> {
+        self.addresses
+            .rollup
+            .ok_or_else(|| ProverError::Config("the deployment has no rollup".into()))
+    }
+
+    /// Registers with stake and capacity unless already registered. Returns whether it registered now.
+    pub async fn ensure_registered(&self, sender: &Sender) -> Result<bool, ProverError> {
+        let me = self.address();
+        let registry = IProverRegistry::new(self.addresses.prover_registry, &self.provider);
+        if registry
+            .isRegistered(me)
+            .call()
+            .await
+            .map_err(|e| chain_err("isRegistered", e))?
+        {
+            return Ok(false);
+        }
+        let stake = self.settings.stake;
+        let approve = IStakeToken::approveCall {
+            spender: self.addresses.prover_registry,
+            amount: stake,
+        };
+        sender
+            .send_once(
+                "register:approve",
+                None,
+                "approve",
+                self.addresses.token,
+                approve.abi_encode().into(),
+            )
+            .await
+            .map_err(|e| ProverError::Chain(format!("approving the stake: {e}")))?;
+        let register = IProverRegistry::registerCall {
+            amount: stake,
+            hardwareClass: self.settings.hardware_class,
+            maxConcurrent: self.settings.max_concurrent.max(1),
+        };
+        sender
+            .send_once(
+                "register",
+                None,
+                "register",
+                self.addresses.prover_registry,
+                register.abi_encode().into(),
+            )
+            .await
+            .map_err(|e| ProverError::Chain(format!("registering: {e}")))?;
+        info!(prover = %me, %stake, "registered");
+        Ok(true)
+    }
+
+    /// Withdraws everything the TaskRegistry credited to this prover; returns the amount.
+    pub async fn withdraw(&self, sender: &Sender) -> Result<U256, ProverError> {
+        let registry = ITaskRegistry::new(self.addresses.task_registry, &self.provider);
+        let claimable = registry
+            .claimable(self.address())
+            .call()
+            .await
+            .map_err(|e| chain_err("claimable", e))?;
+        if claimable.is_zero() {
+            return Ok(U256::ZERO);
+        }
+        let head = self
+            .provider
+            .get_block_number()
+            .await
+            .map_err(|e| chain_err("block number", e))?;
+        // One withdrawal per head block and amount: a retry of the same request is not sent twice.
+        let key = format!("withdraw:{head}:{claimable}");
+        sender
+            .send_once(
+                &key,
+                None,
+                "withdraw",
+                self.addresses.task_registry,
+                ITaskRegistry::withdrawCall {}.abi_encode().into(),
+            )
+            .await
+            .map_err(|e| ProverError::Chain(format!("withdrawing: {e}")))?;
+        Ok(claimable)
+    }
+
+    /// The proving speed: configured, cached in the store, or measured now.
+    fn speed(&self, keys: &Keys) -> Result<ProvingSpeed, ProverError> {
+        if let Some(speed) = self.settings.speed {
+            return Ok(speed);
+        }
+        let cached = self
+            .store
+            .kv_get("prover", "speed")
+            .map_err(|e| ProverError::Store(e.to_string()))?;
+        if let Some(speed) = cached.and_then(|s| serde_json::from_str::<ProvingSpeed>(&s).ok()) {
+            return Ok(ProvingSpeed {
+                workers: self.settings.workers.max(1),
+                ..speed
+            });
+        }
+        let speed = super::circuit_job::calibrate(keys, self.settings.workers)?;
+        let json = serde_json::to_string(&speed).map_err(|e| ProverError::Store(e.to_string()))?;
+        self.store
+            .kv_set("prover", "speed", &json)
+            .map_err(|e| ProverError::Store(e.to_string()))?;
+        info!(
+            base_s = speed.base_secs,
+            merge_s = speed.merge_secs,
+            root_s = speed.root_secs,
+            "calibrated"
+        );
+        Ok(speed)
+    }
+
+    /// Runs until `shutdown` is cancelled.
+    pub async fn run(self, shutdown: CancellationToken) -> Result<(), ProverError> {
+        let me = self.address();
+        let rollup = self.rollup()?;
+        let key_dir = self.settings.key_dir.clone();
+        let keys = Arc::new(
+            tokio::task::spawn_blocking(move || Keys::load_or_setup(&key_dir))
+                .await
+                .map_err(|e| ProverError::Prove(format!("key loading panicked: {e}")))?
+                .map_err(|e| ProverError::Prove(format!("proving keys: {e}")))?,
+        );
+        let speed = {
+            let (this, k) = (self.clone(), keys.clone());
+            tokio::task::spawn_blocking(move || this.speed(&k))
+                .await
+                .map_err(|e| ProverError::Prove(format!("calibration panicked: {e}")))??
+        };
+        let sender = Sender::new(
+            self.provider.clone(),
+            self.signer.clone(),
+            self.store.clone(),
+        );
+        self.ensure_registered(&sender).await?;
+        let gas_price = self
+            .provider
+            .get_gas_price()
+            .await
+            .map_err(|e| chain_err("gas price", e))?;
+        let cost = CostModel {
+            speed,
+            prices: self.settings.prices,
+            gas_price_wei: gas_price,
+        };
+        let config = StrategyConfig {
+            max_concurrent: usize::from(self.settings.max_concurrent.max(1)),
+            ..Default::default()
+        };
+        let mut rt = Runtime {
+            strategy: ProverStrategy::new(me, cost, config),
+            l2: L2States::devnet(),
+            blocks: BTreeMap::new(),
+            task_block: HashMap::new(),
+            mechanisms: HashMap::new(),
+            proofs: HashMap::new(),
+            jobs: HashMap::new(),
+        };
+        let pool = WorkerPool::new(self.settings.workers);
+        let sequencer = self
+            .settings
+            .sequencer_url
+            .as_deref()
+            .map(SequencerClient::new)
+            .transpose()?;
+        let (tx, mut rx) = mpsc::channel::<Msg>(256);
+        let mut next_block = self.addresses.deployed_block;
+        let filter_addresses = vec![rollup, self.addresses.task_registry];
+        info!(prover = %me, "prover running");
+        loop {
+            // 1. Chain: every new log, in order, then the clock.
+            let head = self
+                .provider
+                .get_block_number()
+                .await
+                .map_err(|e| chain_err("block number", e))?;
+            let mut events = Vec::new();
+            while next_block <= head {
+                let to = (next_block + self.settings.log_chunk_blocks.max(1) - 1).min(head);
+                let filter = Filter::new()
+                    .address(filter_addresses.clone())
+                    .from_block(next_block)
+                    .to_block(to);
+                let logs = self
+                    .provider
+                    .get_logs(&filter)
+                    .await
+                    .map_err(|e| chain_err("eth_getLogs", e))?;
+                for log in &logs {
+                    self.on_log(&mut rt, log, sequencer.as_ref(), &mut events)
+                        .await?;
+                }
+                next_block = to + 1;
+            }
+            if let Some(block) = self
+                .provider
+                .get_block_by_number(BlockNumberOrTag::Number(head))
+                .await
+                .map_err(|e| chain_err("head block", e))?
+            {
+                events.push(Event::Clock {
+                    now: block.header.timestamp,
+                });
+            }
+            if let Ok(wei) = self.provider.get_gas_price().await {
+                events.push(Event::GasPrice { wei });
+            }
+            let mut actions = Vec::new();
+            for event in events {
+                actions.extend(rt.strategy.process_event(event));
+            }
+            self.execute(&mut rt, actions, &pool, &keys, &sender, &tx)
+                .await?;
+
+            // 2. Results of spawned work, until the next poll.
+            let poll = tokio::time::sleep(self.settings.poll_interval);
+            tokio::pin!(poll);
+            loop {
+                tokio::select! {
+                    _ = shutdown.cancelled() => {
+                        for (_, job) in rt.jobs.drain() {
+                            job.abort();
+                        }
+                        info!(prover = %me, "prover stopped");
+                        return Ok(());
+                    }
+                    _ = &mut poll => break,
+                    Some(msg) = rx.recv() => {
+                        let event = match msg {
+                            Msg::Proven { task_id, proof, report } => {
+                                rt.jobs.remove(&task_id);
+                                rt.proofs.insert(task_id, proof);
+                                let block = rt.task_block.get(&task_id).copied().unwrap_or_default();
+                                info!(prover = %me, task_id, block, proven = report.proven, reused = report.reused,
+                                      verified_children = report.children_verified, ms = report.wall_ms, "tree proven");
+                                if let Ok(mut outcomes) = self.outcomes.lock() {
+                                    let o = outcomes.entry(task_id).or_default();
+                                    o.block = block;
+                                    o.prove_ms = report.wall_ms;
+                                    o.proven_nodes = report.proven;
+                                    o.reused_nodes = report.reused;
+                                }
+                                Event::ProofReady { task_id }
+                            }
+                            Msg::Event(event) => event,
+                        };
+                        let actions = rt.strategy.process_event(event);
+                        self.execute(&mut rt, actions, &pool, &keys, &sender, &tx).await?;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Turns one log into strategy events (and keeps the block data up to date).
+    async fn on_log(
+        &self,
+        rt: &mut Runtime,
+        log: &Log,
+        sequencer: Option<&SequencerClient>,
+        events: &mut Vec<Event>,
+    ) -> Result<(), ProverError> {
+        let Some(topic) = log.topic0().copied() else {
+            return Ok(());
+        };
+        if topic == IRollup::BlockPosted::SIGNATURE_HASH {
+            let posted = log
+                .log_decode::<IRollup::BlockPosted>()
+                .map_err(|e| chain_err("BlockPosted", e))?;
+            let h = &posted.inner.data.header;
+            let block = PostedBlock {
+                number: h.number,
+                prev_state_root: h.prevStateRoot,
+                new_state_root: h.newStateRoot,
+                txs_commitment: h.txsCommitment,
+                txs_data_hash: h.txsDataHash,
+                post_tx: log.transaction_hash,
+                proof_deadline: h.proofDeadline,
+            };
+            let checked = self.fetch_and_check(rt, &block, sequencer).await;
+            rt.blocks.insert(block.number, BlockEntry { checked });
+        } else if topic == IRollup::BlockProofRequested::SIGNATURE_HASH {
+            let req = log
+                .log_decode::<IRollup::BlockProofRequested>()
+                .map_err(|e| chain_err("BlockProofRequested", e))?;
+            let (number, task_id) = (req.inner.data.number, req.inner.data.taskId);
+            let task_id: TaskId = task_id
+                .try_into()
+                .map_err(|_| ProverError::Chain("task id over u64".into()))?;
+            rt.task_block.insert(task_id, number);
+            if let Some(view) = self
+                .task_view(rt, task_id, number, log.block_number.unwrap_or_default())
+                .await?
+            {
+                events.push(Event::TaskOpened(view));
+            }
+        } else if topic == ITaskRegistry::ProofAccepted::SIGNATURE_HASH {
+            let e = log
+                .log_decode::<ITaskRegistry::ProofAccepted>()
+                .map_err(|e| chain_err("ProofAccepted", e))?;
+            let d = &e.inner.data;
+            let Ok(task_id) = TaskId::try_from(d.taskId) else {
+                return Ok(());
+            };
+            if d.prover == self.address() {
+                let detail = format!("paid {}", d.payment);
+                let _ = self
+                    .store
+                    .set_task_state(task_id, TaskState::Proven, Some(&detail));
+            }
+            events.push(Event::ProofAccepted {
+                task_id,
+                prover: d.prover,
+                proofs_accepted: d.proofsAccepted,
+            });
+        } else if topic == ITaskRegistry::ProverAssigned::SIGNATURE_HASH {
+            let e = log
+                .log_decode::<ITaskRegistry::ProverAssigned>()
+                .map_err(|e| chain_err("ProverAssigned", e))?;
+            if let Ok(task_id) = TaskId::try_from(e.inner.data.taskId) {
+                events.push(Event::Assigned {
+                    task_id,
+                    prover: e.inner.data.prover,
+                });
+            }
+        } else if (topic == ITaskRegistry::TaskFulfilled::SIGNATURE_HASH
+            || topic == ITaskRegistry::TaskExpiredFinal::SIGNATURE_HASH
+            || topic == ITaskRegistry::TaskCancelled::SIGNATURE_HASH)
+            && let Some(id) = log.topics().get(1)
+            && let Ok(task_id) = TaskId::try_from(U256::from_be_bytes(id.0))
+        {
+            events.push(Event::TaskClosed { task_id });
+        }
+        Ok(())
+    }
+
+    /// Fetches a posted block's data (sequencer first, L1 calldata as fallback) and checks it.
+    async fn fetch_and_check(
+        &self,
+        rt: &mut Runtime,
+        block: &PostedBlock,
+        sequencer: Option<&SequencerClient>,
+    ) -> Result<Arc<BlockWitness>, String> {
+        let Some(parent) = rt.l2.get(&block.prev_state_root).cloned() else {
+            let reason = format!(
+                "parent state {} unknown (its block was refused or never seen)",
+                block.prev_state_root
+            );
+            warn!(block = block.number, %reason, "block data refused");
+            return Err(reason);
+        };
+        let mut reasons = Vec::new();
+        if let Some(client) = sequencer {
+            match client.block_txs(block.number).await {
+                Ok(txs) => match check_block(&parent, block, &txs) {
+                    Ok((witness, post)) => {
+                        rt.l2.insert(post);
+                        debug!(
+                            block = block.number,
+                            "block data from the sequencer checked"
+                        );
+                        return Ok(Arc::new(witness));
+                    }
+                    Err(e) => reasons.push(format!("sequencer data: {e}")),
+                },
+                Err(e) => reasons.push(format!("sequencer: {e}")),
+            }
+        }
+        match self.l1_calldata(block).await {
+            Ok(txs) => match check_block(&parent, block, &txs) {
+                Ok((witness, post)) => {
+                    rt.l2.insert(post);
+                    if !reasons.is_empty() {
+                        warn!(block = block.number, reasons = %reasons.join("; "), "rebuilt the block from L1 calldata");
+                    }
+                    return Ok(Arc::new(witness));
+                }
+                Err(e) => reasons.push(format!("L1 calldata: {e}")),
+            },
+            Err(e) => reasons.push(format!("L1 calldata: {e}")),
+        }
+        let reason = reasons.join("; ");
+        warn!(block = block.number, %reason, "block data refused: no proof will be built on it");
+        Err(reason)
+    }
+
+    /// The `txs` argument of the transaction that posted `block`.
+    async fn l1_calldata(&self, block: &PostedBlock) -> Result<Vec<u8>, ProverError> {
+        let fetch = |reason: String| ProverError::Fetch {
+            block: block.number,
+            reason,
+        };
+        let hash = block
+            .post_tx
+            .ok_or_else(|| fetch("the log carries no transaction hash".into()))?;
+        let tx = self
+            .provider
+            .get_transaction_by_hash(hash)
+            .await
+            .map_err(|e| fetch(e.to_string()))?
+            .ok_or_else(|| fetch(format!("transaction {hash} not found")))?;
+        let input = alloy::consensus::Transaction::input(&tx);
+        if let Ok(call) = IRollup::postBlockAndRequestProofCall::abi_decode(input) {
+            return Ok(call.txs.to_vec());
+        }
+        if let Ok(call) = IRollup::postBlockCall::abi_decode(input) {
+            return Ok(call.txs.to_vec());
+        }
+        Err(fetch(format!(
+            "transaction {hash} is not a direct Rollup.postBlock call"
+        )))
+    }
+
+    /// The strategy's view of a root task (reads the task, its mechanism's kind and race terms).
+    async fn task_view(
+        &self,
+        rt: &mut Runtime,
+        task_id: TaskId,
+        block: u64,
+        seen_block: u64,
+    ) -> Result<Option<TaskView>, ProverError> {
+        let registry = ITaskRegistry::new(self.addresses.task_registry, &self.provider);
+        let task = registry
+            .taskOf(U256::from(task_id))
+            .call()
+            .await
+            .map_err(|e| chain_err("taskOf", e))?;
+        let _ = self.store.insert_task(&TaskRow {
+            task_id,
+            circuit_id: task.circuitId,
+            input_commitment: task.inputCommitment,
+            mechanism: task.mechanism,
+            requester: task.requester,
+            max_payment: U256::from(task.maxPayment),
+            deadline: task.deadline,
+            redundancy: task.redundancy,
+            seen_block,
+            state: TaskState::Seen,
+            detail: Some(format!("block {block}")),
+        });
+        let (kind, race) = match rt.mechanisms.get(&task.mechanism) {
+            Some(known) => *known,
+            None => {
+                let mechanism = IMechanism::new(task.mechanism, &self.provider);
+                let profile = mechanism
+                    .profile()
+                    .call()
+                    .await
+                    .map_err(|e| chain_err("profile", e))?;
+                let kind = MechanismKind::from(profile.kind);
+                let race = if kind == MechanismKind::Race {
+                    let race = ProofRace::new(task.mechanism, &self.provider);
+                    let floor = race
+                        .floorBps()
+                        .call()
+                        .await
+                        .map_err(|e| chain_err("floorBps", e))?;
+                    let window = race
+                        .decayWindow()
+                        .call()
+                        .await
+                        .map_err(|e| chain_err("decayWindow", e))?;
+                    Some((u32::from(floor), u64::from(window)))
+                } else {
+                    None
+                };
+                rt.mechanisms.insert(task.mechanism, (kind, race));
+                (kind, race)
+            }
+        };
+        let block_txs = rt.blocks.get(&block).map(|b| match &b.checked {
+            Ok(witness) => witness.plan.tx_count() as u64,
+            // Refused data: the size is unknown; the strategy will drop it when the check says no.
+            Err(_) => 1,
+        });
+        Ok(Some(TaskView {
+            task_id,
+            mechanism: task.mechanism,
+            kind,
+            block_txs,
+            max_payment: task.maxPayment.to::<u128>(),
+            created_at: task.createdAt,
+            deadline: task.deadline,
+            redundancy: task.redundancy,
+            proofs_accepted: task.proofsAccepted,
+            race: race.map(|(floor_bps, window)| RaceSchedule {
+                start: task.openedAt,
+                window: if window == 0 {
+                    task.deadline.saturating_sub(task.openedAt)
+                } else {
+                    window
+                },
+                floor_bps,
+            }),
+            collateral: 0,
+        }))
+    }
+
+    fn record(&self, task_id: TaskId, state: TaskState, detail: &str) {
+        if let Err(e) = self.store.set_task_state(task_id, state, Some(detail)) {
+            warn!(task_id, error = %e, "cannot record task state");
+        }
+    }
+
+    /// Carries out the strategy's actions.
+    async fn execute(
+        &self,
+        rt: &mut Runtime,
+        actions: Vec<Action>,
+        pool: &WorkerPool,
+        keys: &Arc<Keys>,
+        sender: &Sender,
+        tx: &mpsc::Sender<Msg>,
+    ) -> Result<(), ProverError> {
+        let mut queue: std::collections::VecDeque<Action> = actions.into();
+        while let Some(action) = queue.pop_front() {
+            match action {
+                Action::FetchData { task_id } => {
+                    if rt.strategy.phase(task_id) != Some(Phase::Fetching) {
+                        continue;
+                    }
+                    let ok = rt
+                        .task_block
+                        .get(&task_id)
+                        .and_then(|n| rt.blocks.get(n))
+                        .is_some_and(|b| b.checked.is_ok());
+                    self.record(task_id, TaskState::Committed, "racing");
+                    queue.extend(
+                        rt.strategy
+                            .process_event(Event::DataChecked { task_id, ok }),
+                    );
+                }
+                Action::Prove { task_id } => {
+                    if rt.strategy.phase(task_id) != Some(Phase::Proving)
+                        || rt.jobs.contains_key(&task_id)
+                    {
+                        continue;
+                    }
+                    let Some(witness) = rt
+                        .task_block
+                        .get(&task_id)
+                        .and_then(|n| rt.blocks.get(n))
+                        .and_then(|b| b.checked.clone().ok())
+                    else {
+                        queue.extend(rt.strategy.process_event(Event::ProveFailed {
+                            task_id,
+                            reason: "block data vanished".into(),
+                        }));
+                        continue;
+                    };
+                    self.record(task_id, TaskState::Proving, "proving the tree");
+                    let job = Arc::new(BlockJob::new(keys.clone(), witness));
+                    let (pool, store, tx, me) =
+                        (pool.clone(), self.store.clone(), tx.clone(), self.address());
+                    rt.jobs.insert(
+                        task_id,
+                        tokio::spawn(async move {
+                            let msg = match pool.prove_tree(job, store, me).await {
+                                Ok((proof, report)) => Msg::Proven {
+                                    task_id,
+                                    proof,
+                                    report,
+                                },
+                                Err(e) => Msg::Event(Event::ProveFailed {
+                                    task_id,
+                                    reason: e.to_string(),
+                                }),
+                            };
+                            let _ = tx.send(msg).await;
+                        }),
+                    );
+                }
+                Action::Submit { task_id } => {
+                    let Some(proof) = rt.proofs.get(&task_id).cloned() else {
+                        queue.extend(rt.strategy.process_event(Event::ProveFailed {
+                            task_id,
+                            reason: "no proof in memory to submit".into(),
+                        }));
+                        continue;
+                    };
+                    self.record(task_id, TaskState::Submitted, "submitting");
+                    let (this, sender, tx) = (self.clone(), sender.clone(), tx.clone());
+                    tokio::spawn(async move {
+                        if let Some(failure) = this.submit(&sender, task_id, proof).await {
+                            let _ = tx
+                                .send(Msg::Event(Event::SubmitFailed { task_id, failure }))
+                                .await;
+                        }
+                    });
+                }
+                Action::Abandon { task_id, reason } => {
+                    if let Some(job) = rt.jobs.remove(&task_id) {
+                        job.abort();
+                    }
+                    info!(prover = %self.address(), task_id, %reason, "abandoned");
+                    self.record(task_id, TaskState::Lost, &reason);
+                }
+                Action::Decline { task_id, reason } => {
+                    info!(prover = %self.address(), task_id, %reason, "declined");
+                    self.record(task_id, TaskState::Declined, &reason);
+                }
+                Action::Expire { task_id } => {
+                    let call = ITaskRegistry::expireCall {
+                        taskId: U256::from(task_id),
+                    };
+                    let sender = sender.clone();
+                    let to = self.addresses.task_registry;
+                    tokio::spawn(async move {
+                        match sender
+                            .send_once(
+                                &format!("expire:{task_id}"),
+                                Some(task_id),
+                                "expire",
+                                to,
+                                call.abi_encode().into(),
+                            )
+                            .await
+                        {
+                            Ok(_) => info!(task_id, "expired an overdue task"),
+                            Err(e) => debug!(task_id, error = %e, "expire not sent"),
+                        }
+                    });
+                }
+                Action::Bid { task_id, .. } | Action::Lock { task_id, .. } => {
+                    warn!(
+                        task_id,
+                        "bids and locks are not implemented for this mechanism yet"
+                    );
+                    self.record(
+                        task_id,
+                        TaskState::Declined,
+                        "mechanism not supported by this prover",
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Submits our root proof once; returns the failure, if any, for the strategy.
+    async fn submit(
+        &self,
+        sender: &Sender,
+        task_id: TaskId,
+        proof: NodeProof,
+    ) -> Option<SubmitFailure> {
+        let registry = ITaskRegistry::new(self.addresses.task_registry, &self.provider);
+        match registry
+            .hasProven(U256::from(task_id), self.address())
+            .call()
+            .await
+        {
+            Ok(true) => return Some(SubmitFailure::AlreadyProvenByUs),
+            Ok(false) => {}
+            Err(e) => return Some(SubmitFailure::Transient(e.to_string())),
+        }
+        let call = ITaskRegistry::submitProofCall {
+            taskId: U256::from(task_id),
+            publicInputs: proof.public_inputs.clone(),
+            proof: proof.proof.clone().into(),
+        };
+        let started = Instant::now();
+        match sender
+            .send_once(
+                &format!("submit:{task_id}"),
+                Some(task_id),
+                "submitProof",
+                self.addresses.task_registry,
+                call.abi_encode().into(),
+            )
+            .await
+        {
+            Ok(sent) => {
+                info!(prover = %self.address(), task_id, tx = %sent.tx_hash, gas = sent.gas_used, fresh = sent.fresh,
+                      ms = started.elapsed().as_millis() as u64, "proof submitted");
+                if let Ok(mut outcomes) = self.outcomes.lock() {
+                    outcomes.entry(task_id).or_default().gas_used = sent.gas_used;
+                }
+                None
+            }
+            Err(SendError::Reverted(reason)) => {
+                warn!(prover = %self.address(), task_id, %reason, "submission refused");
+                Some(classify(&reason))
+            }
+            Err(e) => Some(SubmitFailure::Transient(e.to_string())),
+        }
+    }
+}
+
+/// Maps a decoded revert of `submitProof` to what the strategy does about it.
+pub fn classify(reason: &str) -> SubmitFailure {
+    match error_name(reason) {
+        "AlreadyProven" => SubmitFailure::AlreadyProvenByUs,
+        "TaskNotOpen" | "TaskExpired" | "RedundancyFilled" | "TaskNotFound" | "NotAssigned"
+        | "BudgetExceeded" => SubmitFailure::Closed(reason.to_string()),
+        "InvalidProof"
+        | "MalformedProof"
+        | "PublicInputCount"
+        | "PublicInputNotInField"
+        | "InputCommitmentMismatch"
+        | "UnknownCircuit" => SubmitFailure::Rejected(reason.to_string()),
+        _ if reason.contains("reverted on chain") => SubmitFailure::Closed(reason.to_string()),
+        _ => SubmitFailure::Rejected(reason.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reverts_map_to_strategy_failures() {
+        assert_eq!(
+            classify("AlreadyProven { taskId: 1, prover: 0x.. }"),
+            SubmitFailure::AlreadyProvenByUs
+        );
+        assert!(matches!(
+            classify("TaskNotOpen { taskId: 1, status: 3 }"),
+            SubmitFailure::Closed(_)
+        ));
+        assert!(matches!(
+            classify("InvalidProof"),
+            SubmitFailure::Rejected(_)
+        ));
+        assert!(matches!(
+            classify("InputCommitmentMismatch { .. }"),
+            SubmitFailure::Rejected(_)
+        ));
+    }
+}
