@@ -22,8 +22,13 @@ fn transfers(n: usize) -> Vec<SignedTransaction> {
     (0..n)
         .map(|i| {
             let from = (i % 16) as u32;
-            Transaction { from, to: (from + 5) % 16, amount: 1 + i as u64, nonce: (i / 16) as u64 }
-                .sign(&devnet_key(from))
+            Transaction {
+                from,
+                to: (from + 5) % 16,
+                amount: 1 + i as u64,
+                nonce: (i / 16) as u64,
+            }
+            .sign(&devnet_key(from))
         })
         .collect()
 }
@@ -33,21 +38,31 @@ fn node_proving(c: &mut Criterion) {
     let (block, _) = BlockWitness::build(&devnet_genesis(), &transfers(2), 1).expect("block");
     let mut rng = prove::proving_rng();
     let mut group = c.benchmark_group("prove");
-    group.sample_size(10).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(5));
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(5));
     let leaf = block.plan.leaves()[0];
     group.bench_function("base", |b| {
         b.iter(|| prove::prove_node(&keys, &block, leaf, PROVER, &mut rng).expect("base proof"))
     });
     group.bench_function("merge", |b| {
-        b.iter(|| prove::prove_node(&keys, &block, block.plan.top, PROVER, &mut rng).expect("merge proof"))
+        b.iter(|| {
+            prove::prove_node(&keys, &block, block.plan.top, PROVER, &mut rng).expect("merge proof")
+        })
     });
     group.bench_function("root", |b| {
-        b.iter(|| prove::prove_node(&keys, &block, block.plan.root(), PROVER, &mut rng).expect("root proof"))
+        b.iter(|| {
+            prove::prove_node(&keys, &block, block.plan.root(), PROVER, &mut rng)
+                .expect("root proof")
+        })
     });
     group.finish();
     let proof = prove::prove_node(&keys, &block, leaf, PROVER, &mut rng).expect("base proof");
     c.bench_function("verify/base", |b| {
-        b.iter(|| prove::verify_node(&keys, &block.statements[leaf], PROVER, &proof).expect("valid"))
+        b.iter(|| {
+            prove::verify_node(&keys, &block.statements[leaf], PROVER, &proof).expect("valid")
+        })
     });
 }
 
@@ -61,7 +76,8 @@ fn whole_block(n: usize) {
     let start = Instant::now();
     let (block, _) = BlockWitness::build(&devnet_genesis(), &txs, 1).expect("block");
     let witnesses = start.elapsed();
-    let proofs = prove::prove_block(&keys, &block, PROVER, &mut prove::proving_rng()).expect("proofs");
+    let proofs =
+        prove::prove_block(&keys, &block, PROVER, &mut prove::proving_rng()).expect("proofs");
     let total = start.elapsed();
     println!(
         "block/{n}: {} proofs in {:.1} s (witnesses {:.2} s), {:.2} s per node",
@@ -73,7 +89,10 @@ fn whole_block(n: usize) {
 }
 
 fn main() {
-    print!("{}", constraint_count_report(DEFAULT_DEPTH).expect("constraint counts"));
+    print!(
+        "{}",
+        constraint_count_report(DEFAULT_DEPTH).expect("constraint counts")
+    );
     benches();
     Criterion::default().configure_from_args().final_summary();
     whole_block(64);

@@ -52,7 +52,11 @@ impl BlockWitness {
         let transitions = transactions
             .iter()
             .enumerate()
-            .map(|(index, tx)| state.apply(tx).map_err(|source| BlockError::Transaction { index, source }))
+            .map(|(index, tx)| {
+                state
+                    .apply(tx)
+                    .map_err(|source| BlockError::Transaction { index, source })
+            })
             .collect::<Result<Vec<_>, _>>()?;
         let mut statements: Vec<NodeStatement> = Vec::with_capacity(plan.nodes.len());
         for node in &plan.nodes {
@@ -72,7 +76,13 @@ impl BlockWitness {
             };
             statements.push(statement);
         }
-        let block = Self { block_number, transactions: transactions.to_vec(), transitions, plan, statements };
+        let block = Self {
+            block_number,
+            transactions: transactions.to_vec(),
+            transitions,
+            plan,
+            statements,
+        };
         Ok((block, state))
     }
 
@@ -124,8 +134,13 @@ mod tests {
             .map(|i| {
                 let from = (i % 16) as u32;
                 let nonce = (i / 16) as u64;
-                Transaction { from, to: (from + 1) % 16, amount: 10 + i as u64, nonce }
-                    .sign(&devnet_key(from))
+                Transaction {
+                    from,
+                    to: (from + 1) % 16,
+                    amount: 10 + i as u64,
+                    nonce,
+                }
+                .sign(&devnet_key(from))
             })
             .collect()
     }
@@ -144,7 +159,10 @@ mod tests {
                 if let PlanNodeKind::Merge { left, right } = node.kind {
                     let (l, r) = (&block.statements[left], &block.statements[right]);
                     assert_eq!(l.new_root(), r.old_root());
-                    assert_eq!(statement.commitment(), poseidon::hash2(l.commitment(), r.commitment()));
+                    assert_eq!(
+                        statement.commitment(),
+                        poseidon::hash2(l.commitment(), r.commitment())
+                    );
                 }
             }
             if n == 1 {
@@ -163,7 +181,16 @@ mod tests {
         let mut txs = transfers(3);
         txs[2].tx.amount += 1; // signature no longer matches
         let error = BlockWitness::build(&devnet_genesis(), &txs, 1).unwrap_err();
-        assert_eq!(error, BlockError::Transaction { index: 2, source: L2Error::BadSignature(2) });
-        assert_eq!(BlockWitness::build(&devnet_genesis(), &[], 1).unwrap_err(), BlockError::Tree(TreeError::Empty));
+        assert_eq!(
+            error,
+            BlockError::Transaction {
+                index: 2,
+                source: L2Error::BadSignature(2)
+            }
+        );
+        assert_eq!(
+            BlockWitness::build(&devnet_genesis(), &[], 1).unwrap_err(),
+            BlockError::Tree(TreeError::Empty)
+        );
     }
 }

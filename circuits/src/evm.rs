@@ -126,7 +126,12 @@ mod tests {
         assert_eq!(u256_to_fr(fr_to_u256(x)), Ok(x));
         let r = scalar_modulus();
         assert_eq!(u256_to_fr(r), Err(EvmError::NotInField(r)));
-        let prover: Address = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8".parse().unwrap();
-        assert_eq!(fr_to_u256(address_to_fr(prover)), U256::from_be_slice(prover.as_slice()));
+        let prover: Address = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+            .parse()
+            .unwrap();
+        assert_eq!(
+            fr_to_u256(address_to_fr(prover)),
+            U256::from_be_slice(prover.as_slice())
+        );
     }
 }

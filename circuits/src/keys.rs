@@ -71,7 +71,10 @@ pub fn default_key_dir() -> PathBuf {
 
 /// Synthesises a circuit's shape as Groth16's setup does.
 fn synthesize_shape(kind: CircuitKind, depth: usize) -> Result<ConstraintSystem<Fr>, KeyError> {
-    let setup_error = |source| KeyError::Setup { circuit: kind.name(), source };
+    let setup_error = |source| KeyError::Setup {
+        circuit: kind.name(),
+        source,
+    };
     let cs = ark_relations::gr1cs::ConstraintSystemRef::new(ConstraintSystem::new());
     cs.set_optimization_goal(OptimizationGoal::Constraints);
     cs.set_mode(SynthesisMode::Setup);
@@ -82,7 +85,8 @@ fn synthesize_shape(kind: CircuitKind, depth: usize) -> Result<ConstraintSystem<
     }
     .map_err(setup_error)?;
     cs.finalize();
-    cs.into_inner().ok_or(setup_error(SynthesisError::MissingCS))
+    cs.into_inner()
+        .ok_or(setup_error(SynthesisError::MissingCS))
 }
 
 /// Size of a circuit: what the constraint-count snapshot records.
@@ -102,9 +106,10 @@ pub struct CircuitShape {
 pub fn circuit_shape(kind: CircuitKind, depth: usize) -> Result<CircuitShape, KeyError> {
     let cs = synthesize_shape(kind, depth)?;
     let cs_ref = ark_relations::gr1cs::ConstraintSystemRef::new(cs);
-    let matrices = cs_ref
-        .to_matrices()
-        .map_err(|source| KeyError::Setup { circuit: kind.name(), source })?;
+    let matrices = cs_ref.to_matrices().map_err(|source| KeyError::Setup {
+        circuit: kind.name(),
+        source,
+    })?;
     let mut bytes = Vec::new();
     bytes.extend_from_slice(kind.id().as_slice());
     bytes.extend_from_slice(&(depth as u64).to_le_bytes());
@@ -131,7 +136,10 @@ pub fn circuit_shape(kind: CircuitKind, depth: usize) -> Result<CircuitShape, Ke
 
 /// The public seed string of a circuit's development setup.
 pub fn dev_setup_seed(kind: CircuitKind, depth: usize) -> String {
-    format!("proofmarket.dev-setup.NOT-FOR-PRODUCTION.{}.v1.depth{depth}", kind.name())
+    format!(
+        "proofmarket.dev-setup.NOT-FOR-PRODUCTION.{}.v1.depth{depth}",
+        kind.name()
+    )
 }
 
 /// One circuit's keys.
@@ -157,25 +165,49 @@ impl CircuitKey {
     pub fn setup(kind: CircuitKind, depth: usize) -> Result<Self, KeyError> {
         let shape = circuit_shape(kind, depth)?;
         let mut rng = ChaCha20Rng::from_seed(keccak256(dev_setup_seed(kind, depth)).0);
-        let setup_error = |source| KeyError::Setup { circuit: kind.name(), source };
+        let setup_error = |source| KeyError::Setup {
+            circuit: kind.name(),
+            source,
+        };
         let (pk, _) = match kind {
-            CircuitKind::Base => Groth16::<Bn254>::circuit_specific_setup(BaseCircuit::blank(depth), &mut rng),
-            CircuitKind::Merge => Groth16::<Bn254>::circuit_specific_setup(MergeCircuit::default(), &mut rng),
-            CircuitKind::Root => Groth16::<Bn254>::circuit_specific_setup(RootCircuit::default(), &mut rng),
+            CircuitKind::Base => {
+                Groth16::<Bn254>::circuit_specific_setup(BaseCircuit::blank(depth), &mut rng)
+            }
+            CircuitKind::Merge => {
+                Groth16::<Bn254>::circuit_specific_setup(MergeCircuit::default(), &mut rng)
+            }
+            CircuitKind::Root => {
+                Groth16::<Bn254>::circuit_specific_setup(RootCircuit::default(), &mut rng)
+            }
         }
         .map_err(setup_error)?;
         Self::from_pk(kind, pk, shape)
     }
 
-    fn from_pk(kind: CircuitKind, pk: ProvingKey<Bn254>, shape: CircuitShape) -> Result<Self, KeyError> {
-        let pvk = Groth16::<Bn254>::process_vk(&pk.vk)
-            .map_err(|source| KeyError::Setup { circuit: kind.name(), source })?;
-        Ok(Self { kind, pk, pvk, shape })
+    fn from_pk(
+        kind: CircuitKind,
+        pk: ProvingKey<Bn254>,
+        shape: CircuitShape,
+    ) -> Result<Self, KeyError> {
+        let pvk = Groth16::<Bn254>::process_vk(&pk.vk).map_err(|source| KeyError::Setup {
+            circuit: kind.name(),
+            source,
+        })?;
+        Ok(Self {
+            kind,
+            pk,
+            pvk,
+            shape,
+        })
     }
 
     /// The cache file name: `<circuit>-d<depth>-<shape hash prefix>.pk`.
     pub fn file_name(kind: CircuitKind, depth: usize, shape: &CircuitShape) -> String {
-        format!("{}-d{depth}-{}.pk", kind.name(), &hex::encode(shape.hash)[..16])
+        format!(
+            "{}-d{depth}-{}.pk",
+            kind.name(),
+            &hex::encode(shape.hash)[..16]
+        )
     }
 
     /// Loads the key from `dir`, or runs the setup and caches it there.
@@ -183,21 +215,43 @@ impl CircuitKey {
         let shape = circuit_shape(kind, depth)?;
         let path = dir.join(Self::file_name(kind, depth, &shape));
         if path.exists() {
-            let file = fs::File::open(&path).map_err(|source| KeyError::Io { path: path.clone(), source })?;
+            let file = fs::File::open(&path).map_err(|source| KeyError::Io {
+                path: path.clone(),
+                source,
+            })?;
             // The cache is our own output; points were checked when the key was first written.
             let pk = ProvingKey::<Bn254>::deserialize_uncompressed_unchecked(BufReader::new(file))
-                .map_err(|source| KeyError::Serialization { path: path.clone(), source })?;
+                .map_err(|source| KeyError::Serialization {
+                    path: path.clone(),
+                    source,
+                })?;
             return Self::from_pk(kind, pk, shape);
         }
         let key = Self::setup(kind, depth)?;
-        fs::create_dir_all(dir).map_err(|source| KeyError::Io { path: dir.to_path_buf(), source })?;
+        fs::create_dir_all(dir).map_err(|source| KeyError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
         // Write to a temporary file and rename, so a concurrent reader never sees half a key.
-        let tmp = dir.join(format!("{}.tmp{}", Self::file_name(kind, depth, &shape), std::process::id()));
-        let file = fs::File::create(&tmp).map_err(|source| KeyError::Io { path: tmp.clone(), source })?;
+        let tmp = dir.join(format!(
+            "{}.tmp{}",
+            Self::file_name(kind, depth, &shape),
+            std::process::id()
+        ));
+        let file = fs::File::create(&tmp).map_err(|source| KeyError::Io {
+            path: tmp.clone(),
+            source,
+        })?;
         key.pk
             .serialize_uncompressed(BufWriter::new(file))
-            .map_err(|source| KeyError::Serialization { path: tmp.clone(), source })?;
-        fs::rename(&tmp, &path).map_err(|source| KeyError::Io { path: path.clone(), source })?;
+            .map_err(|source| KeyError::Serialization {
+                path: tmp.clone(),
+                source,
+            })?;
+        fs::rename(&tmp, &path).map_err(|source| KeyError::Io {
+            path: path.clone(),
+            source,
+        })?;
         Ok(key)
     }
 }

@@ -68,7 +68,11 @@ impl SparseMerkleTree {
             let below = defaults[level];
             defaults.push(hash2(below, below));
         }
-        Self { depth, defaults, nodes: HashMap::new() }
+        Self {
+            depth,
+            defaults,
+            nodes: HashMap::new(),
+        }
     }
 
     /// Tree depth (number of levels above the leaves).
@@ -82,12 +86,18 @@ impl SparseMerkleTree {
     }
 
     fn node(&self, level: usize, index: u64) -> Fr {
-        self.nodes.get(&(level, index)).copied().unwrap_or(self.defaults[level])
+        self.nodes
+            .get(&(level, index))
+            .copied()
+            .unwrap_or(self.defaults[level])
     }
 
     fn check_index(&self, index: u64) -> Result<(), MerkleError> {
         if index >= self.capacity() {
-            return Err(MerkleError::IndexOutOfRange { index, depth: self.depth });
+            return Err(MerkleError::IndexOutOfRange {
+                index,
+                depth: self.depth,
+            });
         }
         Ok(())
     }
@@ -106,8 +116,9 @@ impl SparseMerkleTree {
     /// The authentication path of leaf `index`.
     pub fn path(&self, index: u64) -> Result<MerklePath, MerkleError> {
         self.check_index(index)?;
-        let siblings =
-            (0..self.depth).map(|level| self.node(level, (index >> level) ^ 1)).collect();
+        let siblings = (0..self.depth)
+            .map(|level| self.node(level, (index >> level) ^ 1))
+            .collect();
         Ok(MerklePath { index, siblings })
     }
 
@@ -119,7 +130,11 @@ impl SparseMerkleTree {
         let mut position = index;
         for level in 0..self.depth {
             let sibling = self.node(level, position ^ 1);
-            node = if position & 1 == 1 { hash2(sibling, node) } else { hash2(node, sibling) };
+            node = if position & 1 == 1 {
+                hash2(sibling, node)
+            } else {
+                hash2(node, sibling)
+            };
             position >>= 1;
             self.nodes.insert((level + 1, position), node);
         }
@@ -146,7 +161,10 @@ mod tests {
         assert_ne!(path.root_from_leaf(Fr::from(43u64)), tree.root());
         assert_eq!(
             tree.set(256, Fr::from(1u64)),
-            Err(MerkleError::IndexOutOfRange { index: 256, depth: 8 })
+            Err(MerkleError::IndexOutOfRange {
+                index: 256,
+                depth: 8
+            })
         );
     }
 }

@@ -67,6 +67,9 @@ mod tests {
         assert_ne!(a, hash2(Fr::from(2u64), Fr::from(1u64)));
         // The sponge does not pad: trailing zeros within a permutation block do not change the
         // digest, which is why every context hashes a fixed number of inputs.
-        assert_eq!(hash(&[Fr::from(1u64)]), hash(&[Fr::from(1u64), Fr::from(0u64)]));
+        assert_eq!(
+            hash(&[Fr::from(1u64)]),
+            hash(&[Fr::from(1u64), Fr::from(0u64)])
+        );
     }
 }

@@ -77,9 +77,14 @@ fn prove_with<C: ConstraintSynthesizer<Fr> + Clone>(
     if !synthesized || !cs.is_satisfied().unwrap_or(false) {
         return Err(ProveError::Unsatisfied(kind.name()));
     }
-    let proof = Groth16::<Bn254>::prove(&keys.get(kind).pk, circuit, rng)
-        .map_err(|source| ProveError::Prove { circuit: kind.name(), source })?;
-    verify_node(keys, statement, prover, &proof).map_err(|_| ProveError::Unsatisfied(kind.name()))?;
+    let proof = Groth16::<Bn254>::prove(&keys.get(kind).pk, circuit, rng).map_err(|source| {
+        ProveError::Prove {
+            circuit: kind.name(),
+            source,
+        }
+    })?;
+    verify_node(keys, statement, prover, &proof)
+        .map_err(|_| ProveError::Unsatisfied(kind.name()))?;
     Ok(proof)
 }
 
@@ -91,10 +96,19 @@ pub fn prove_base(
     rng: &mut (impl RngCore + CryptoRng),
 ) -> Result<Proof<Bn254>, ProveError> {
     if transition.depth != keys.depth {
-        return Err(ProveError::DepthMismatch { witness: transition.depth, keys: keys.depth });
+        return Err(ProveError::DepthMismatch {
+            witness: transition.depth,
+            keys: keys.depth,
+        });
     }
     let statement = NodeStatement::Base(BaseStatement::from_witness(transition));
-    prove_with(keys, &statement, BaseCircuit::new(transition.clone(), prover), prover, rng)
+    prove_with(
+        keys,
+        &statement,
+        BaseCircuit::new(transition.clone(), prover),
+        prover,
+        rng,
+    )
 }
 
 /// Proves that two adjacent children compose (merge node) for `prover`.
@@ -106,7 +120,13 @@ pub fn prove_merge(
     rng: &mut (impl RngCore + CryptoRng),
 ) -> Result<Proof<Bn254>, ProveError> {
     let statement = NodeStatement::Merge(MergeStatement::from_children(left, right));
-    prove_with(keys, &statement, MergeCircuit::new(left, right, prover), prover, rng)
+    prove_with(
+        keys,
+        &statement,
+        MergeCircuit::new(left, right, prover),
+        prover,
+        rng,
+    )
 }
 
 /// Proves a block's root statement for `prover`.
@@ -116,7 +136,13 @@ pub fn prove_root(
     prover: Address,
     rng: &mut (impl RngCore + CryptoRng),
 ) -> Result<Proof<Bn254>, ProveError> {
-    prove_with(keys, &NodeStatement::Root(*statement), RootCircuit::new(*statement, prover), prover, rng)
+    prove_with(
+        keys,
+        &NodeStatement::Root(*statement),
+        RootCircuit::new(*statement, prover),
+        prover,
+        rng,
+    )
 }
 
 /// Proves node `index` of a block's proof tree for `prover`.
@@ -127,12 +153,20 @@ pub fn prove_node(
     prover: Address,
     rng: &mut (impl RngCore + CryptoRng),
 ) -> Result<Proof<Bn254>, ProveError> {
-    let node = block.plan.nodes.get(index).ok_or(ProveError::UnknownNode(index))?;
+    let node = block
+        .plan
+        .nodes
+        .get(index)
+        .ok_or(ProveError::UnknownNode(index))?;
     match (node.kind, block.statements[index]) {
         (PlanNodeKind::Base { tx }, _) => prove_base(keys, &block.transitions[tx], prover, rng),
-        (PlanNodeKind::Merge { left, right }, _) => {
-            prove_merge(keys, &block.statements[left], &block.statements[right], prover, rng)
-        }
+        (PlanNodeKind::Merge { left, right }, _) => prove_merge(
+            keys,
+            &block.statements[left],
+            &block.statements[right],
+            prover,
+            rng,
+        ),
         (PlanNodeKind::Root { .. }, NodeStatement::Root(statement)) => {
             prove_root(keys, &statement, prover, rng)
         }
@@ -162,7 +196,9 @@ pub fn verify_evm_proof(
     prover: Address,
     proof: &EvmProof,
 ) -> Result<(), ProveError> {
-    let proof = proof.to_proof().map_err(|_| ProveError::InvalidProof(statement.kind().name()))?;
+    let proof = proof
+        .to_proof()
+        .map_err(|_| ProveError::InvalidProof(statement.kind().name()))?;
     verify_node(keys, statement, prover, &proof)
 }
 
@@ -192,7 +228,11 @@ pub fn prove_block(
             verify_node(keys, &child_proof.statement, prover, &child_proof.proof)?;
         }
         let proof = prove_node(keys, block, index, prover, rng)?;
-        proofs.push(NodeProof { index, statement: block.statements[index], proof });
+        proofs.push(NodeProof {
+            index,
+            statement: block.statements[index],
+            proof,
+        });
     }
     Ok(proofs)
 }

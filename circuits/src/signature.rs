@@ -62,7 +62,9 @@ pub fn generator() -> EdwardsAffine {
 impl SecretKey {
     /// Derives a key from arbitrary seed bytes (keccak256, reduced mod ℓ).
     pub fn from_seed(seed: &[u8]) -> Self {
-        Self(JubjubScalar::from_be_bytes_mod_order(keccak256(seed).as_slice()))
+        Self(JubjubScalar::from_be_bytes_mod_order(
+            keccak256(seed).as_slice(),
+        ))
     }
 
     /// The public key `x·G`.
@@ -81,7 +83,10 @@ impl SecretKey {
         let r = (EdwardsProjective::generator() * k).into_affine();
         let c = challenge(&r, &public, message);
         let c_scalar = JubjubScalar::from_le_bytes_mod_order(&c.into_bigint().to_bytes_le());
-        Signature { r, s: k + c_scalar * self.0 }
+        Signature {
+            r,
+            s: k + c_scalar * self.0,
+        }
     }
 }
 
@@ -144,7 +149,10 @@ mod tests {
         assert!(!verify(&other, message, &signature));
         let decoded = Signature::from_bytes(&signature.to_bytes()).unwrap();
         assert_eq!(decoded, signature);
-        assert_eq!(Signature::from_bytes(&[0u8; 3]), Err(SignatureError::Length(3)));
+        assert_eq!(
+            Signature::from_bytes(&[0u8; 3]),
+            Err(SignatureError::Length(3))
+        );
         let mut bad_s = signature.to_bytes();
         bad_s[63] = 0xff;
         assert_eq!(Signature::from_bytes(&bad_s), Err(SignatureError::InvalidS));

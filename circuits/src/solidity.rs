@@ -75,7 +75,9 @@ fn input_layout(kind: CircuitKind) -> &'static str {
         CircuitKind::Merge => {
             "[old_root, mid_root, new_root, left_commitment, right_commitment, commitment, prover]"
         }
-        CircuitKind::Root => "[prev_state_root, new_state_root, txs_commitment, block_number, prover]",
+        CircuitKind::Root => {
+            "[prev_state_root, new_state_root, txs_commitment, block_number, prover]"
+        }
     }
 }
 
@@ -86,10 +88,14 @@ pub fn render_groth16_verifier(
 ) -> Result<String, SolidityError> {
     let context = SolidityVerifierContext {
         vk: vk.clone(),
-        config: SolidityVerifierConfig { pragma_version: PRAGMA.to_string() },
+        config: SolidityVerifierConfig {
+            pragma_version: PRAGMA.to_string(),
+        },
     };
-    let rendered =
-        context.render().map_err(|source| SolidityError::Render { circuit: kind.name(), source })?;
+    let rendered = context.render().map_err(|source| SolidityError::Render {
+        circuit: kind.name(),
+        source,
+    })?;
     // The template engine drops the trailing newline.
     Ok(format!("{rendered}\n"))
 }
@@ -167,8 +173,14 @@ pub fn generated_files(keys: &Keys) -> Result<Vec<(PathBuf, String)>, SolidityEr
     let mut files = Vec::with_capacity(6);
     for kind in CircuitKind::ALL {
         let dir = Path::new(VERIFIER_DIR);
-        files.push((dir.join(groth16_file_name(kind)), render_groth16_verifier(kind, keys.get(kind).vk())?));
-        files.push((dir.join(format!("{}.sol", adapter_contract_name(kind))), render_adapter(kind)));
+        files.push((
+            dir.join(groth16_file_name(kind)),
+            render_groth16_verifier(kind, keys.get(kind).vk())?,
+        ));
+        files.push((
+            dir.join(format!("{}.sol", adapter_contract_name(kind))),
+            render_adapter(kind),
+        ));
     }
     Ok(files)
 }
@@ -179,10 +191,15 @@ pub fn write_files(keys: &Keys, root: &Path) -> Result<Vec<PathBuf>, SolidityErr
     for (relative, contents) in generated_files(keys)? {
         let path = root.join(&relative);
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)
-                .map_err(|source| SolidityError::Io { path: parent.to_path_buf(), source })?;
+            std::fs::create_dir_all(parent).map_err(|source| SolidityError::Io {
+                path: parent.to_path_buf(),
+                source,
+            })?;
         }
-        std::fs::write(&path, contents).map_err(|source| SolidityError::Io { path: path.clone(), source })?;
+        std::fs::write(&path, contents).map_err(|source| SolidityError::Io {
+            path: path.clone(),
+            source,
+        })?;
         written.push(relative);
     }
     Ok(written)

@@ -95,11 +95,21 @@ pub struct Account {
 
 impl Account {
     /// The empty account (no key, nothing in it).
-    pub const EMPTY: Account = Account { pk_x: Fr::ZERO, pk_y: Fr::ZERO, balance: 0, nonce: 0 };
+    pub const EMPTY: Account = Account {
+        pk_x: Fr::ZERO,
+        pk_y: Fr::ZERO,
+        balance: 0,
+        nonce: 0,
+    };
 
     /// A fresh account for a public key.
     pub fn new(public_key: &EdwardsAffine, balance: u64) -> Self {
-        Self { pk_x: public_key.x, pk_y: public_key.y, balance, nonce: 0 }
+        Self {
+            pk_x: public_key.x,
+            pk_y: public_key.y,
+            balance,
+            nonce: 0,
+        }
     }
 
     /// The public key as a curve point (may be off-curve for the empty account).
@@ -109,7 +119,12 @@ impl Account {
 
     /// The Merkle leaf `Poseidon(pk.x, pk.y, balance, nonce)`.
     pub fn leaf_hash(&self) -> Fr {
-        poseidon::hash(&[self.pk_x, self.pk_y, Fr::from(self.balance), Fr::from(self.nonce)])
+        poseidon::hash(&[
+            self.pk_x,
+            self.pk_y,
+            Fr::from(self.balance),
+            Fr::from(self.nonce),
+        ])
     }
 }
 
@@ -139,7 +154,10 @@ impl Transaction {
 
     /// Signs this transfer with the sender's key.
     pub fn sign(self, key: &SecretKey) -> SignedTransaction {
-        SignedTransaction { signature: key.sign(self.hash()), tx: self }
+        SignedTransaction {
+            signature: key.sign(self.hash()),
+            tx: self,
+        }
     }
 }
 
@@ -167,13 +185,20 @@ impl SignedTransaction {
 
     /// Decodes one [`SignedTransaction::encode`] output (`index` is used in errors).
     pub fn decode(bytes: &[u8; ENCODED_TX_LEN], index: usize) -> Result<Self, L2Error> {
-        let word4 = |at: usize| u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
+        let word4 = |at: usize| {
+            u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
+        };
         let word8 = |at: usize| {
             let mut b = [0u8; 8];
             b.copy_from_slice(&bytes[at..at + 8]);
             u64::from_be_bytes(b)
         };
-        let tx = Transaction { from: word4(0), to: word4(4), amount: word8(8), nonce: word8(16) };
+        let tx = Transaction {
+            from: word4(0),
+            to: word4(4),
+            amount: word8(8),
+            nonce: word8(16),
+        };
         let signature = Signature::from_bytes(&bytes[24..])
             .map_err(|source| L2Error::Signature { index, source })?;
         Ok(Self { tx, signature })
@@ -187,7 +212,7 @@ pub fn encode_transactions(txs: &[SignedTransaction]) -> Vec<u8> {
 
 /// Decodes block calldata written by [`encode_transactions`].
 pub fn decode_transactions(calldata: &[u8]) -> Result<Vec<SignedTransaction>, L2Error> {
-    if calldata.len() % ENCODED_TX_LEN != 0 {
+    if !calldata.len().is_multiple_of(ENCODED_TX_LEN) {
         return Err(L2Error::CalldataLength(calldata.len()));
     }
     calldata
@@ -263,20 +288,27 @@ impl State {
     }
 
     fn index_error(&self, index: u32) -> L2Error {
-        L2Error::IndexOutOfRange { index, depth: self.depth() }
+        L2Error::IndexOutOfRange {
+            index,
+            depth: self.depth(),
+        }
     }
 
     /// Writes an account (genesis and tests; transfers go through [`State::apply`]).
     pub fn set_account(&mut self, index: u32, account: Account) -> Result<(), L2Error> {
-        self.tree.set(u64::from(index), account.leaf_hash()).map_err(|e| match e {
-            MerkleError::IndexOutOfRange { .. } => self.index_error(index),
-        })?;
+        self.tree
+            .set(u64::from(index), account.leaf_hash())
+            .map_err(|e| match e {
+                MerkleError::IndexOutOfRange { .. } => self.index_error(index),
+            })?;
         self.accounts.insert(index, account);
         Ok(())
     }
 
     fn path(&self, index: u32) -> Result<MerklePath, L2Error> {
-        self.tree.path(u64::from(index)).map_err(|_| self.index_error(index))
+        self.tree
+            .path(u64::from(index))
+            .map_err(|_| self.index_error(index))
     }
 
     /// Checks a transfer against the current state without applying it.
@@ -298,27 +330,56 @@ impl State {
             return Err(L2Error::SenderHasNoKey(tx.from));
         }
         if tx.nonce != sender.nonce {
-            return Err(L2Error::BadNonce { sender: tx.from, expected: sender.nonce, got: tx.nonce });
+            return Err(L2Error::BadNonce {
+                sender: tx.from,
+                expected: sender.nonce,
+                got: tx.nonce,
+            });
         }
         if !signature::verify(&sender.public_key(), tx.hash(), &signed.signature) {
             return Err(L2Error::BadSignature(tx.from));
         }
-        let sender_balance = sender.balance.checked_sub(tx.amount).ok_or(
-            L2Error::InsufficientBalance { sender: tx.from, balance: sender.balance, amount: tx.amount },
-        )?;
-        let sender_nonce = sender.nonce.checked_add(1).ok_or(L2Error::NonceOverflow(tx.from))?;
-        let sender_after = Account { balance: sender_balance, nonce: sender_nonce, ..sender };
+        let sender_balance =
+            sender
+                .balance
+                .checked_sub(tx.amount)
+                .ok_or(L2Error::InsufficientBalance {
+                    sender: tx.from,
+                    balance: sender.balance,
+                    amount: tx.amount,
+                })?;
+        let sender_nonce = sender
+            .nonce
+            .checked_add(1)
+            .ok_or(L2Error::NonceOverflow(tx.from))?;
+        let sender_after = Account {
+            balance: sender_balance,
+            nonce: sender_nonce,
+            ..sender
+        };
         // The receiver is read after the sender update (a self-transfer sees the debited account).
-        let receiver = if tx.to == tx.from { sender_after } else { self.account(tx.to) };
-        let receiver_balance =
-            receiver.balance.checked_add(tx.amount).ok_or(L2Error::BalanceOverflow(tx.to))?;
+        let receiver = if tx.to == tx.from {
+            sender_after
+        } else {
+            self.account(tx.to)
+        };
+        let receiver_balance = receiver
+            .balance
+            .checked_add(tx.amount)
+            .ok_or(L2Error::BalanceOverflow(tx.to))?;
 
         let old_root = self.root();
         let sender_path = self.path(tx.from)?;
         self.set_account(tx.from, sender_after)?;
         let intermediate_root = self.root();
         let receiver_path = self.path(tx.to)?;
-        self.set_account(tx.to, Account { balance: receiver_balance, ..receiver })?;
+        self.set_account(
+            tx.to,
+            Account {
+                balance: receiver_balance,
+                ..receiver
+            },
+        )?;
         Ok(TransitionWitness {
             tx: *signed,
             depth: self.depth(),
@@ -360,7 +421,13 @@ mod tests {
     use super::*;
 
     fn transfer(from: u32, to: u32, amount: u64, nonce: u64) -> SignedTransaction {
-        Transaction { from, to, amount, nonce }.sign(&devnet_key(from))
+        Transaction {
+            from,
+            to,
+            amount,
+            nonce,
+        }
+        .sign(&devnet_key(from))
     }
 
     #[test]
@@ -373,9 +440,16 @@ mod tests {
         assert_eq!(state.account(1).balance, GENESIS_BALANCE - 500);
         assert_eq!(state.account(1).nonce, 1);
         assert_eq!(state.account(2).balance, GENESIS_BALANCE + 500);
-        assert_eq!(witness.sender_path.root_from_leaf(witness.sender.leaf_hash()), before);
         assert_eq!(
-            witness.receiver_path.root_from_leaf(witness.receiver.leaf_hash()),
+            witness
+                .sender_path
+                .root_from_leaf(witness.sender.leaf_hash()),
+            before
+        );
+        assert_eq!(
+            witness
+                .receiver_path
+                .root_from_leaf(witness.receiver.leaf_hash()),
             witness.intermediate_root
         );
     }
@@ -394,35 +468,68 @@ mod tests {
         let root = state.root();
         assert_eq!(
             state.apply(&transfer(1, 2, GENESIS_BALANCE + 1, 0)),
-            Err(L2Error::InsufficientBalance { sender: 1, balance: GENESIS_BALANCE, amount: GENESIS_BALANCE + 1 })
+            Err(L2Error::InsufficientBalance {
+                sender: 1,
+                balance: GENESIS_BALANCE,
+                amount: GENESIS_BALANCE + 1
+            })
         );
         assert_eq!(
             state.apply(&transfer(1, 2, 1, 1)),
-            Err(L2Error::BadNonce { sender: 1, expected: 0, got: 1 })
+            Err(L2Error::BadNonce {
+                sender: 1,
+                expected: 0,
+                got: 1
+            })
         );
-        let forged = Transaction { from: 1, to: 2, amount: 1, nonce: 0 }.sign(&devnet_key(2));
+        let forged = Transaction {
+            from: 1,
+            to: 2,
+            amount: 1,
+            nonce: 0,
+        }
+        .sign(&devnet_key(2));
         assert_eq!(state.apply(&forged), Err(L2Error::BadSignature(1)));
-        let from_empty = Transaction { from: 99, to: 2, amount: 0, nonce: 0 }.sign(&devnet_key(2));
+        let from_empty = Transaction {
+            from: 99,
+            to: 2,
+            amount: 0,
+            nonce: 0,
+        }
+        .sign(&devnet_key(2));
         assert_eq!(state.apply(&from_empty), Err(L2Error::SenderHasNoKey(99)));
         assert_eq!(
             state.apply(&transfer(1, 1 << 20, 1, 0)),
-            Err(L2Error::IndexOutOfRange { index: 1 << 20, depth: DEFAULT_DEPTH })
+            Err(L2Error::IndexOutOfRange {
+                index: 1 << 20,
+                depth: DEFAULT_DEPTH
+            })
         );
         assert_eq!(state.root(), root);
     }
 
     #[test]
     fn calldata_roundtrip_and_errors() {
-        let txs = vec![transfer(1, 2, 3, 0), transfer(4, 5, 6, 0), transfer(7, 0, u64::MAX, 9)];
+        let txs = vec![
+            transfer(1, 2, 3, 0),
+            transfer(4, 5, 6, 0),
+            transfer(7, 0, u64::MAX, 9),
+        ];
         let calldata = encode_transactions(&txs);
         assert_eq!(calldata.len(), 3 * ENCODED_TX_LEN);
         assert_eq!(decode_transactions(&calldata).unwrap(), txs);
-        assert_eq!(decode_transactions(&calldata[1..]), Err(L2Error::CalldataLength(3 * ENCODED_TX_LEN - 1)));
+        assert_eq!(
+            decode_transactions(&calldata[1..]),
+            Err(L2Error::CalldataLength(3 * ENCODED_TX_LEN - 1))
+        );
         let mut corrupted = calldata.clone();
         corrupted[ENCODED_TX_LEN + 24 + 63] = 0xff;
         assert!(matches!(
             decode_transactions(&corrupted),
-            Err(L2Error::Signature { index: 1, source: SignatureError::InvalidS })
+            Err(L2Error::Signature {
+                index: 1,
+                source: SignatureError::InvalidS
+            })
         ));
     }
 

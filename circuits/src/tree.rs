@@ -165,7 +165,10 @@ mod tests {
         assert_eq!(plan.leaves().len(), n);
         assert_eq!(plan.tx_count(), n);
         assert_eq!(plan.nodes[plan.root()].parent, None);
-        assert_eq!(plan.nodes[plan.root()].kind, PlanNodeKind::Root { top: plan.top });
+        assert_eq!(
+            plan.nodes[plan.root()].kind,
+            PlanNodeKind::Root { top: plan.top }
+        );
         for (index, node) in plan.nodes.iter().enumerate() {
             for child in node.children() {
                 assert!(child < index, "children come first");
@@ -177,7 +180,10 @@ mod tests {
                 assert_eq!(l.first_tx + l.tx_count, r.first_tx, "adjacent ranges");
                 assert_eq!(l.tx_count + r.tx_count, node.tx_count);
                 assert!(l.tx_count.is_power_of_two() && l.tx_count < node.tx_count);
-                assert!(l.tx_count * 2 >= node.tx_count, "left is the largest power of two < n");
+                assert!(
+                    l.tx_count * 2 >= node.tx_count,
+                    "left is the largest power of two < n"
+                );
             }
         }
         for (tx, leaf) in plan.leaves().into_iter().enumerate() {
@@ -191,18 +197,39 @@ mod tests {
         let one = check_plan(1);
         assert_eq!(one.nodes[one.top].kind, PlanNodeKind::Base { tx: 0 });
         let two = check_plan(2);
-        assert_eq!(two.nodes[two.top].kind, PlanNodeKind::Merge { left: 0, right: 1 });
+        assert_eq!(
+            two.nodes[two.top].kind,
+            PlanNodeKind::Merge { left: 0, right: 1 }
+        );
         let three = check_plan(3);
-        let PlanNodeKind::Merge { left, right } = three.nodes[three.top].kind else { panic!() };
-        assert_eq!((three.nodes[left].tx_count, three.nodes[right].tx_count), (2, 1));
+        let PlanNodeKind::Merge { left, right } = three.nodes[three.top].kind else {
+            panic!()
+        };
+        assert_eq!(
+            (three.nodes[left].tx_count, three.nodes[right].tx_count),
+            (2, 1)
+        );
         let five = check_plan(5);
-        let PlanNodeKind::Merge { left, right } = five.nodes[five.top].kind else { panic!() };
-        assert_eq!((five.nodes[left].tx_count, five.nodes[right].tx_count), (4, 1));
+        let PlanNodeKind::Merge { left, right } = five.nodes[five.top].kind else {
+            panic!()
+        };
+        assert_eq!(
+            (five.nodes[left].tx_count, five.nodes[right].tx_count),
+            (4, 1)
+        );
         let eight = check_plan(8);
         assert_eq!(eight.nodes[eight.top].height, 3);
         let thirteen = check_plan(13);
-        let PlanNodeKind::Merge { left, right } = thirteen.nodes[thirteen.top].kind else { panic!() };
-        assert_eq!((thirteen.nodes[left].tx_count, thirteen.nodes[right].tx_count), (8, 5));
+        let PlanNodeKind::Merge { left, right } = thirteen.nodes[thirteen.top].kind else {
+            panic!()
+        };
+        assert_eq!(
+            (
+                thirteen.nodes[left].tx_count,
+                thirteen.nodes[right].tx_count
+            ),
+            (8, 5)
+        );
         assert_eq!(TreePlan::new(0), Err(TreeError::Empty));
     }
 }

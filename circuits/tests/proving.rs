@@ -29,11 +29,18 @@ fn block(n: usize) -> BlockWitness {
     let txs: Vec<_> = (0..n)
         .map(|i| {
             let from = (i % 16) as u32;
-            Transaction { from, to: (from + 3) % 16, amount: 1 + i as u64, nonce: (i / 16) as u64 }
-                .sign(&devnet_key(from))
+            Transaction {
+                from,
+                to: (from + 3) % 16,
+                amount: 1 + i as u64,
+                nonce: (i / 16) as u64,
+            }
+            .sign(&devnet_key(from))
         })
         .collect();
-    BlockWitness::build(&devnet_genesis(), &txs, 1).expect("valid block").0
+    BlockWitness::build(&devnet_genesis(), &txs, 1)
+        .expect("valid block")
+        .0
 }
 
 #[test]
@@ -85,7 +92,15 @@ fn keys_are_deterministic_and_named_by_shape() {
     let reloaded = CircuitKey::load_or_setup(dir.path(), CircuitKind::Root, DEFAULT_DEPTH).unwrap();
     assert_eq!(reloaded.vk(), fresh.vk());
     let shape = circuit_shape(CircuitKind::Root, DEFAULT_DEPTH).unwrap();
-    assert!(dir.path().join(CircuitKey::file_name(CircuitKind::Root, DEFAULT_DEPTH, &shape)).exists());
+    assert!(
+        dir.path()
+            .join(CircuitKey::file_name(
+                CircuitKind::Root,
+                DEFAULT_DEPTH,
+                &shape
+            ))
+            .exists()
+    );
     // A different shape (another depth) gets another file name.
     let other = circuit_shape(CircuitKind::Base, 4).unwrap();
     let base = circuit_shape(CircuitKind::Base, DEFAULT_DEPTH).unwrap();
@@ -95,7 +110,10 @@ fn keys_are_deterministic_and_named_by_shape() {
 #[test]
 fn committed_verifiers_match_the_keys() {
     let drifted = solidity::check_files(keys(), &solidity::repo_root()).unwrap();
-    assert!(drifted.is_empty(), "regenerate with `pm-circuits generate-verifiers`: {drifted:?}");
+    assert!(
+        drifted.is_empty(),
+        "regenerate with `pm-circuits generate-verifiers`: {drifted:?}"
+    );
 }
 
 #[test]
@@ -105,21 +123,42 @@ fn committed_fixtures_verify_against_the_keys() {
 
 #[test]
 fn constraint_counts_match_the_snapshot() {
-    let snapshot = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/constraint-counts.txt"))
-        .expect("circuits/constraint-counts.txt");
+    let snapshot = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/constraint-counts.txt"
+    ))
+    .expect("circuits/constraint-counts.txt");
     let current = constraint_count_report(DEFAULT_DEPTH).unwrap();
-    assert_eq!(snapshot, current, "update circuits/constraint-counts.txt with `pm-circuits constraint-counts`");
+    assert_eq!(
+        snapshot, current,
+        "update circuits/constraint-counts.txt with `pm-circuits constraint-counts`"
+    );
     let base = circuit_shape(CircuitKind::Base, DEFAULT_DEPTH).unwrap();
     assert!(base.constraints <= 40_000);
-    assert!(circuit_shape(CircuitKind::Merge, DEFAULT_DEPTH).unwrap().constraints <= 3_000);
-    assert!(circuit_shape(CircuitKind::Root, DEFAULT_DEPTH).unwrap().constraints <= 5_000);
+    assert!(
+        circuit_shape(CircuitKind::Merge, DEFAULT_DEPTH)
+            .unwrap()
+            .constraints
+            <= 3_000
+    );
+    assert!(
+        circuit_shape(CircuitKind::Root, DEFAULT_DEPTH)
+            .unwrap()
+            .constraints
+            <= 5_000
+    );
 }
 
 #[test]
 fn node_ids_are_content_addressed() {
     let a = block(5);
     let b = block(5);
-    let ids = |blk: &BlockWitness| blk.statements.iter().map(NodeStatement::node_id).collect::<Vec<_>>();
+    let ids = |blk: &BlockWitness| {
+        blk.statements
+            .iter()
+            .map(NodeStatement::node_id)
+            .collect::<Vec<_>>()
+    };
     assert_eq!(ids(&a), ids(&b));
     // The root's id depends on the block number (a different statement).
     let txs = a.transactions.clone();

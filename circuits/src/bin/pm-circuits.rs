@@ -20,7 +20,10 @@ use proofmarket_circuits::{
 };
 
 #[derive(Parser)]
-#[command(name = "pm-circuits", about = "proofmarket circuits: verifiers, fixtures, drift check")]
+#[command(
+    name = "pm-circuits",
+    about = "proofmarket circuits: verifiers, fixtures, drift check"
+)]
 struct Cli {
     /// Directory of the cached development keys.
     #[arg(long, env = keys::KEY_DIR_ENV)]
@@ -84,7 +87,10 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             println!("verifiers and fixtures are up to date");
         }
         Command::ConstraintCounts => {
-            print!("{}", proofmarket_circuits::circuits::constraint_count_report(DEFAULT_DEPTH)?);
+            print!(
+                "{}",
+                proofmarket_circuits::circuits::constraint_count_report(DEFAULT_DEPTH)?
+            );
         }
     }
     Ok(())

@@ -38,7 +38,11 @@ pub struct BaseStatement {
 impl BaseStatement {
     /// The statement a transition witness proves.
     pub fn from_witness(witness: &TransitionWitness) -> Self {
-        Self { old_root: witness.old_root, new_root: witness.new_root, tx_hash: witness.tx_hash() }
+        Self {
+            old_root: witness.old_root,
+            new_root: witness.new_root,
+            tx_hash: witness.tx_hash(),
+        }
     }
 
     /// Public inputs without the prover.
@@ -63,7 +67,12 @@ pub struct BaseCircuit {
 impl BaseCircuit {
     /// The shape-only circuit for key generation.
     pub fn blank(depth: usize) -> Self {
-        Self { depth, statement: None, witness: None, prover: None }
+        Self {
+            depth,
+            statement: None,
+            witness: None,
+            prover: None,
+        }
     }
 
     /// An honest assignment for a transition.
@@ -84,7 +93,10 @@ struct AccountVar {
 }
 
 impl AccountVar {
-    fn new_witness(cs: &ConstraintSystemRef<Fr>, account: Option<Account>) -> Result<Self, SynthesisError> {
+    fn new_witness(
+        cs: &ConstraintSystemRef<Fr>,
+        account: Option<Account>,
+    ) -> Result<Self, SynthesisError> {
         // On-curve check only: keys come from genesis (prime order); the empty key (0, 0) fails here.
         let public_key = EdwardsVar::new_variable_omit_prime_order_check(
             cs.clone(),
@@ -165,13 +177,21 @@ impl ConstraintSynthesizer<Fr> for BaseCircuit {
         let [pk_x, pk_y, balance, receiver_nonce] = receiver_witness(&cs, w.map(|w| w.receiver))?;
         let receiver_path =
             MerklePathVar::new_witness(cs.clone(), w.map(|w| &w.receiver_path), depth)?;
-        let receiver_leaf =
-            hash_gadget(&[pk_x.clone(), pk_y.clone(), balance.clone(), receiver_nonce.clone()])?;
-        receiver_path.root_from_leaf(&receiver_leaf, &to_bits)?.enforce_equal(&intermediate_root)?;
+        let receiver_leaf = hash_gadget(&[
+            pk_x.clone(),
+            pk_y.clone(),
+            balance.clone(),
+            receiver_nonce.clone(),
+        ])?;
+        receiver_path
+            .root_from_leaf(&receiver_leaf, &to_bits)?
+            .enforce_equal(&intermediate_root)?;
         let credited = &balance + &amount;
         enforce_u64(&credited)?;
         let credited_leaf = hash_gadget(&[pk_x, pk_y, credited, receiver_nonce])?;
-        receiver_path.root_from_leaf(&credited_leaf, &to_bits)?.enforce_equal(&new_root)?;
+        receiver_path
+            .root_from_leaf(&credited_leaf, &to_bits)?
+            .enforce_equal(&new_root)?;
         Ok(())
     }
 }

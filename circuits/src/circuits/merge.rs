@@ -84,8 +84,14 @@ impl MergeCircuit {
     pub fn new(left: &NodeStatement, right: &NodeStatement, prover: Address) -> Self {
         Self {
             statement: Some(MergeStatement::from_children(left, right)),
-            left: Some(ChildRange { old_root: left.old_root(), new_root: left.new_root() }),
-            right: Some(ChildRange { old_root: right.old_root(), new_root: right.new_root() }),
+            left: Some(ChildRange {
+                old_root: left.old_root(),
+                new_root: left.new_root(),
+            }),
+            right: Some(ChildRange {
+                old_root: right.old_root(),
+                new_root: right.new_root(),
+            }),
             prover: Some(prover),
         }
     }

@@ -178,7 +178,9 @@ pub(crate) fn bind_prover(
     prover: Option<Address>,
 ) -> Result<(), SynthesisError> {
     let prover = FpVar::new_input(cs, || {
-        prover.map(address_to_fr).ok_or(SynthesisError::AssignmentMissing)
+        prover
+            .map(address_to_fr)
+            .ok_or(SynthesisError::AssignmentMissing)
     })?;
     let _square = &prover * &prover;
     Ok(())
@@ -191,13 +193,23 @@ pub(crate) fn enforce_u64(value: &FpVar<Fr>) -> Result<(), SynthesisError> {
 }
 
 /// Allocates a public input from an optional value.
-pub(crate) fn input(cs: &ConstraintSystemRef<Fr>, value: Option<Fr>) -> Result<FpVar<Fr>, SynthesisError> {
-    FpVar::new_input(cs.clone(), || value.ok_or(SynthesisError::AssignmentMissing))
+pub(crate) fn input(
+    cs: &ConstraintSystemRef<Fr>,
+    value: Option<Fr>,
+) -> Result<FpVar<Fr>, SynthesisError> {
+    FpVar::new_input(cs.clone(), || {
+        value.ok_or(SynthesisError::AssignmentMissing)
+    })
 }
 
 /// Allocates a witness from an optional value.
-pub(crate) fn witness(cs: &ConstraintSystemRef<Fr>, value: Option<Fr>) -> Result<FpVar<Fr>, SynthesisError> {
-    FpVar::new_witness(cs.clone(), || value.ok_or(SynthesisError::AssignmentMissing))
+pub(crate) fn witness(
+    cs: &ConstraintSystemRef<Fr>,
+    value: Option<Fr>,
+) -> Result<FpVar<Fr>, SynthesisError> {
+    FpVar::new_witness(cs.clone(), || {
+        value.ok_or(SynthesisError::AssignmentMissing)
+    })
 }
 
 /// The constraint-count snapshot: one line per circuit,

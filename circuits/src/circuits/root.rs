@@ -68,7 +68,11 @@ impl RootCircuit {
             new_root: statement.new_state_root,
             commitment: statement.txs_commitment,
         };
-        Self { statement: Some(statement), top: Some(top), prover: Some(prover) }
+        Self {
+            statement: Some(statement),
+            top: Some(top),
+            prover: Some(prover),
+        }
     }
 }
 

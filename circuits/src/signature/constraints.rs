@@ -46,14 +46,20 @@ impl SignatureVar {
     ) -> Result<Self, SynthesisError> {
         let r = EdwardsVar::new_variable_omit_prime_order_check(
             cs.clone(),
-            || signature.map(|s| s.r.into()).ok_or(SynthesisError::AssignmentMissing),
+            || {
+                signature
+                    .map(|s| s.r.into())
+                    .ok_or(SynthesisError::AssignmentMissing)
+            },
             AllocationMode::Witness,
         )?;
         let s_value = signature.map(|s| s.s.into_bigint());
         let s_bits = (0..SCALAR_BITS)
             .map(|i| {
                 Boolean::new_witness(cs.clone(), || {
-                    s_value.map(|s| s.get_bit(i)).ok_or(SynthesisError::AssignmentMissing)
+                    s_value
+                        .map(|s| s.get_bit(i))
+                        .ok_or(SynthesisError::AssignmentMissing)
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
@@ -108,7 +114,10 @@ mod tests {
     fn gadget_accepts_valid_and_rejects_wrong_message() {
         let (ok, constraints) = check(5, 5);
         assert!(ok);
-        assert!(constraints < 12_000, "signature check took {constraints} constraints");
+        assert!(
+            constraints < 12_000,
+            "signature check took {constraints} constraints"
+        );
         assert!(!check(5, 6).0);
     }
 }
