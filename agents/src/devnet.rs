@@ -1,6 +1,80 @@
-//! `proofmarket devnet` (owned by the prover workstream; this is the initial hand-off only).
+//! `proofmarket devnet`: the whole system on one machine, end to end.
+//!
+//! 1. Starts anvil (the repo's pinned binary from `node_modules`, else `anvil` on `PATH`) as a child
+//!    process that is killed when the devnet returns (the `AnvilInstance` guard).
+//! 2. Deploys every contract with [`crate::deploy::deploy`] (anvil account 0 deploys and is the
+//!    sequencer) and mints stake tokens to the provers (anvil accounts 1..=n).
+//! 3. Starts one sequencer (HTTP API, block poster, chain monitor and rollup follower under a
+//!    [`Supervisor`]) and `--provers` [`ProverService`]s as in-process tokio tasks, each with its own
+//!    key and its own SQLite file in a fresh temporary directory (removed on exit).
+//! 4. Submits `--blocks × --txs-per-block` L2 transfers, signed with the circuits crate's devnet
+//!    genesis keys, to the sequencer's `POST /tx`, one block's worth at a time; the sequencer builds
+//!    and posts each block, which opens its root-proof task on L1.
+//! 5. Waits until every block's task is proven on L1 (real Groth16 root proofs checked by the
+//!    generated verifier), logging progress, then reads the `ProofAccepted` events and prints a
+//!    summary table. A block not proven within `--timeout` seconds is an error (non-zero exit).
 
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use alloy::node_bindings::{Anvil, AnvilInstance};
+use alloy::primitives::{Address, B256, U256};
+use alloy::providers::Provider;
+use alloy::rpc::types::Filter;
+use alloy::signers::local::PrivateKeySigner;
+use alloy::sol_types::SolEvent;
 use clap::Args;
+use eyre::WrapErr;
+use proofmarket_bindings::{Rollup, TaskRegistry};
+use proofmarket_circuits::state::{
+    GENESIS_ACCOUNTS, SignedTransaction, Transaction, devnet_genesis, devnet_key,
+};
+use tokio::sync::{Mutex, mpsc};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::chain::addresses::Addresses;
+use crate::chain::monitor::{ChainMonitor, MonitorConfig};
+use crate::chain::submitter::{Submitter, SubmitterConfig};
+use crate::chain::{ChainProvider, connect};
+use crate::deploy::{DeployParams, TOKEN, deploy, devnet_genesis_root};
+use crate::prover::cost::{Prices, ProvingSpeed};
+use crate::prover::error::ProverError;
+use crate::prover::service::{Outcomes, ProverService, ProverSettings};
+use crate::sequencer::l1::{BlockPoster, BuildPolicy, RollupFollower};
+use crate::sequencer::node::{L2Node, encode_hex};
+use crate::store::Store;
+use crate::supervisor::{Outcome, Supervisor};
+
+/// Anvil's default mnemonic yields ten funded accounts: one deployer/sequencer, up to nine provers.
+const MAX_PROVERS: usize = 9;
+
+/// A devnet failure.
+#[derive(Debug, thiserror::Error)]
+pub enum DevnetError {
+    #[error("[V001] invalid flag --{flag}: {reason}")]
+    InvalidFlag { flag: &'static str, reason: String },
+    #[error("[V002] cannot start anvil ({binary}): {reason}")]
+    Anvil { binary: String, reason: String },
+    #[error("[V003] the sequencer rejected transfer {from}->{to} nonce {nonce}: {reason}")]
+    Rejected {
+        from: u32,
+        to: u32,
+        nonce: u64,
+        reason: String,
+    },
+    #[error("[V004] block {block} was not {what} within {secs} s")]
+    Timeout {
+        block: u64,
+        what: &'static str,
+        secs: u64,
+    },
+    #[error("[V005] prover {prover} stopped early: {reason}")]
+    ProverStopped { prover: Address, reason: String },
+    #[error("[V006] the sequencer stopped early: {reason}")]
+    SequencerStopped { reason: String },
+}
 
 /// `proofmarket devnet` arguments.
 #[derive(Debug, Clone, Args)]
@@ -8,9 +82,760 @@ pub struct DevnetArgs {
     /// Number of blocks to prove end to end.
     #[arg(long, default_value_t = 3)]
     pub blocks: u64,
+    /// L2 transfers per block (a block of n transfers is a tree of 2n−1 proofs).
+    #[arg(long, default_value_t = 4)]
+    pub txs_per_block: usize,
+    /// Number of in-process provers (anvil accounts 1..=n), at most 9.
+    #[arg(long, default_value_t = 3)]
+    pub provers: usize,
+    /// Seconds allowed for all blocks to be proven on L1 once the provers have started.
+    #[arg(long, default_value_t = 300)]
+    pub timeout: u64,
 }
 
-/// Runs the devnet.
-pub async fn run(_args: DevnetArgs) -> eyre::Result<()> {
-    Err(eyre::eyre!("`proofmarket devnet` is not implemented yet"))
+/// One prover's accepted proof of one block.
+#[derive(Debug, Clone)]
+pub struct AcceptedProof {
+    pub prover: Address,
+    /// Paid by the task registry for the proof (claimable), in token wei.
+    pub payment: U256,
+    /// Gas of the `submitProof` transaction.
+    pub gas_used: u64,
+}
+
+/// What happened to one block.
+#[derive(Debug, Clone)]
+pub struct BlockSummary {
+    pub number: u64,
+    pub txs: usize,
+    pub task_id: u64,
+    /// Mechanism name from the deployment (`race`), or its address when unknown.
+    pub mechanism: String,
+    pub proofs: Vec<AcceptedProof>,
+    /// Wall-clock proving of the whole tree by the first accepted prover, in ms.
+    pub prove_ms: Option<u64>,
+    /// Gas of `postBlockAndRequestProof`.
+    pub post_gas: u64,
+    pub state_root: B256,
+}
+
+/// One prover's totals.
+#[derive(Debug, Clone)]
+pub struct ProverSummary {
+    pub address: Address,
+    /// Blocks whose root proof it got accepted.
+    pub blocks_won: Vec<u64>,
+    /// Sum of its `ProofAccepted` payments, in token wei.
+    pub paid: U256,
+    /// Its claimable balance in the task registry at the end.
+    pub claimable: U256,
+}
+
+/// The devnet's result.
+#[derive(Debug, Clone)]
+pub struct DevnetSummary {
+    pub genesis_root: B256,
+    /// The Rollup's proven tip at the end (number, state root).
+    pub proven_tip: (u64, B256),
+    pub blocks: Vec<BlockSummary>,
+    pub provers: Vec<ProverSummary>,
+    /// From the provers' start to the last block proven.
+    pub proving_wall: Duration,
+    pub total_wall: Duration,
+}
+
+/// A fresh directory under the OS temp dir, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new() -> std::io::Result<Self> {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        let path =
+            std::env::temp_dir().join(format!("proofmarket-devnet-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&path)?;
+        Ok(Self(path))
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Starts anvil: the repo's pinned binary when present, else `anvil` from `PATH`.
+fn start_anvil() -> Result<AnvilInstance, DevnetError> {
+    let pinned = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil");
+    let (launcher, binary) = if pinned.exists() {
+        (Anvil::at(&pinned), pinned.display().to_string())
+    } else {
+        (Anvil::new(), "anvil on PATH".to_string())
+    };
+    launcher.try_spawn().map_err(|e| DevnetError::Anvil {
+        binary,
+        reason: e.to_string(),
+    })
+}
+
+fn validate(args: &DevnetArgs) -> Result<(), DevnetError> {
+    if args.blocks == 0 {
+        return Err(DevnetError::InvalidFlag {
+            flag: "blocks",
+            reason: "must be at least 1".into(),
+        });
+    }
+    if args.txs_per_block == 0 || args.txs_per_block > 64 {
+        return Err(DevnetError::InvalidFlag {
+            flag: "txs-per-block",
+            reason: format!("{} is outside 1..=64", args.txs_per_block),
+        });
+    }
+    if args.provers == 0 || args.provers > MAX_PROVERS {
+        return Err(DevnetError::InvalidFlag {
+            flag: "provers",
+            reason: format!("{} is outside 1..={MAX_PROVERS}", args.provers),
+        });
+    }
+    if args.timeout == 0 {
+        return Err(DevnetError::InvalidFlag {
+            flag: "timeout",
+            reason: "must be at least 1 second".into(),
+        });
+    }
+    Ok(())
+}
+
+/// Deterministic transfers between the genesis accounts, with per-sender nonces.
+struct TransferGen {
+    next: u64,
+    nonces: BTreeMap<u32, u64>,
+}
+
+impl TransferGen {
+    fn new() -> Self {
+        Self {
+            next: 0,
+            nonces: BTreeMap::new(),
+        }
+    }
+
+    fn next(&mut self) -> SignedTransaction {
+        let k = self.next;
+        self.next += 1;
+        let n = u64::from(GENESIS_ACCOUNTS);
+        // Sender walks the accounts; receiver is a different account further along.
+        let from = u32::try_from(k % n).unwrap_or(0);
+        let to = u32::try_from((k + 1 + k / n) % n).unwrap_or(1);
+        let to = if to == from {
+            (from + 1) % GENESIS_ACCOUNTS
+        } else {
+            to
+        };
+        let nonce = self.nonces.entry(from).or_insert(0);
+        let tx = Transaction {
+            from,
+            to,
+            amount: 1_000 + k,
+            nonce: *nonce,
+        };
+        *nonce += 1;
+        tx.sign(&devnet_key(from))
+    }
+}
+
+async fn submit_transfer(
+    http: &reqwest::Client,
+    url: &str,
+    tx: &SignedTransaction,
+) -> eyre::Result<()> {
+    let response = http
+        .post(format!("{url}/tx"))
+        .json(&serde_json::json!({ "tx": encode_hex(tx) }))
+        .send()
+        .await
+        .wrap_err("POST /tx")?;
+    let status = response.status();
+    let body: serde_json::Value = response.json().await.wrap_err("POST /tx response")?;
+    if status.is_success() && body["accepted"] == serde_json::Value::Bool(true) {
+        return Ok(());
+    }
+    Err(DevnetError::Rejected {
+        from: tx.tx.from,
+        to: tx.tx.to,
+        nonce: tx.tx.nonce,
+        reason: format!("HTTP {status}: {body}"),
+    }
+    .into())
+}
+
+fn tokens(amount: U256) -> String {
+    let unit = U256::from(TOKEN);
+    let whole = amount / unit;
+    let frac = (amount % unit) / U256::from(TOKEN / 10_000);
+    format!("{whole}.{frac:0>4}")
+}
+
+fn short(address: Address) -> String {
+    let s = address.to_string();
+    format!("{}…{}", &s[..6], &s[s.len() - 4..])
+}
+
+struct RunningProver {
+    address: Address,
+    outcomes: Outcomes,
+    handle: JoinHandle<Result<(), ProverError>>,
+}
+
+/// Runs the devnet and prints its summary.
+pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
+    let summary = run_devnet(&args).await?;
+    println!("{}", render(&summary));
+    Ok(())
+}
+
+/// Runs the devnet and returns what happened (the command prints it; tests assert on it).
+pub async fn run_devnet(args: &DevnetArgs) -> eyre::Result<DevnetSummary> {
+    validate(args)?;
+    let started = Instant::now();
+    let anvil = start_anvil()?;
+    let endpoint = anvil.endpoint();
+    let dir = TempDir::new().wrap_err("cannot create the devnet's temporary directory")?;
+    tracing::info!(rpc = %endpoint, dir = %dir.path().display(), "anvil started");
+
+    // Deploy, minting stake to the provers.
+    let deployer: PrivateKeySigner = anvil.keys()[0].clone().into();
+    let prover_keys: Vec<PrivateKeySigner> = anvil.keys()[1..=args.provers]
+        .iter()
+        .map(|k| k.clone().into())
+        .collect();
+    let admin = connect(&endpoint, Some(deployer.clone())).await?;
+    let mut params = DeployParams::devnet(deployer.address());
+    params.fund = prover_keys.iter().map(|k| k.address()).collect();
+    params.fund_amount = U256::from(1_000 * TOKEN);
+    let addresses = deploy(&admin, deployer.address(), &params)
+        .await
+        .wrap_err("deployment failed")?;
+    let rollup = addresses
+        .rollup
+        .ok_or_else(|| eyre::eyre!("the devnet deployment has no rollup"))?;
+    tracing::info!(%rollup, task_registry = %addresses.task_registry, "contracts deployed");
+
+    let shutdown = CancellationToken::new();
+    let result = run_deployed(
+        args,
+        &endpoint,
+        dir.path(),
+        &admin,
+        deployer,
+        &prover_keys,
+        &addresses,
+        shutdown.clone(),
+        started,
+    )
+    .await;
+    shutdown.cancel();
+    drop(anvil);
+    result
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn run_deployed(
+    args: &DevnetArgs,
+    endpoint: &str,
+    dir: &Path,
+    admin: &ChainProvider,
+    deployer: PrivateKeySigner,
+    prover_keys: &[PrivateKeySigner],
+    addresses: &Addresses,
+    shutdown: CancellationToken,
+    started: Instant,
+) -> eyre::Result<DevnetSummary> {
+    let rollup = addresses
+        .rollup
+        .ok_or_else(|| eyre::eyre!("the devnet deployment has no rollup"))?;
+
+    // The sequencer: API on an ephemeral port, poster, monitor and follower.
+    let seq_store = Store::open(&dir.join("sequencer.db"))?;
+    let node = L2Node::restore(seq_store.clone(), devnet_genesis(), 10_000)
+        .wrap_err("cannot start the L2 node")?;
+    let submitter = Submitter::new(
+        admin.clone(),
+        deployer,
+        seq_store.clone(),
+        SubmitterConfig::default(),
+        "sequencer",
+    );
+    let (api_addr, api) = crate::sequencer::api::serve(
+        node.clone(),
+        std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        shutdown.clone(),
+    )
+    .await
+    .wrap_err("cannot start the sequencer API")?;
+    let sequencer_url = format!("http://{api_addr}");
+    let (events_tx, events_rx) = mpsc::channel(1024);
+    let poll_interval = Duration::from_millis(250);
+    let monitor = ChainMonitor::new(
+        admin.clone(),
+        seq_store.clone(),
+        addresses.clone(),
+        MonitorConfig {
+            cursor: "sequencer".into(),
+            contracts: vec![rollup],
+            start_block: addresses.deployed_block,
+            reorg_depth: 0,
+            poll_interval,
+            chunk_blocks: 1_000,
+        },
+        events_tx,
+    );
+    let follower = RollupFollower {
+        node: node.clone(),
+        submitter: submitter.clone(),
+        provider: admin.clone(),
+        rollup,
+        reorg_depth: 0,
+        events: std::sync::Arc::new(Mutex::new(events_rx)),
+    };
+    let poster = BlockPoster {
+        node: node.clone(),
+        submitter,
+        rollup,
+        policy: BuildPolicy {
+            max_block_txs: args.txs_per_block,
+            // Blocks are cut by size: the devnet submits exactly one block's worth at a time.
+            block_interval: Duration::from_secs(30),
+        },
+    };
+    let mut supervisor = Supervisor::new()
+        .without_signals()
+        .grace(Duration::from_secs(5));
+    let seq_shutdown = supervisor.shutdown_token();
+    supervisor.spawn(monitor).spawn(follower).spawn(poster);
+    let sequencer = tokio::spawn(supervisor.run());
+    tracing::info!(url = %sequencer_url, "sequencer running");
+
+    // The provers.
+    let mut provers = Vec::new();
+    for (i, key) in prover_keys.iter().enumerate() {
+        let provider = connect(endpoint, Some(key.clone())).await?;
+        let store = Store::open(&dir.join(format!("prover-{}.db", i + 1)))?;
+        let settings = ProverSettings {
+            sequencer_url: Some(sequencer_url.clone()),
+            workers: 1,
+            max_concurrent: 2,
+            stake: U256::from(100 * TOKEN),
+            hardware_class: 0,
+            poll_interval,
+            log_chunk_blocks: 1_000,
+            prices: Prices::default(),
+            // A fixed estimate instead of a calibration run per prover (seconds per node here).
+            speed: Some(ProvingSpeed {
+                base_secs: 2.0,
+                merge_secs: 1.0,
+                root_secs: 1.0,
+                workers: 1,
+            }),
+            key_dir: proofmarket_circuits::keys::default_key_dir(),
+        };
+        let service = ProverService::new(provider, key.clone(), addresses.clone(), store, settings);
+        let outcomes = service.outcomes();
+        let handle = tokio::spawn(service.run(shutdown.clone()));
+        tracing::info!(prover = i + 1, address = %key.address(), "prover started");
+        provers.push(RunningProver {
+            address: key.address(),
+            outcomes,
+            handle,
+        });
+    }
+    let proving_started = Instant::now();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(args.timeout);
+
+    let outcome = drive(
+        args,
+        &sequencer_url,
+        &seq_store,
+        admin,
+        addresses,
+        &provers,
+        &sequencer,
+        deadline,
+    )
+    .await;
+    let proving_wall = proving_started.elapsed();
+
+    // Stop everything we started, whatever happened.
+    seq_shutdown.cancel();
+    shutdown.cancel();
+    let mut stopped = Vec::new();
+    for prover in provers {
+        let result = prover.handle.await;
+        stopped.push((prover.address, prover.outcomes, result));
+    }
+    let _ = sequencer.await;
+    let _ = api.await;
+
+    let task_ids = outcome?;
+    let summary = collect(
+        admin,
+        addresses,
+        &seq_store,
+        &task_ids,
+        &stopped
+            .iter()
+            .map(|(a, o, _)| (*a, o.clone()))
+            .collect::<Vec<_>>(),
+        proving_wall,
+        started,
+    )
+    .await?;
+    Ok(summary)
+}
+
+/// Submits the transfers block by block and waits for every block to be proven on L1.
+#[allow(clippy::too_many_arguments)]
+async fn drive(
+    args: &DevnetArgs,
+    sequencer_url: &str,
+    seq_store: &Store,
+    admin: &ChainProvider,
+    addresses: &Addresses,
+    provers: &[RunningProver],
+    sequencer: &JoinHandle<Outcome>,
+    deadline: tokio::time::Instant,
+) -> eyre::Result<BTreeMap<u64, u64>> {
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()?;
+    let rollup = Rollup::new(addresses.rollup.unwrap_or_default(), admin);
+    let mut transfers = TransferGen::new();
+    let mut tasks: BTreeMap<u64, u64> = BTreeMap::new();
+    let mut proven: BTreeMap<u64, Duration> = BTreeMap::new();
+    let since = Instant::now();
+    let mut submitted_up_to = 0u64;
+    let mut last_note = Instant::now();
+
+    loop {
+        check_alive(provers, sequencer)?;
+        // Feed the next block once the previous one is posted.
+        if submitted_up_to < args.blocks && tasks.len() as u64 == submitted_up_to {
+            for _ in 0..args.txs_per_block {
+                submit_transfer(&http, sequencer_url, &transfers.next()).await?;
+            }
+            submitted_up_to += 1;
+            tracing::info!(
+                block = submitted_up_to,
+                txs = args.txs_per_block,
+                "transfers submitted to the sequencer"
+            );
+        }
+        // Posted blocks and their tasks.
+        for number in 1..=submitted_up_to {
+            if tasks.contains_key(&number) {
+                continue;
+            }
+            if let Some(task) = seq_store.block(number)?.and_then(|row| row.task_id) {
+                tracing::info!(
+                    block = number,
+                    task,
+                    "block posted on L1; root-proof task open"
+                );
+                tasks.insert(number, task);
+            }
+        }
+        // Proven tasks.
+        for (&number, &task) in &tasks {
+            if proven.contains_key(&number) {
+                continue;
+            }
+            if rollup
+                .isTaskProven(U256::from(task))
+                .call()
+                .await
+                .wrap_err("Rollup.isTaskProven")?
+            {
+                let at = since.elapsed();
+                tracing::info!(
+                    block = number,
+                    task,
+                    secs = format!("{:.1}", at.as_secs_f64()),
+                    proven = proven.len() + 1,
+                    of = args.blocks,
+                    "block proven on L1 (Groth16 root proof verified)"
+                );
+                proven.insert(number, at);
+            }
+        }
+        if proven.len() as u64 == args.blocks {
+            return Ok(tasks);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            let block = (1..=args.blocks)
+                .find(|b| !proven.contains_key(b))
+                .unwrap_or(args.blocks);
+            let what = if tasks.contains_key(&block) {
+                "proven on L1"
+            } else {
+                "posted on L1"
+            };
+            return Err(DevnetError::Timeout {
+                block,
+                what,
+                secs: args.timeout,
+            }
+            .into());
+        }
+        if last_note.elapsed() >= Duration::from_secs(10) {
+            last_note = Instant::now();
+            tracing::info!(
+                posted = tasks.len(),
+                proven = proven.len(),
+                of = args.blocks,
+                elapsed_s = since.elapsed().as_secs(),
+                "devnet progress"
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+fn check_alive(provers: &[RunningProver], sequencer: &JoinHandle<Outcome>) -> eyre::Result<()> {
+    for prover in provers {
+        if prover.handle.is_finished() {
+            return Err(DevnetError::ProverStopped {
+                prover: prover.address,
+                reason: "its service returned (see the log above)".into(),
+            }
+            .into());
+        }
+    }
+    if sequencer.is_finished() {
+        return Err(DevnetError::SequencerStopped {
+            reason: "a sequencer service failed (see the log above)".into(),
+        }
+        .into());
+    }
+    Ok(())
+}
+
+/// Reads the L1 record of every block into the summary.
+async fn collect(
+    admin: &ChainProvider,
+    addresses: &Addresses,
+    seq_store: &Store,
+    tasks: &BTreeMap<u64, u64>,
+    provers: &[(Address, Outcomes)],
+    proving_wall: Duration,
+    started: Instant,
+) -> eyre::Result<DevnetSummary> {
+    let registry_logs = admin
+        .get_logs(
+            &Filter::new()
+                .address(addresses.task_registry)
+                .from_block(addresses.deployed_block),
+        )
+        .await
+        .wrap_err("eth_getLogs (task registry)")?;
+    let mut mechanism_of: BTreeMap<u64, Address> = BTreeMap::new();
+    let mut accepted: BTreeMap<u64, Vec<AcceptedProof>> = BTreeMap::new();
+    for log in &registry_logs {
+        match log.topic0() {
+            Some(t) if *t == TaskRegistry::TaskCreated::SIGNATURE_HASH => {
+                let e = log.log_decode::<TaskRegistry::TaskCreated>()?;
+                if let Ok(id) = u64::try_from(e.inner.data.taskId) {
+                    mechanism_of.insert(id, e.inner.data.mechanism);
+                }
+            }
+            Some(t) if *t == TaskRegistry::ProofAccepted::SIGNATURE_HASH => {
+                let e = log.log_decode::<TaskRegistry::ProofAccepted>()?;
+                let gas_used = match log.transaction_hash {
+                    Some(hash) => admin
+                        .get_transaction_receipt(hash)
+                        .await?
+                        .map(|r| r.gas_used)
+                        .unwrap_or_default(),
+                    None => 0,
+                };
+                if let Ok(id) = u64::try_from(e.inner.data.taskId) {
+                    accepted.entry(id).or_default().push(AcceptedProof {
+                        prover: e.inner.data.prover,
+                        payment: e.inner.data.payment,
+                        gas_used,
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+
+    let mut blocks = Vec::new();
+    for (&number, &task_id) in tasks {
+        let row = seq_store
+            .block(number)?
+            .ok_or_else(|| eyre::eyre!("block {number} vanished from the sequencer store"))?;
+        let body: crate::sequencer::node::BlockBody = serde_json::from_str(&row.body)?;
+        let post_gas = match row.l1_tx {
+            Some(hash) => admin
+                .get_transaction_receipt(hash)
+                .await?
+                .map(|r| r.gas_used)
+                .unwrap_or_default(),
+            None => 0,
+        };
+        let mechanism = mechanism_of
+            .get(&task_id)
+            .map(|m| {
+                addresses
+                    .mechanisms
+                    .iter()
+                    .find(|(_, a)| *a == m)
+                    .map(|(name, _)| name.clone())
+                    .unwrap_or_else(|| m.to_string())
+            })
+            .unwrap_or_else(|| "?".into());
+        let proofs = accepted.remove(&task_id).unwrap_or_default();
+        let prove_ms = proofs.first().and_then(|first| {
+            provers
+                .iter()
+                .find(|(a, _)| *a == first.prover)
+                .and_then(|(_, o)| o.lock().ok()?.get(&task_id).map(|o| o.prove_ms))
+        });
+        blocks.push(BlockSummary {
+            number,
+            txs: body.tx_hashes.len(),
+            task_id,
+            mechanism,
+            proofs,
+            prove_ms,
+            post_gas,
+            state_root: body.new_state_root,
+        });
+    }
+
+    let registry = TaskRegistry::new(addresses.task_registry, admin);
+    let mut prover_summaries = Vec::new();
+    for (address, _) in provers {
+        let mut blocks_won = Vec::new();
+        let mut paid = U256::ZERO;
+        for block in &blocks {
+            for proof in block.proofs.iter().filter(|p| p.prover == *address) {
+                blocks_won.push(block.number);
+                paid += proof.payment;
+            }
+        }
+        let claimable = registry
+            .claimable(*address)
+            .call()
+            .await
+            .wrap_err("TaskRegistry.claimable")?;
+        prover_summaries.push(ProverSummary {
+            address: *address,
+            blocks_won,
+            paid,
+            claimable,
+        });
+    }
+
+    let tip = Rollup::new(addresses.rollup.unwrap_or_default(), admin)
+        .provenTip()
+        .call()
+        .await
+        .wrap_err("Rollup.provenTip")?;
+    Ok(DevnetSummary {
+        genesis_root: devnet_genesis_root(),
+        proven_tip: (tip.number, tip.stateRoot),
+        blocks,
+        provers: prover_summaries,
+        proving_wall,
+        total_wall: started.elapsed(),
+    })
+}
+
+/// The summary as printed: one row per block, then one per prover.
+pub fn render(summary: &DevnetSummary) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "\n{:>5}  {:>3}  {:>4}  {:<9}  {:<14}  {:>9}  {:>9}  {:>10}  {:>10}  state root",
+        "block",
+        "txs",
+        "task",
+        "mechanism",
+        "prover(s)",
+        "prove s",
+        "post gas",
+        "proof gas",
+        "paid"
+    );
+    for b in &summary.blocks {
+        let provers = b
+            .proofs
+            .iter()
+            .map(|p| short(p.prover))
+            .collect::<Vec<_>>()
+            .join(",");
+        let proof_gas: u64 = b.proofs.iter().map(|p| p.gas_used).sum();
+        let paid: U256 = b.proofs.iter().map(|p| p.payment).sum();
+        let prove = b
+            .prove_ms
+            .map(|ms| format!("{:.1}", ms as f64 / 1000.0))
+            .unwrap_or_else(|| "-".into());
+        let _ = writeln!(
+            out,
+            "{:>5}  {:>3}  {:>4}  {:<9}  {:<14}  {:>9}  {:>9}  {:>10}  {:>10}  {}",
+            b.number,
+            b.txs,
+            b.task_id,
+            b.mechanism,
+            provers,
+            prove,
+            b.post_gas,
+            proof_gas,
+            tokens(paid),
+            b.state_root
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\n{:<42}  {:<12}  {:>10}  {:>10}",
+        "prover", "blocks won", "paid", "claimable"
+    );
+    for p in &summary.provers {
+        let won = if p.blocks_won.is_empty() {
+            "-".to_string()
+        } else {
+            p.blocks_won
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let _ = writeln!(
+            out,
+            "{:<42}  {:<12}  {:>10}  {:>10}",
+            p.address.to_string(),
+            won,
+            tokens(p.paid),
+            tokens(p.claimable)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\ngenesis root {}\nproven tip   block {} root {}\nproving {:.1} s, total {:.1} s (paid amounts in tokens)",
+        summary.genesis_root,
+        summary.proven_tip.0,
+        summary.proven_tip.1,
+        summary.proving_wall.as_secs_f64(),
+        summary.total_wall.as_secs_f64()
+    );
+    out
 }
