@@ -423,6 +423,28 @@ async fn run_deployed(
     let sequencer = tokio::spawn(supervisor.run());
     tracing::info!(url = %sequencer_url, "sequencer running");
 
+    // Proving keys: set up (first run) or loaded once here, so the provers below only read the
+    // on-disk cache instead of each running the same Groth16 setup concurrently.
+    let key_dir = proofmarket_circuits::keys::default_key_dir();
+    let setup_started = Instant::now();
+    let setup_dir = key_dir.clone();
+    tokio::task::spawn_blocking(move || {
+        proofmarket_circuits::keys::Keys::load_or_setup(&setup_dir)
+    })
+    .await
+    .wrap_err("proving-key setup panicked")?
+    .wrap_err_with(|| {
+        format!(
+            "cannot load or set up the proving keys in {}",
+            key_dir.display()
+        )
+    })?;
+    tracing::info!(
+        dir = %key_dir.display(),
+        secs = format!("{:.1}", setup_started.elapsed().as_secs_f64()),
+        "proving keys ready"
+    );
+
     // The provers.
     let mut provers = Vec::new();
     for (i, key) in prover_keys.iter().enumerate() {
@@ -444,7 +466,7 @@ async fn run_deployed(
                 root_secs: 1.0,
                 workers: 1,
             }),
-            key_dir: proofmarket_circuits::keys::default_key_dir(),
+            key_dir: key_dir.clone(),
         };
         let service = ProverService::new(provider, key.clone(), addresses.clone(), store, settings);
         let outcomes = service.outcomes();
