@@ -160,6 +160,23 @@ async fn a_posted_block_is_raced_proven_and_paid() {
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+    // The proof is on chain once the transaction is mined; the service records its outcome (with the
+    // receipt's gas) a moment later. Wait for that record before shutting down, or the test races it.
+    loop {
+        let recorded = outcomes
+            .lock()
+            .expect("outcomes")
+            .get(&task_id)
+            .is_some_and(|o| o.gas_used > 0);
+        if recorded {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "outcome not recorded within 240 s"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     shutdown.cancel();
     handle.await.expect("join").expect("prover ran cleanly");
 
