@@ -69,10 +69,36 @@ pub struct LogArgs {
     pub log_json: bool,
 }
 
+/// Tracing targets of arkworks' constraint gadgets. Every gadget call opens an INFO span whose
+/// fields are the `Debug` form of its arguments, including the whole constraint system, so a
+/// subscriber that records them spends quadratic time and tens of gigabytes synthesising one base
+/// circuit. They are silenced unless the operator's filter names them.
+const CONSTRAINT_TRACE_TARGETS: [&str; 2] = ["gr1cs", "r1cs"];
+
+/// The operator's log filter plus `target=off` for each constraint-tracing target it leaves out.
+pub fn effective_log_filter(filter: &str) -> String {
+    let named = |target: &str| {
+        filter
+            .split(',')
+            .any(|directive| directive.trim().split(['=', '[']).next() == Some(target))
+    };
+    let mut effective = filter.to_string();
+    for target in CONSTRAINT_TRACE_TARGETS {
+        if !named(target) {
+            if !effective.is_empty() {
+                effective.push(',');
+            }
+            effective.push_str(target);
+            effective.push_str("=off");
+        }
+    }
+    effective
+}
+
 impl LogArgs {
     /// Installs the global tracing subscriber.
     pub fn init(&self) -> eyre::Result<()> {
-        let filter = tracing_subscriber::EnvFilter::try_new(&self.log)
+        let filter = tracing_subscriber::EnvFilter::try_new(effective_log_filter(&self.log))
             .map_err(|e| eyre::eyre!("invalid --log filter {:?}: {e}", self.log))?;
         let builder = tracing_subscriber::fmt()
             .with_env_filter(filter)
@@ -83,5 +109,28 @@ impl LogArgs {
             builder.try_init()
         };
         result.map_err(|e| eyre::eyre!("cannot install the logger: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::effective_log_filter;
+
+    #[test]
+    fn constraint_tracing_is_silenced_unless_named() {
+        assert_eq!(effective_log_filter("info"), "info,gr1cs=off,r1cs=off");
+        assert_eq!(effective_log_filter(""), "gr1cs=off,r1cs=off");
+        assert_eq!(
+            effective_log_filter("info,gr1cs=trace"),
+            "info,gr1cs=trace,r1cs=off"
+        );
+        assert_eq!(
+            effective_log_filter("debug, r1cs[span]=debug"),
+            "debug, r1cs[span]=debug,gr1cs=off"
+        );
+        // Every result is a filter tracing accepts.
+        for filter in ["info", "", "info,proofmarket=debug", "warn,gr1cs=trace"] {
+            tracing_subscriber::EnvFilter::try_new(effective_log_filter(filter)).unwrap();
+        }
     }
 }

@@ -8,7 +8,6 @@ use alloy::primitives::U256;
 use proofmarket::devnet::{DevnetArgs, render, run_devnet};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "known-broken: in the first devnet run the provers never reached \"prover running\" within 200 s (key loading or registration stalls with three in-process provers); run with --ignored while debugging"]
 async fn two_small_blocks_are_proven_on_l1_and_every_winner_is_paid() {
     let args = DevnetArgs {
         blocks: 2,
