@@ -76,6 +76,10 @@ pub struct DeployArgs {
     /// Skip the rollup (sequencer set, rollup, reward pool).
     #[arg(long)]
     pub no_rollup: bool,
+    /// Deploy the mechanisms with the devnet's short windows (seconds, not minutes) instead of the
+    /// L1 defaults of docs/mechanisms.md.
+    #[arg(long)]
+    pub devnet_windows: bool,
 }
 
 /// What to deploy; [`DeployParams::devnet`] gives the defaults.
@@ -90,6 +94,8 @@ pub struct DeployParams {
     pub race_max_winners: u8,
     pub race_floor_bps: u16,
     pub race_decay_window: u32,
+    /// Every other mechanism instance (sealed bid ×2, ascending, election race, order book, tree).
+    pub mechanisms: MechanismParams,
     /// Rollup (None = no rollup).
     pub rollup: Option<RollupParams>,
     /// Accounts to mint `fund_amount` to.
@@ -112,7 +118,8 @@ pub struct RollupParams {
 
 impl DeployParams {
     /// The devnet defaults: the deploy script's parameters, the circuits crate's genesis root, the
-    /// deployer as sequencer.
+    /// deployer as sequencer, and mechanism windows short enough for a devnet
+    /// ([`MechanismParams::devnet`]; `proofmarket deploy` uses the script's L1 windows unless asked).
     pub fn devnet(deployer: Address) -> Self {
         Self {
             treasury: None,
@@ -121,6 +128,7 @@ impl DeployParams {
             race_max_winners: 4,
             race_floor_bps: 2500,
             race_decay_window: 0,
+            mechanisms: MechanismParams::devnet(),
             rollup: Some(RollupParams {
                 genesis_root: devnet_genesis_root(),
                 sequencers: vec![deployer],
@@ -189,6 +197,9 @@ macro_rules! deploy {
         address
     }};
 }
+
+mod mechanisms;
+pub use mechanisms::MechanismParams;
 
 /// Deploys everything with `provider`'s wallet (the deployer becomes every admin).
 pub async fn deploy(
@@ -316,6 +327,19 @@ pub async fn deploy(
         )
     );
 
+    // Every other mechanism, allow-listed and routed (router ids 1–5 after the race).
+    let mut mechanisms = mechanisms::deploy_mechanisms(
+        provider,
+        tasks,
+        provers,
+        token,
+        treasury,
+        router,
+        &params.mechanisms,
+    )
+    .await?;
+    mechanisms.insert("race".to_string(), race);
+
     let token_contract = ProofToken::new(token, provider);
     // Rollup (as Deploy._deployAndFundRollup).
     let (sequencer_set, rollup) = match &params.rollup {
@@ -399,8 +423,6 @@ pub async fn deploy(
         }
     }
 
-    let mut mechanisms = std::collections::BTreeMap::new();
-    mechanisms.insert("race".to_string(), race);
     Ok(Addresses {
         chain_id,
         deployed_block,
@@ -444,6 +466,9 @@ pub async fn run(args: DeployArgs) -> eyre::Result<()> {
         }
     }
     let mut params = DeployParams::devnet(deployer);
+    if !args.devnet_windows {
+        params.mechanisms = MechanismParams::l1();
+    }
     params.treasury = args.treasury;
     params.fund = args.fund.clone();
     params.fund_amount = U256::from(args.fund_amount) * U256::from(TOKEN);

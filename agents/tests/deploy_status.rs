@@ -44,7 +44,71 @@ async fn deploy_then_status_then_checks() {
             && addresses.router.is_some()
             && addresses.sequencer_set.is_some()
     );
-    assert_eq!(addresses.mechanisms.keys().collect::<Vec<_>>(), ["race"]);
+    assert_eq!(
+        addresses.mechanisms.keys().collect::<Vec<_>>(),
+        [
+            "ascending",
+            "election-race",
+            "order-book",
+            "race",
+            "sealed-bid",
+            "sealed-bid-first",
+            "tree"
+        ]
+    );
+    // Every instance is allow-listed, declares its family, and all but the first-price sealed bid
+    // sit behind the router in the deploy script's order (ids 0–5).
+    let tasks = proofmarket_bindings::TaskRegistry::new(addresses.task_registry, &provider);
+    for (name, kind) in [
+        ("race", 1u8),
+        ("sealed-bid", 2),
+        ("sealed-bid-first", 2),
+        ("ascending", 3),
+        ("election-race", 4),
+        ("order-book", 5),
+        ("tree", 6),
+    ] {
+        let mechanism = addresses.mechanisms[name];
+        assert!(
+            tasks
+                .isMechanism(mechanism)
+                .call()
+                .await
+                .expect("isMechanism"),
+            "{name} allow-listed"
+        );
+        let profile = proofmarket_bindings::IMechanism::new(mechanism, &provider)
+            .profile()
+            .call()
+            .await
+            .expect("profile");
+        assert_eq!(profile.kind, kind, "{name} declares kind {kind}");
+    }
+    let router =
+        proofmarket_bindings::MechanismRouter::new(addresses.router.expect("router"), &provider);
+    let routed = [
+        "race",
+        "sealed-bid",
+        "ascending",
+        "election-race",
+        "order-book",
+        "tree",
+    ];
+    assert_eq!(
+        router.instanceCount().call().await.expect("instanceCount"),
+        alloy::primitives::U256::from(routed.len())
+    );
+    for (id, name) in routed.iter().enumerate() {
+        let instance = router
+            .instanceOf(alloy::primitives::U256::from(id))
+            .call()
+            .await
+            .expect("instanceOf");
+        assert_eq!(
+            instance.mechanism, addresses.mechanisms[*name],
+            "router id {id} is {name}"
+        );
+    }
     assert_eq!(
         addresses.verifiers.keys().collect::<Vec<_>>(),
         ["base", "merge", "root"]
