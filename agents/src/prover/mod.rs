@@ -10,6 +10,7 @@ pub mod circuit_job;
 pub mod cost;
 pub mod data;
 pub mod error;
+pub mod policy;
 pub mod pool;
 pub mod service;
 pub mod strategy;
@@ -43,6 +44,9 @@ pub struct ProverArgs {
     /// Sequencer URL for block data (overrides `[prover].sequencer_url`).
     #[arg(long, env = "PROOFMARKET_SEQUENCER_URL")]
     pub sequencer_url: Option<String>,
+    /// Prometheus listen address (overrides `[metrics].listen`).
+    #[arg(long, env = "PROOFMARKET_METRICS")]
+    pub metrics: Option<std::net::SocketAddr>,
     /// What to do (default: run the prover).
     #[command(subcommand)]
     pub action: Option<ProverAction>,
@@ -178,6 +182,11 @@ pub async fn run(args: ProverArgs) -> eyre::Result<()> {
         }
         None => {
             let shutdown = tokio_util::sync::CancellationToken::new();
+            if let Some(addr) = args.metrics.or(file.metrics.listen) {
+                crate::metrics::serve(addr, shutdown.clone()).await?;
+            } else {
+                crate::metrics::install()?;
+            }
             let token = shutdown.clone();
             tokio::spawn(async move {
                 crate::supervisor::shutdown_signal().await;

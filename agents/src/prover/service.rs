@@ -57,6 +57,9 @@ alloy::sol! {
     }
 }
 
+/// The store cursor of the prover's log scan: the last L1 block whose logs were fully processed.
+pub const CURSOR: &str = "prover";
+
 /// Everything the service needs besides the chain connection.
 #[derive(Clone, Debug)]
 pub struct ProverSettings {
@@ -169,6 +172,11 @@ impl ProverService {
     /// This prover's address.
     pub fn address(&self) -> Address {
         self.signer.address()
+    }
+
+    /// The `agent` label of this prover's metrics (its checksummed address).
+    fn agent(&self) -> String {
+        self.address().to_string()
     }
 
     fn rollup(&self) -> Result<Address, ProverError> {
@@ -337,9 +345,10 @@ impl ProverService {
             .map(SequencerClient::new)
             .transpose()?;
         let (tx, mut rx) = mpsc::channel::<Msg>(256);
-        let mut next_block = self.addresses.deployed_block;
         let filter_addresses = vec![rollup, self.addresses.task_registry];
-        info!(prover = %me, "prover running");
+        // Events of a resume (the open tasks of an earlier life) join the first batch.
+        let (mut next_block, mut carried) = self.resume(&mut rt, sequencer.as_ref()).await?;
+        info!(prover = %me, from_block = next_block, "prover running");
         loop {
             // 1. Chain: every new log, in order, then the clock.
             let head = self
@@ -347,7 +356,7 @@ impl ProverService {
                 .get_block_number()
                 .await
                 .map_err(|e| chain_err("block number", e))?;
-            let mut events = Vec::new();
+            let mut events = std::mem::take(&mut carried);
             while next_block <= head {
                 let to = (next_block + self.settings.log_chunk_blocks.max(1) - 1).min(head);
                 let filter = Filter::new()
@@ -384,6 +393,7 @@ impl ProverService {
             }
             self.execute(&mut rt, actions, &pool, &keys, &sender, &tx)
                 .await?;
+            self.save_cursor(next_block);
 
             // 2. Results of spawned work, until the next poll.
             let poll = tokio::time::sleep(self.settings.poll_interval);
@@ -403,6 +413,7 @@ impl ProverService {
                             Msg::Proven { task_id, proof, report } => {
                                 rt.jobs.remove(&task_id);
                                 rt.proofs.insert(task_id, proof);
+                                crate::metrics::proving_seconds(&self.agent(), "block_tree", report.wall_ms as f64 / 1e3);
                                 let block = rt.task_block.get(&task_id).copied().unwrap_or_default();
                                 info!(prover = %me, task_id, block, proven = report.proven, reused = report.reused,
                                       verified_children = report.children_verified, ms = report.wall_ms, "tree proven");
@@ -422,6 +433,100 @@ impl ProverService {
                     }
                 }
             }
+        }
+    }
+
+    /// Where the log scan starts, and the events that restore an earlier life's open tasks.
+    ///
+    /// First start (no cursor in the store): the deployment block, nothing to restore. Restart: the
+    /// block after the persisted cursor. What an earlier life learnt before the cursor is rebuilt from
+    /// the three events that carry data rather than progress: `BlockPosted` (the L2 copy, which is held
+    /// in memory only), `BlockProofRequested` (the task's block) and `ProverAssigned`. A task reopened
+    /// this way must still be open on chain and not yet proven by us; everything that happened to it
+    /// after the cursor arrives through the normal scan.
+    async fn resume(
+        &self,
+        rt: &mut Runtime,
+        sequencer: Option<&SequencerClient>,
+    ) -> Result<(u64, Vec<Event>), ProverError> {
+        let first = self.addresses.deployed_block;
+        let cursor = self
+            .store
+            .cursor(CURSOR)
+            .map_err(|e| ProverError::Store(e.to_string()))?;
+        let Some(cursor) = cursor.filter(|c| *c >= first) else {
+            return Ok((first, Vec::new()));
+        };
+        let rollup = self.rollup()?;
+        let topics = vec![
+            IRollup::BlockPosted::SIGNATURE_HASH,
+            IRollup::BlockProofRequested::SIGNATURE_HASH,
+            ITaskRegistry::ProverAssigned::SIGNATURE_HASH,
+        ];
+        let mut replayed = Vec::new();
+        let mut from = first;
+        while from <= cursor {
+            let to = (from + self.settings.log_chunk_blocks.max(1) - 1).min(cursor);
+            let filter = Filter::new()
+                .address(vec![rollup, self.addresses.task_registry])
+                .event_signature(topics.clone())
+                .from_block(from)
+                .to_block(to);
+            let logs = self
+                .provider
+                .get_logs(&filter)
+                .await
+                .map_err(|e| chain_err("eth_getLogs (resume)", e))?;
+            for log in &logs {
+                self.on_log(rt, log, sequencer, &mut replayed).await?;
+            }
+            from = to + 1;
+        }
+        let registry = ITaskRegistry::new(self.addresses.task_registry, &self.provider);
+        let mut events = Vec::new();
+        let mut reopened = 0usize;
+        for event in replayed {
+            let task_id = match &event {
+                Event::TaskOpened(view) => view.task_id,
+                Event::Assigned { task_id, .. } => *task_id,
+                _ => continue,
+            };
+            let task = registry
+                .taskOf(U256::from(task_id))
+                .call()
+                .await
+                .map_err(|e| chain_err("taskOf", e))?;
+            if !matches!(task.status, 1 | 2) {
+                continue; // closed (fulfilled, expired, cancelled) before the cursor
+            }
+            if matches!(event, Event::TaskOpened(_)) {
+                if registry
+                    .hasProven(U256::from(task_id), self.address())
+                    .call()
+                    .await
+                    .map_err(|e| chain_err("hasProven", e))?
+                {
+                    continue;
+                }
+                reopened += 1;
+            }
+            events.push(event);
+        }
+        info!(prover = %self.address(), cursor, reopened, l2_states = rt.l2.len(), "resumed from the stored cursor");
+        Ok((cursor + 1, events))
+    }
+
+    /// Persists that every log before `next_block` was processed.
+    fn save_cursor(&self, next_block: u64) {
+        let Some(done) = next_block.checked_sub(1) else {
+            return;
+        };
+        if done < self.addresses.deployed_block {
+            return;
+        }
+        match self.store.advance_cursor(CURSOR, done) {
+            Ok(()) => crate::metrics::cursor(CURSOR, done),
+            Err(e) => warn!(error = %e, "cannot persist the log cursor"),
         }
     }
 
@@ -476,6 +581,8 @@ impl ProverService {
                 return Ok(());
             };
             if d.prover == self.address() {
+                crate::metrics::task_proven(&self.agent());
+                crate::metrics::earnings(&self.agent(), d.payment);
                 let detail = format!("paid {}", d.payment);
                 let _ = self
                     .store
@@ -598,7 +705,7 @@ impl ProverService {
             .call()
             .await
             .map_err(|e| chain_err("taskOf", e))?;
-        let _ = self.store.insert_task(&TaskRow {
+        let new = self.store.insert_task(&TaskRow {
             task_id,
             circuit_id: task.circuitId,
             input_commitment: task.inputCommitment,
@@ -611,6 +718,9 @@ impl ProverService {
             state: TaskState::Seen,
             detail: Some(format!("block {block}")),
         });
+        if matches!(new, Ok(true)) {
+            crate::metrics::task_seen(&self.agent());
+        }
         let (kind, race) = match rt.mechanisms.get(&task.mechanism) {
             Some(known) => *known,
             None => {
@@ -698,6 +808,7 @@ impl ProverService {
                         .and_then(|n| rt.blocks.get(n))
                         .is_some_and(|b| b.checked.is_ok());
                     self.record(task_id, TaskState::Committed, "racing");
+                    crate::metrics::task_won(&self.agent());
                     queue.extend(
                         rt.strategy
                             .process_event(Event::DataChecked { task_id, ok }),
@@ -762,6 +873,7 @@ impl ProverService {
                     });
                 }
                 Action::Abandon { task_id, reason } => {
+                    crate::metrics::task_failed(&self.agent(), "abandoned");
                     if let Some(job) = rt.jobs.remove(&task_id) {
                         job.abort();
                     }

@@ -269,6 +269,13 @@ impl Sender {
     ) -> Result<Sent, SendError> {
         let store_err = |e: crate::store::StoreError| SendError::Store(e.to_string());
         let gas_used = receipt.gas_used;
+        // Settled once per key (a settled submission is answered from the store), so counted once,
+        // by whichever life of the prover saw the receipt first.
+        crate::metrics::gas_spent(
+            &self.from.to_string(),
+            gas_used,
+            receipt.effective_gas_price,
+        );
         if receipt.status() {
             self.store
                 .set_submission_status(key, SubmissionStatus::Confirmed, Some(gas_used), None)

@@ -1,0 +1,309 @@
+//! Shared set-up for the prover's failure tests: anvil, a full deployment through
+//! `proofmarket::deploy`, an in-process sequencer that posts blocks, prover services with their own
+//! key and store, and L1 queries the tests assert on (transactions and events per address).
+
+#![allow(dead_code)] // each test binary uses a different subset
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use alloy::consensus::Transaction as _;
+use alloy::eips::BlockNumberOrTag;
+use alloy::node_bindings::{Anvil, AnvilInstance};
+use alloy::primitives::{Address, B256, U256};
+use alloy::providers::Provider;
+use alloy::rpc::types::Filter;
+use alloy::signers::local::PrivateKeySigner;
+use alloy::sol_types::{SolCall, SolEvent};
+use proofmarket::chain::ChainProvider;
+use proofmarket::chain::addresses::Addresses;
+use proofmarket::chain::connect;
+use proofmarket::chain::submitter::{Submitter, SubmitterConfig};
+use proofmarket::deploy::{DeployParams, deploy};
+use proofmarket::prover::cost::{Prices, ProvingSpeed};
+use proofmarket::prover::error::ProverError;
+use proofmarket::prover::service;
+use proofmarket::prover::service::{Outcomes, ProverService, ProverSettings};
+use proofmarket::sequencer::l1::{BlockPoster, BuildPolicy};
+use proofmarket::sequencer::node::L2Node;
+use proofmarket::store::Store;
+use proofmarket_bindings::{ITaskRegistry, ProofToken, TaskRegistry};
+use proofmarket_circuits::state::{Transaction, devnet_genesis, devnet_key};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+pub const TOKEN: u128 = 1_000_000_000_000_000_000;
+
+/// anvil from node_modules (or PATH).
+pub fn anvil() -> AnvilInstance {
+    let repo_anvil = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil");
+    let launcher = if repo_anvil.exists() {
+        Anvil::at(repo_anvil)
+    } else {
+        Anvil::new()
+    };
+    launcher
+        .try_spawn()
+        .expect("anvil (from node_modules or PATH) must start")
+}
+
+/// A deployed system with a sequencer (anvil key 0, also the admin) ready to post blocks.
+pub struct Net {
+    pub anvil: AnvilInstance,
+    pub admin: ChainProvider,
+    pub deployer: PrivateKeySigner,
+    pub addresses: Addresses,
+    pub node: L2Node,
+    pub seq_store: Store,
+    pub poster: BlockPoster,
+    pub dir: tempfile::TempDir,
+    next_nonce: std::sync::atomic::AtomicU64,
+}
+
+impl Net {
+    /// Deploys with the devnet parameters, changed by `tweak`.
+    pub async fn start(tweak: impl FnOnce(&mut DeployParams)) -> Self {
+        let anvil = anvil();
+        let deployer: PrivateKeySigner = anvil.keys()[0].clone().into();
+        let admin = connect(&anvil.endpoint(), Some(deployer.clone()))
+            .await
+            .expect("connect");
+        let mut params = DeployParams::devnet(deployer.address());
+        tweak(&mut params);
+        let addresses = deploy(&admin, deployer.address(), &params)
+            .await
+            .expect("deploy");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let seq_store = Store::open(&dir.path().join("sequencer.db")).expect("store");
+        let node = L2Node::restore(seq_store.clone(), devnet_genesis(), 100).expect("node");
+        let submitter = Submitter::new(
+            admin.clone(),
+            deployer.clone(),
+            seq_store.clone(),
+            SubmitterConfig::default(),
+            "test-sequencer",
+        );
+        let poster = BlockPoster {
+            node: node.clone(),
+            submitter,
+            rollup: addresses.rollup.expect("rollup deployed"),
+            policy: BuildPolicy {
+                max_block_txs: 8,
+                block_interval: Duration::from_millis(50),
+            },
+        };
+        Self {
+            anvil,
+            admin,
+            deployer,
+            addresses,
+            node,
+            seq_store,
+            poster,
+            dir,
+            next_nonce: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    /// anvil's `i`th key.
+    pub fn key(&self, i: usize) -> PrivateKeySigner {
+        self.anvil.keys()[i].clone().into()
+    }
+
+    /// A provider signing with `key`.
+    pub async fn provider(&self, key: &PrivateKeySigner) -> ChainProvider {
+        connect(&self.anvil.endpoint(), Some(key.clone()))
+            .await
+            .expect("connect")
+    }
+
+    /// Mints 1 000 tokens to `to` (stake for a prover).
+    pub async fn fund(&self, to: Address) {
+        ProofToken::new(self.addresses.token, &self.admin)
+            .mint(to, U256::from(1_000 * TOKEN))
+            .send()
+            .await
+            .expect("mint")
+            .get_receipt()
+            .await
+            .expect("mint receipt");
+    }
+
+    /// The sequencer builds and posts one block of two transfers (account 1 → 2); returns
+    /// (block number, root task id).
+    pub async fn post_block(&self) -> (u64, u64) {
+        for amount in [10u64, 20] {
+            let nonce = self
+                .next_nonce
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            self.node
+                .submit(
+                    Transaction {
+                        from: 1,
+                        to: 2,
+                        amount,
+                        nonce,
+                    }
+                    .sign(&devnet_key(1)),
+                )
+                .expect("submit")
+                .expect("accepted");
+        }
+        let built = self.node.build_block(8).expect("build").expect("a block");
+        self.poster.post_pending().await.expect("post");
+        let number = built.body.number;
+        let task_id = self
+            .seq_store
+            .block(number)
+            .expect("row")
+            .expect("block row")
+            .task_id
+            .expect("root task");
+        (number, task_id)
+    }
+
+    /// The TaskRegistry, read through the admin's provider.
+    pub fn registry(&self) -> TaskRegistry::TaskRegistryInstance<ChainProvider> {
+        TaskRegistry::new(self.addresses.task_registry, self.admin.clone())
+    }
+
+    /// Prover settings for tests: fixed speed (no calibration), fast polling.
+    pub fn settings(&self, sequencer_url: Option<String>) -> ProverSettings {
+        ProverSettings {
+            sequencer_url,
+            workers: 1,
+            max_concurrent: 2,
+            stake: U256::from(100 * TOKEN),
+            hardware_class: 0,
+            poll_interval: Duration::from_millis(200),
+            log_chunk_blocks: 1_000,
+            prices: Prices::default(),
+            speed: Some(ProvingSpeed {
+                base_secs: 2.0,
+                merge_secs: 1.0,
+                root_secs: 1.0,
+                workers: 1,
+            }),
+            key_dir: proofmarket_circuits::keys::default_key_dir(),
+        }
+    }
+
+    /// Starts a prover service with `key` and the store at `store_path`.
+    pub async fn start_prover(
+        &self,
+        key: &PrivateKeySigner,
+        store_path: &Path,
+        settings: ProverSettings,
+    ) -> Running {
+        let provider = self.provider(key).await;
+        let store = Store::open(store_path).expect("prover store");
+        let service = ProverService::new(
+            provider,
+            key.clone(),
+            self.addresses.clone(),
+            store.clone(),
+            settings,
+        );
+        let outcomes = service.outcomes();
+        let shutdown = CancellationToken::new();
+        let handle = tokio::spawn(service.run(shutdown.clone()));
+        Running {
+            handle,
+            shutdown,
+            outcomes,
+            store,
+        }
+    }
+
+    /// Every transaction `from` sent to `to` whose input starts with `selector`, in chain order.
+    pub async fn txs_from(&self, from: Address, to: Address, selector: [u8; 4]) -> Vec<B256> {
+        let head = self.admin.get_block_number().await.expect("head");
+        let mut found = Vec::new();
+        for n in 0..=head {
+            let block = self
+                .admin
+                .get_block_by_number(BlockNumberOrTag::Number(n))
+                .full()
+                .await
+                .expect("block")
+                .expect("block exists");
+            for tx in block.transactions.into_transactions() {
+                if tx.inner.signer() == from
+                    && tx.to() == Some(to)
+                    && tx.input().get(..4) == Some(&selector[..])
+                {
+                    found.push(*tx.inner.tx_hash());
+                }
+            }
+        }
+        found
+    }
+
+    /// `submitProof` transactions `prover` sent.
+    pub async fn submissions_by(&self, prover: Address) -> Vec<B256> {
+        self.txs_from(
+            prover,
+            self.addresses.task_registry,
+            ITaskRegistry::submitProofCall::SELECTOR,
+        )
+        .await
+    }
+
+    /// `ProofAccepted` events for `task_id` credited to `prover`.
+    pub async fn accepted_for(&self, task_id: u64, prover: Address) -> usize {
+        let filter = Filter::new()
+            .address(self.addresses.task_registry)
+            .event_signature(ITaskRegistry::ProofAccepted::SIGNATURE_HASH)
+            .topic1(B256::from(U256::from(task_id)))
+            .topic2(prover.into_word())
+            .from_block(0);
+        self.admin.get_logs(&filter).await.expect("logs").len()
+    }
+}
+
+/// A running prover service.
+pub struct Running {
+    pub handle: JoinHandle<Result<(), ProverError>>,
+    pub shutdown: CancellationToken,
+    pub outcomes: Outcomes,
+    pub store: Store,
+}
+
+impl Running {
+    /// Stops it gracefully and checks it ran cleanly.
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        self.handle
+            .await
+            .expect("join")
+            .expect("the prover ran cleanly");
+    }
+
+    /// Panics with the service's result if it stopped on its own.
+    pub fn assert_alive(&self) {
+        assert!(!self.handle.is_finished(), "the prover stopped early");
+    }
+
+    /// The stored log cursor.
+    pub fn cursor(&self) -> Option<u64> {
+        self.store.cursor(service::CURSOR).expect("cursor")
+    }
+}
+
+/// Polls `check` every 100 ms until it holds; panics with `what` after `timeout`.
+pub async fn wait_for<F, Fut>(what: &str, timeout: Duration, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    while !check().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
