@@ -29,8 +29,33 @@ contract ProverRegistry is IProverRegistry, AccessControl, ReentrancyGuardTransi
     /// @notice Seconds between requestUnstake and completeUnstake.
     uint64 public immutable unstakeDelay;
 
-    mapping(address prover => Prover) internal _provers;
-    mapping(address prover => ProverRecord) internal _records;
+    /// @dev A prover in storage: two slots. The second holds everything a proof's completion touches (the
+    ///      registration flag, the assignment count and the completion counter), so that recording an open-race
+    ///      completion, with its registration check, reads and writes one slot. `unstakeAvailableAt` is
+    ///      40-bit (good until year 36812; the interface widens it).
+    struct ProverData {
+        // slot 0
+        uint128 stake;
+        uint128 locked;
+        // slot 1
+        uint128 pendingUnstake;
+        uint40 unstakeAvailableAt;
+        uint16 maxConcurrent;
+        uint16 activeAssignments;
+        uint8 hardwareClass;
+        bool registered;
+        uint40 completed;
+    }
+
+    /// @dev Misses and slashes: one slot, written by a slash only.
+    struct SlashRecord {
+        uint64 missed;
+        uint64 slashedCount;
+        uint128 slashedAmount;
+    }
+
+    mapping(address prover => ProverData) internal _provers;
+    mapping(address prover => SlashRecord) internal _records;
     address[] internal _proverList;
 
     modifier onlyTaskRegistry() {
@@ -57,7 +82,7 @@ contract ProverRegistry is IProverRegistry, AccessControl, ReentrancyGuardTransi
         if (amount == 0) revert ZeroStake();
         if (maxConcurrent == 0) revert ZeroCapacity();
         if (amount < minStake) revert StakeBelowMinimum(minStake, amount);
-        Prover storage p = _provers[msg.sender];
+        ProverData storage p = _provers[msg.sender];
         if (p.registered) revert AlreadyRegistered(msg.sender);
 
         p.registered = true;
@@ -73,7 +98,7 @@ contract ProverRegistry is IProverRegistry, AccessControl, ReentrancyGuardTransi
     /// @inheritdoc IProverRegistry
     function addStake(uint256 amount) external nonReentrant {
         if (amount == 0) revert ZeroStake();
-        Prover storage p = _registered(msg.sender);
+        ProverData storage p = _registered(msg.sender);
         uint256 total = p.stake + amount;
         p.stake = total.toUint128();
         emit StakeAdded(msg.sender, amount, total);
@@ -84,7 +109,7 @@ contract ProverRegistry is IProverRegistry, AccessControl, ReentrancyGuardTransi
     /// @inheritdoc IProverRegistry
     function setCapacity(uint8 hardwareClass, uint16 maxConcurrent) external {
         if (maxConcurrent == 0) revert ZeroCapacity();
-        Prover storage p = _registered(msg.sender);
+        ProverData storage p = _registered(msg.sender);
         if (maxConcurrent < p.activeAssignments) revert CapacityBelowActive(msg.sender, p.activeAssignments);
         p.hardwareClass = hardwareClass;
         p.maxConcurrent = maxConcurrent;
@@ -94,19 +119,19 @@ contract ProverRegistry is IProverRegistry, AccessControl, ReentrancyGuardTransi
     /// @inheritdoc IProverRegistry
     function requestUnstake(uint256 amount) external {
         if (amount == 0) revert ZeroStake();
-        Prover storage p = _registered(msg.sender);
+        ProverData storage p = _registered(msg.sender);
         uint256 free = _free(p);
         if (amount > free) revert InsufficientFreeStake(msg.sender, amount, free);
         uint256 pending = p.pendingUnstake + amount;
         uint64 availableAt = uint64(block.timestamp) + unstakeDelay;
         p.pendingUnstake = pending.toUint128();
-        p.unstakeAvailableAt = availableAt;
+        p.unstakeAvailableAt = uint256(availableAt).toUint40();
         emit UnstakeRequested(msg.sender, pending, availableAt);
     }
 
     /// @inheritdoc IProverRegistry
     function cancelUnstake() external {
-        Prover storage p = _provers[msg.sender];
+        ProverData storage p = _provers[msg.sender];
         uint256 pending = p.pendingUnstake;
         if (pending == 0) revert NoPendingUnstake(msg.sender);
         p.pendingUnstake = 0;
@@ -116,7 +141,7 @@ contract ProverRegistry is IProverRegistry, AccessControl, ReentrancyGuardTransi
 
     /// @inheritdoc IProverRegistry
     function completeUnstake() external nonReentrant {
-        Prover storage p = _provers[msg.sender];
+        ProverData storage p = _provers[msg.sender];
         uint256 pending = p.pendingUnstake;
         if (pending == 0) revert NoPendingUnstake(msg.sender);
         if (block.timestamp < p.unstakeAvailableAt) revert UnstakeNotReady(p.unstakeAvailableAt);
@@ -136,7 +161,7 @@ contract ProverRegistry is IProverRegistry, AccessControl, ReentrancyGuardTransi
 
     /// @inheritdoc IProverRegistry
     function lockCollateral(address prover, uint256 taskId, uint256 amount) external onlyTaskRegistry {
-        Prover storage p = _registered(prover);
+        ProverData storage p = _registered(prover);
         if (p.activeAssignments >= p.maxConcurrent) revert CapacityExceeded(prover, p.maxConcurrent);
         uint256 free = _free(p);
         if (amount > free) revert InsufficientFreeStake(prover, amount, free);
@@ -150,23 +175,23 @@ contract ProverRegistry is IProverRegistry, AccessControl, ReentrancyGuardTransi
         external
         onlyTaskRegistry
     {
-        Prover storage p = _provers[prover];
+        ProverData storage p = _provers[prover];
         if (amount > p.locked) revert LockedStakeTooLow(prover, amount, p.locked);
         p.locked -= amount.toUint128();
         p.activeAssignments -= 1;
-        if (completed) _records[prover].completed += 1;
+        if (completed) p.completed += 1;
         emit CollateralReleased(prover, taskId, amount, completed);
     }
 
     /// @inheritdoc IProverRegistry
     function slashCollateral(address prover, uint256 taskId, uint256 amount) external onlyTaskRegistry {
-        Prover storage p = _provers[prover];
+        ProverData storage p = _provers[prover];
         if (amount > p.locked) revert LockedStakeTooLow(prover, amount, p.locked);
         uint128 slashed = amount.toUint128();
         p.locked -= slashed;
         p.stake -= slashed;
         p.activeAssignments -= 1;
-        ProverRecord storage r = _records[prover];
+        SlashRecord storage r = _records[prover];
         r.missed += 1;
         r.slashedCount += 1;
         r.slashedAmount += slashed;
@@ -177,19 +202,35 @@ contract ProverRegistry is IProverRegistry, AccessControl, ReentrancyGuardTransi
 
     /// @inheritdoc IProverRegistry
     function recordCompletion(address prover) external onlyTaskRegistry {
-        _records[prover].completed += 1;
+        _registered(prover).completed += 1;
     }
 
     // ------------------------------------------------------------------ views
 
     /// @inheritdoc IProverRegistry
     function proverOf(address prover) external view returns (Prover memory) {
-        return _provers[prover];
+        ProverData storage p = _provers[prover];
+        return Prover({
+            stake: p.stake,
+            locked: p.locked,
+            pendingUnstake: p.pendingUnstake,
+            unstakeAvailableAt: p.unstakeAvailableAt,
+            maxConcurrent: p.maxConcurrent,
+            activeAssignments: p.activeAssignments,
+            hardwareClass: p.hardwareClass,
+            registered: p.registered
+        });
     }
 
     /// @inheritdoc IProverRegistry
     function recordOf(address prover) external view returns (ProverRecord memory) {
-        return _records[prover];
+        SlashRecord storage r = _records[prover];
+        return ProverRecord({
+            completed: _provers[prover].completed,
+            missed: r.missed,
+            slashedCount: r.slashedCount,
+            slashedAmount: r.slashedAmount
+        });
     }
 
     /// @inheritdoc IProverRegistry
@@ -214,12 +255,12 @@ contract ProverRegistry is IProverRegistry, AccessControl, ReentrancyGuardTransi
 
     // ------------------------------------------------------------------ internal
 
-    function _registered(address prover) internal view returns (Prover storage p) {
+    function _registered(address prover) internal view returns (ProverData storage p) {
         p = _provers[prover];
         if (!p.registered) revert NotRegistered(prover);
     }
 
-    function _free(Prover storage p) internal view returns (uint256) {
+    function _free(ProverData storage p) internal view returns (uint256) {
         return p.stake - p.locked - p.pendingUnstake;
     }
 }

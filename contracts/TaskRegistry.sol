@@ -37,6 +37,10 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
     uint256 internal constant REQUESTER_CALLBACK_GAS = 500_000;
     /// @notice Gas a fallback mechanism's onTaskOpened gets on reopen (it may draw and assign provers).
     uint256 internal constant FALLBACK_OPEN_GAS = 2_000_000;
+    /// @dev Top bit of a credit word: set on an account's first credit and kept when it withdraws, so that every
+    ///      later credit rewrites a non-zero slot (2,900 gas) instead of filling an empty one (20,000). The
+    ///      amount is the low 255 bits.
+    uint256 internal constant CREDIT_SEEN = 1 << 255;
 
     /// @notice The one token of the deployment (escrow and payouts).
     IERC20 public immutable token;
@@ -79,8 +83,8 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
         uint96 slashed;
     }
 
-    /// @dev One slot per (task, prover): the assignment, its position in the live list, and whether a
-    ///      proof by this prover was accepted.
+    /// @dev One slot per (task, prover) that was ever assigned: the assignment, its position in the live list,
+    ///      and whether the assigned prover's proof was accepted (`proven`; unassigned proofs: `_provenBits`).
     struct AssignmentData {
         uint96 price;
         uint96 collateral;
@@ -107,7 +111,13 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
     mapping(uint256 taskId => mapping(address prover => AssignmentData)) internal _assignments;
     /// @dev Live (active, undelivered) assignments of a task: index → prover, for index < assignedCount.
     mapping(uint256 taskId => mapping(uint256 index => address prover)) internal _live;
+    /// @dev Credit word of an account: amount in the low 255 bits, CREDIT_SEEN on top once ever credited.
     mapping(address account => uint256) internal _claimable;
+    /// @dev Accepted proofs of provers that were not assigned (races, covers): bit `taskId & 255` of word
+    ///      `taskId >> 8`. A prover that proves regularly rewrites a non-zero word, cheaper than a fresh
+    ///      per-(task, prover) slot; assigned provers' proofs are marked in their assignment slot, which the
+    ///      delivery writes anyway.
+    mapping(address prover => mapping(uint256 word => uint256 bits)) internal _provenBits;
 
     mapping(address mechanism => MechanismEntry) internal _mechanisms;
     address[] internal _mechanismList; // id − 1 → address
@@ -157,16 +167,17 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
 
     /// @inheritdoc ITaskRegistry
     function createTaskFromBalance(TaskRequest calldata request) external nonReentrant returns (uint256 taskId) {
-        uint256 balance = _claimable[msg.sender];
+        uint256 word = _claimable[msg.sender];
+        uint256 balance = word & ~CREDIT_SEEN;
         if (request.maxPayment > balance) revert InsufficientBalance(msg.sender, request.maxPayment, balance);
-        _claimable[msg.sender] = balance - request.maxPayment;
+        _claimable[msg.sender] = word - request.maxPayment;
         return _create(msg.sender, request, false);
     }
 
     /// @inheritdoc ITaskRegistry
     function deposit(uint256 amount) external nonReentrant {
         if (amount == 0) revert ZeroPayment();
-        _claimable[msg.sender] += amount;
+        _credit(msg.sender, amount);
         emit Deposited(msg.sender, amount);
         token.safeTransferFrom(msg.sender, address(this), amount);
     }
@@ -197,7 +208,7 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
         if (block.timestamp > t.deadline) revert TaskExpired(taskId, t.deadline);
         AssignmentData storage a = _assignments[taskId][prover];
         if (a.active) revert AlreadyAssigned(taskId, prover);
-        if (a.proven) revert AlreadyProven(taskId, prover);
+        if (a.proven || _provenBits[prover][taskId >> 8] & _bit(taskId) != 0) revert AlreadyProven(taskId, prover);
         uint256 slotsUsed = uint256(t.assignedCount) + t.proofsAccepted;
         if (slotsUsed >= t.redundancy) revert RedundancyFilled(taskId, t.redundancy);
         uint256 available = uint256(t.maxPayment) - t.paid - t.reserved;
@@ -242,7 +253,7 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
         uint256 available = uint256(t.maxPayment) - t.paid - t.reserved;
         if (amount > available) revert BudgetExceeded(taskId, amount, available);
         t.paid += amount;
-        _claimable[contributor] += amount;
+        _credit(contributor, amount);
         emit ContributorPaid(taskId, contributor, amount);
     }
 
@@ -299,9 +310,9 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
 
     /// @inheritdoc ITaskRegistry
     function withdraw() external nonReentrant returns (uint256 amount) {
-        amount = _claimable[msg.sender];
+        amount = _claimable[msg.sender] & ~CREDIT_SEEN;
         if (amount == 0) revert NothingToWithdraw(msg.sender);
-        _claimable[msg.sender] = 0;
+        _claimable[msg.sender] = CREDIT_SEEN;
         emit Withdrawn(msg.sender, amount);
         token.safeTransfer(msg.sender, amount);
     }
@@ -385,12 +396,12 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
 
     /// @inheritdoc ITaskRegistry
     function hasProven(uint256 taskId, address prover) external view returns (bool) {
-        return _assignments[taskId][prover].proven;
+        return _assignments[taskId][prover].proven || _provenBits[prover][taskId >> 8] & _bit(taskId) != 0;
     }
 
     /// @inheritdoc ITaskRegistry
     function claimable(address account) external view returns (uint256) {
-        return _claimable[account];
+        return _claimable[account] & ~CREDIT_SEEN;
     }
 
     /// @inheritdoc ITaskRegistry
@@ -538,8 +549,8 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
         t.slashed += collateral;
         // forge-lint: disable-next-line(unsafe-typecast) toCover <= collateral, a uint96
         if (toCover != 0) t.coverBounty += uint96(toCover);
-        if (toTreasury != 0) _claimable[treasury] += toTreasury;
-        if (toRequester != 0) _claimable[t.requester] += toRequester;
+        if (toTreasury != 0) _credit(treasury, toTreasury);
+        if (toRequester != 0) _credit(t.requester, toRequester);
         emit AssignmentSlashed(taskId, prover, collateral, toTreasury, toCover, toRequester);
 
         provers.slashCollateral(prover, taskId, collateral);
@@ -621,10 +632,15 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
     ) internal view {
         _checkLive(t, taskId);
         if (block.timestamp > t.deadline) revert TaskExpired(taskId, t.deadline);
-        if (a.proven) revert AlreadyProven(taskId, msg.sender);
+        // An active assignment implies no accepted proof yet (assign refuses provers that proved).
+        if (a.proven || (!a.active && _provenBits[msg.sender][taskId >> 8] & _bit(taskId) != 0)) {
+            revert AlreadyProven(taskId, msg.sender);
+        }
         bytes32 commitment = keccak256(abi.encodePacked(publicInputs));
         if (commitment != t.inputCommitment) revert InputCommitmentMismatch(taskId, t.inputCommitment, commitment);
-        if (!provers.isRegistered(msg.sender)) revert IProverRegistry.NotRegistered(msg.sender);
+        // Registration: an assigned prover was registered when its collateral was locked (registration is
+        // permanent); an unassigned one is checked by `recordCompletion` in `_accept` (NotRegistered), which
+        // also counts the completion: one call to the prover registry instead of two.
     }
 
     /// @dev The proof must verify with the submitter's address as the last public input: a proof copied
@@ -651,10 +667,12 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
         // The hook may have called back (assign/unassign), so budget state is read after it.
         uint256 available = uint256(t.maxPayment) - t.paid - t.reserved + price;
         if (payment > available) revert BudgetExceeded(taskId, payment, available);
-        a.proven = true;
         credit = payment + t.coverBounty; // a cover bounty goes to the first proof accepted after it accrued
         if (credit != payment) t.coverBounty = 0;
-        if (assigned) {
+        if (!assigned) {
+            _provenBits[msg.sender][taskId >> 8] |= _bit(taskId);
+        } else {
+            a.proven = true;
             a.delivered = true;
             _removeLive(t, taskId, a);
             t.reserved -= price;
@@ -663,7 +681,7 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
         t.paid += uint96(payment);
         uint8 accepted = t.proofsAccepted + 1;
         t.proofsAccepted = accepted;
-        if (credit != 0) _claimable[msg.sender] += credit;
+        if (credit != 0) _credit(msg.sender, credit);
         emit ProofAccepted(taskId, msg.sender, credit, accepted);
 
         if (assigned) provers.releaseCollateral(msg.sender, taskId, a.collateral, true);
@@ -702,7 +720,7 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
         t.status = status;
         t.closedAt = uint32(block.timestamp);
         if (bounty != 0) t.coverBounty = 0;
-        if (refund != 0) _claimable[t.requester] += refund;
+        if (refund != 0) _credit(t.requester, refund);
     }
 
     /// @dev Tells a requester that asked for it how its task ended, with a gas cap and without copying return
@@ -717,6 +735,17 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
             }
         }
         if (!ok) emit RequesterCallbackFailed(taskId, requester);
+    }
+
+    /// @dev Adds `amount` to `account`'s credit and marks the word as seen (see CREDIT_SEEN).
+    function _credit(address account, uint256 amount) internal {
+        _claimable[account] = (_claimable[account] + amount) | CREDIT_SEEN;
+    }
+
+    /// @dev The bit of `taskId` in its word of `_provenBits`.
+    function _bit(uint256 taskId) internal pure returns (uint256) {
+        // forge-lint: disable-next-line(incorrect-shift)
+        return 1 << (taskId & 0xff);
     }
 
     /// @dev EIP-150 forwards at most 63/64 of the gas left: require enough that a capped hook gets its full

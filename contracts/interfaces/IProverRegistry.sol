@@ -124,6 +124,8 @@ interface IProverRegistry {
     ///         registry, which splits it by its rules (task registry only). Counts a miss.
     function slashCollateral(address prover, uint256 taskId, uint256 amount) external;
     /// @notice Counts a delivered proof for which no collateral was locked (open races; task registry only).
+    ///         Reverts with NotRegistered if `prover` is not registered: this is the registry's registration
+    ///         check for unassigned proofs (one call instead of two).
     function recordCompletion(address prover) external;
 
     /// @notice The prover's registry entry.
