@@ -10,7 +10,6 @@ pub mod circuit_job;
 pub mod cost;
 pub mod data;
 pub mod error;
-pub mod policy;
 pub mod pool;
 pub mod service;
 pub mod strategy;
