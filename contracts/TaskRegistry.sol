@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import {IMechanism} from "./interfaces/IMechanism.sol";
 import {IProofConsumer} from "./interfaces/IProofConsumer.sol";
 import {IProverRegistry} from "./interfaces/IProverRegistry.sol";
+import {IRedundancyCapped} from "./interfaces/IRedundancyCapped.sol";
 import {ITaskRegistry} from "./interfaces/ITaskRegistry.sol";
 import {IVerifierRegistry} from "./interfaces/IVerifierRegistry.sol";
 import {SlashSplit} from "./libraries/SlashSplit.sol";
@@ -94,9 +95,12 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
         bool proven;
     }
 
+    /// @dev `redundancyCap`: non-zero when the mechanism declared one (IRedundancyCapped) at allow-listing; the
+    ///      registry then enforces it at creation instead of calling `onTaskOpened`.
     struct MechanismEntry {
         uint16 id;
         bool allowed;
+        uint8 redundancyCap;
     }
 
     /// @notice Receives the treasury share of slashes.
@@ -328,6 +332,7 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
             m.id = _mechanismList.length.toUint16();
         }
         m.allowed = allowed;
+        m.redundancyCap = _redundancyCapOf(mechanism);
         emit MechanismAllowed(mechanism, allowed);
     }
 
@@ -435,26 +440,82 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
         if (redundancy == 0) revert ZeroRedundancy();
         if (maxPayment == 0) revert ZeroPayment();
         if (deadline <= block.timestamp) revert DeadlineInPast(deadline);
-        MechanismEntry memory m = _mechanisms[mechanism];
-        if (!m.allowed) revert MechanismNotRegistered(mechanism);
+        // The mechanism's entry as one word (MechanismEntry: id in bits 0-15, allowed 16-23, redundancyCap 24-31).
+        uint256 entry;
+        assembly ("memory-safe") {
+            mstore(0x00, mechanism)
+            mstore(0x20, _mechanisms.slot)
+            entry := sload(keccak256(0x00, 0x40))
+        }
+        if ((entry >> 16) & 0xff == 0) revert MechanismNotRegistered(mechanism);
 
-        taskId = ++_taskCount;
+        unchecked {
+            taskId = ++_taskCount; // a uint256 counter of tasks does not overflow
+        }
+        // forge-lint: disable-next-line(unsafe-typecast) bits 24-31
+        if (uint8(entry >> 24) != 0 && redundancy > uint8(entry >> 24)) {
+            // forge-lint: disable-next-line(unsafe-typecast) bits 24-31
+            revert TooManyWinners(taskId, redundancy, uint8(entry >> 24));
+        }
         TaskData storage t = _tasks[taskId];
-        t.requester = requester;
-        t.deadline = uint256(deadline).toUint32();
-        t.createdAt = uint32(block.timestamp);
-        t.redundancy = redundancy;
-        t.status = TaskStatus.Open;
-        t.notifyRequester = r.notifyRequester;
-        t.maxPayment = maxPayment;
-        t.mechanismId = m.id;
-        t.circuitId = _internCircuit(r.circuitId);
-        t.inputCommitment = r.inputCommitment;
+        // The task's first three slots, each written once as a whole word (layout: TaskData, lowest field in the
+        // lowest bits; proofsAccepted, paid and closedAt start at zero). Tested through taskOf and budgetOf.
+        {
+            uint256 word = uint256(uint160(requester)) | (uint256(uint256(deadline).toUint32()) << 160)
+                | (uint256(uint32(block.timestamp)) << 192) | (uint256(redundancy) << 224)
+                | (uint256(uint8(TaskStatus.Open)) << 232) | (r.notifyRequester ? 1 << 248 : 0);
+            assembly ("memory-safe") {
+                sstore(t.slot, word)
+            }
+            word = uint256(maxPayment) | ((entry & 0xffff) << 192) | (uint256(_internCircuit(r.circuitId)) << 208);
+            bytes32 commitment = r.inputCommitment;
+            assembly ("memory-safe") {
+                sstore(add(t.slot, 1), word)
+                sstore(add(t.slot, 2), commitment)
+            }
+        }
         if (r.fallbackMechanism != address(0)) _storeFallback(t, r);
-        emit TaskCreated(taskId, requester, mechanism, r.circuitId, r.inputCommitment, maxPayment, deadline, redundancy);
+        _emitTaskCreated(taskId, requester, mechanism, r, maxPayment, deadline, redundancy);
 
         if (pull) token.safeTransferFrom(requester, address(this), maxPayment);
-        _callOnTaskOpened(mechanism, taskId, r);
+        if (entry >> 24 == 0) _callOnTaskOpened(mechanism, taskId, r);
+    }
+
+    /// @dev `emit TaskCreated(taskId, requester, mechanism, r.circuitId, r.inputCommitment, maxPayment, deadline,
+    ///      redundancy)` with the data words written straight to scratch memory (the compiler's encoder masks and
+    ///      re-reads every argument). Tested by the registry tests' expectEmit of TaskCreated.
+    function _emitTaskCreated(
+        uint256 taskId,
+        address requester,
+        address mechanism,
+        TaskRequest calldata r,
+        uint96 maxPayment,
+        uint64 deadline,
+        uint8 redundancy
+    ) internal {
+        bytes32 topic = TaskCreated.selector;
+        bytes32 circuitId = r.circuitId;
+        bytes32 commitment = r.inputCommitment;
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            mstore(p, circuitId)
+            mstore(add(p, 0x20), commitment)
+            mstore(add(p, 0x40), maxPayment)
+            mstore(add(p, 0x60), deadline)
+            mstore(add(p, 0x80), redundancy)
+            log4(p, 0xa0, topic, taskId, requester, mechanism)
+        }
+    }
+
+    /// @dev The mechanism's declared redundancy cap (IRedundancyCapped), or 0 (call its `onTaskOpened`) when it
+    ///      declares none: the call fails, returns anything but one word in 1..255, or runs out of its gas.
+    function _redundancyCapOf(address mechanism) internal view returns (uint8) {
+        (bool ok, bytes memory ret) =
+            mechanism.staticcall{gas: 50_000}(abi.encodeCall(IRedundancyCapped.redundancyCap, ()));
+        if (!ok || ret.length != 32) return 0;
+        uint256 cap = abi.decode(ret, (uint256));
+        // forge-lint: disable-next-line(unsafe-typecast) cap < 256
+        return cap < 256 ? uint8(cap) : 0;
     }
 
     /// @dev `mechanism.onTaskOpened(taskId, r)`, forwarding the request's calldata verbatim: `r` is the last

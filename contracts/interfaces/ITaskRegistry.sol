@@ -122,6 +122,12 @@ interface ITaskRegistry {
     /// @param gasLeft Gas left before the hook.
     /// @param required Gas the hook call needs.
     error InsufficientGas(uint256 gasLeft, uint256 required);
+    /// @notice The task asks for more proofs than its mechanism's declared redundancy cap (IRedundancyCapped);
+    ///         same selector as ProofRace.TooManyWinners.
+    /// @param taskId The id the task would have had.
+    /// @param redundancy Its redundancy.
+    /// @param maxWinners The mechanism's cap.
+    error TooManyWinners(uint256 taskId, uint8 redundancy, uint8 maxWinners);
 
     /// @param taskId New task id.
     /// @param requester Who escrowed the budget.

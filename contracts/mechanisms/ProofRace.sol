@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {IMechanism} from "../interfaces/IMechanism.sol";
+import {IRedundancyCapped} from "../interfaces/IRedundancyCapped.sol";
 import {ITaskRegistry} from "../interfaces/ITaskRegistry.sol";
 import {DecaySchedule} from "../libraries/DecaySchedule.sol";
 import {TaskRequest} from "../types/Task.sol";
@@ -18,7 +19,7 @@ import {TaskRequest} from "../types/Task.sol";
 ///      On a fresh race the second term of `base` never binds; on a task reopened to the race after an
 ///      earlier mechanism spent part of the budget it caps each remaining proof at its fair share of what is
 ///      left, so the last proof can always be paid. The mechanism keeps no per-task state.
-contract ProofRace is IMechanism {
+contract ProofRace is IMechanism, IRedundancyCapped {
     /// @notice The instance's parameters are out of range.
     /// @param maxWinners The K asked for (must be ≥ 1).
     /// @param floorBps The floor asked for (must be ≤ 10000).
@@ -76,6 +77,12 @@ contract ProofRace is IMechanism {
     /// @inheritdoc IMechanism
     function onTaskOpened(uint256 taskId, TaskRequest calldata request) external view onlyRegistry {
         if (request.redundancy > maxWinners) revert TooManyWinners(taskId, request.redundancy, maxWinners);
+    }
+
+    /// @inheritdoc IRedundancyCapped
+    /// @dev K: `onTaskOpened` checks nothing else, so the registry enforces K at creation and skips the call.
+    function redundancyCap() external view returns (uint8) {
+        return maxWinners;
     }
 
     /// @inheritdoc IMechanism
