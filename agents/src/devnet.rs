@@ -26,7 +26,7 @@ use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::SolEvent;
 use clap::Args;
 use eyre::WrapErr;
-use proofmarket_bindings::{Rollup, TaskRegistry};
+use proofmarket_bindings::{MechanismRouter, Rollup, TaskRegistry};
 use proofmarket_circuits::state::{
     GENESIS_ACCOUNTS, SignedTransaction, Transaction, devnet_genesis, devnet_key,
 };
@@ -44,6 +44,7 @@ use crate::prover::error::ProverError;
 use crate::prover::service::{Outcomes, ProverService, ProverSettings};
 use crate::sequencer::l1::{BlockPoster, BuildPolicy, RollupFollower};
 use crate::sequencer::node::{L2Node, encode_hex};
+use crate::sequencer::route::{self, ProvingRoute, RouteError};
 use crate::store::Store;
 use crate::supervisor::{Outcome, Supervisor};
 
@@ -91,6 +92,38 @@ pub struct DevnetArgs {
     /// Seconds allowed for all blocks to be proven on L1 once the provers have started.
     #[arg(long, default_value_t = 300)]
     pub timeout: u64,
+    /// Pin every block's root task to this mechanism instance (race, sealed-bid, sealed-bid-first,
+    /// ascending, election-race, order-book, tree). Default: race, unless --qos is given.
+    #[arg(long, conflicts_with = "qos")]
+    pub mechanism: Option<String>,
+    /// Let the router choose each block's mechanism by this QoS profile: a persona (arbitrage,
+    /// daily-rollup, cost-sensitive, rollup-block) or speed=…,cost=…,safety=…,censorship=….
+    #[arg(long)]
+    pub qos: Option<String>,
+}
+
+impl DevnetArgs {
+    /// How the devnet's blocks are proven.
+    pub fn route(&self) -> Result<ProvingRoute, RouteError> {
+        match (&self.qos, &self.mechanism) {
+            (Some(qos), _) => Ok(ProvingRoute::Qos(qos.parse()?)),
+            (None, Some(name)) => Ok(ProvingRoute::Pinned(name.clone())),
+            (None, None) => Ok(ProvingRoute::Pinned("race".into())),
+        }
+    }
+}
+
+impl Default for DevnetArgs {
+    fn default() -> Self {
+        Self {
+            blocks: 3,
+            txs_per_block: 4,
+            provers: 3,
+            timeout: 300,
+            mechanism: None,
+            qos: None,
+        }
+    }
 }
 
 /// One prover's accepted proof of one block.
@@ -111,6 +144,8 @@ pub struct BlockSummary {
     pub task_id: u64,
     /// Mechanism name from the deployment (`race`), or its address when unknown.
     pub mechanism: String,
+    /// Why the task went there (pinned, or the router's winning score against the runner-up).
+    pub why: String,
     pub proofs: Vec<AcceptedProof>,
     /// Wall-clock proving of the whole tree by the first accepted prover, in ms.
     pub prove_ms: Option<u64>,
@@ -283,6 +318,11 @@ fn tokens(amount: U256) -> String {
     format!("{whole}.{frac:0>4}")
 }
 
+fn short_root(root: B256) -> String {
+    let hex = root.to_string();
+    format!("{}…{}", &hex[..10], &hex[hex.len() - 8..])
+}
+
 fn short(address: Address) -> String {
     let s = address.to_string();
     format!("{}…{}", &s[..6], &s[s.len() - 4..])
@@ -304,6 +344,7 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
 /// Runs the devnet and returns what happened (the command prints it; tests assert on it).
 pub async fn run_devnet(args: &DevnetArgs) -> eyre::Result<DevnetSummary> {
     validate(args)?;
+    args.route()?;
     let started = Instant::now();
     let anvil = start_anvil()?;
     let endpoint = anvil.endpoint();
@@ -327,6 +368,16 @@ pub async fn run_devnet(args: &DevnetArgs) -> eyre::Result<DevnetSummary> {
         .rollup
         .ok_or_else(|| eyre::eyre!("the devnet deployment has no rollup"))?;
     tracing::info!(%rollup, task_registry = %addresses.task_registry, "contracts deployed");
+    let route = route::apply(
+        &admin,
+        rollup,
+        deployer.address(),
+        &addresses,
+        &args.route()?,
+        args.txs_per_block,
+    )
+    .await?;
+    tracing::info!(%route, "blocks are proven");
 
     let shutdown = CancellationToken::new();
     let result = run_deployed(
@@ -596,14 +647,27 @@ async fn drive(
                 proven.insert(number, at);
             }
         }
-        if proven.len() as u64 == args.blocks {
+        // Done once every block is proven and the Rollup's proven tip has moved over all of them
+        // (through a router the registry's callback goes to the router, so the sequencer finalizes
+        // in a transaction of its own right after the proof).
+        if proven.len() as u64 == args.blocks
+            && rollup
+                .provenTip()
+                .call()
+                .await
+                .wrap_err("Rollup.provenTip")?
+                .number
+                >= args.blocks
+        {
             return Ok(tasks);
         }
         if tokio::time::Instant::now() >= deadline {
             let block = (1..=args.blocks)
                 .find(|b| !proven.contains_key(b))
                 .unwrap_or(args.blocks);
-            let what = if tasks.contains_key(&block) {
+            let what = if proven.len() as u64 == args.blocks {
+                "finalized on L1"
+            } else if tasks.contains_key(&block) {
                 "proven on L1"
             } else {
                 "posted on L1"
@@ -698,6 +762,47 @@ async fn collect(
         }
     }
 
+    // Why each task went where it did: the router's TaskRouted event (pinned, or every score).
+    let mut why_of: BTreeMap<u64, String> = BTreeMap::new();
+    if let Some(router_address) = addresses.router {
+        let router = MechanismRouter::new(router_address, admin);
+        let count: u64 = router
+            .instanceCount()
+            .call()
+            .await
+            .wrap_err("MechanismRouter.instanceCount")?
+            .try_into()
+            .unwrap_or(0);
+        let mut names = Vec::new();
+        for id in 0..count {
+            let instance = router
+                .instanceOf(U256::from(id))
+                .call()
+                .await
+                .wrap_err("MechanismRouter.instanceOf")?;
+            names.push(name_of(addresses, instance.mechanism));
+        }
+        let routed = admin
+            .get_logs(
+                &Filter::new()
+                    .address(router_address)
+                    .event_signature(MechanismRouter::TaskRouted::SIGNATURE_HASH)
+                    .from_block(addresses.deployed_block),
+            )
+            .await
+            .wrap_err("eth_getLogs (router)")?;
+        for log in &routed {
+            let e = log.log_decode::<MechanismRouter::TaskRouted>()?;
+            let d = &e.inner.data;
+            if let (Ok(id), Ok(chosen)) = (u64::try_from(d.taskId), usize::try_from(d.instanceId)) {
+                why_of.insert(
+                    id,
+                    route::explain_routing(d.pinned, chosen, &d.scores, &names),
+                );
+            }
+        }
+    }
+
     let mut blocks = Vec::new();
     for (&number, &task_id) in tasks {
         let row = seq_store
@@ -714,15 +819,11 @@ async fn collect(
         };
         let mechanism = mechanism_of
             .get(&task_id)
-            .map(|m| {
-                addresses
-                    .mechanisms
-                    .iter()
-                    .find(|(_, a)| *a == m)
-                    .map(|(name, _)| name.clone())
-                    .unwrap_or_else(|| m.to_string())
-            })
+            .map(|m| name_of(addresses, *m))
             .unwrap_or_else(|| "?".into());
+        let why = why_of
+            .remove(&task_id)
+            .unwrap_or_else(|| "pinned by the sequencer".into());
         let proofs = accepted.remove(&task_id).unwrap_or_default();
         let prove_ms = proofs.first().and_then(|first| {
             provers
@@ -735,6 +836,7 @@ async fn collect(
             txs: body.tx_hashes.len(),
             task_id,
             mechanism,
+            why,
             proofs,
             prove_ms,
             post_gas,
@@ -781,13 +883,23 @@ async fn collect(
     })
 }
 
+/// A mechanism's name in the deployment, or its address.
+fn name_of(addresses: &Addresses, mechanism: Address) -> String {
+    addresses
+        .mechanisms
+        .iter()
+        .find(|(_, a)| **a == mechanism)
+        .map(|(name, _)| name.clone())
+        .unwrap_or_else(|| mechanism.to_string())
+}
+
 /// The summary as printed: one row per block, then one per prover.
 pub fn render(summary: &DevnetSummary) -> String {
     use std::fmt::Write;
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "\n{:>5}  {:>3}  {:>4}  {:<9}  {:<14}  {:>9}  {:>9}  {:>10}  {:>10}  state root",
+        "\n{:>5}  {:>3}  {:>4}  {:<16}  {:<14}  {:>9}  {:>9}  {:>10}  {:>10}  {:<20}  why",
         "block",
         "txs",
         "task",
@@ -796,7 +908,8 @@ pub fn render(summary: &DevnetSummary) -> String {
         "prove s",
         "post gas",
         "proof gas",
-        "paid"
+        "paid",
+        "state root"
     );
     for b in &summary.blocks {
         let provers = b
@@ -813,7 +926,7 @@ pub fn render(summary: &DevnetSummary) -> String {
             .unwrap_or_else(|| "-".into());
         let _ = writeln!(
             out,
-            "{:>5}  {:>3}  {:>4}  {:<9}  {:<14}  {:>9}  {:>9}  {:>10}  {:>10}  {}",
+            "{:>5}  {:>3}  {:>4}  {:<16}  {:<14}  {:>9}  {:>9}  {:>10}  {:>10}  {:<20}  {}",
             b.number,
             b.txs,
             b.task_id,
@@ -823,7 +936,8 @@ pub fn render(summary: &DevnetSummary) -> String {
             b.post_gas,
             proof_gas,
             tokens(paid),
-            b.state_root
+            short_root(b.state_root),
+            b.why
         );
     }
     let _ = writeln!(

@@ -14,6 +14,7 @@ async fn two_small_blocks_are_proven_on_l1_and_every_winner_is_paid() {
         txs_per_block: 2,
         provers: 2,
         timeout: 240,
+        ..DevnetArgs::default()
     };
     let summary = run_devnet(&args).await.expect("devnet runs to completion");
     println!("{}", render(&summary));
@@ -30,7 +31,8 @@ async fn two_small_blocks_are_proven_on_l1_and_every_winner_is_paid() {
             "block {} holds its two transfers",
             block.number
         );
-        assert_eq!(block.mechanism, "race", "the Rollup's default mechanism");
+        assert_eq!(block.mechanism, "race", "the devnet's default mechanism");
+        assert_eq!(block.why, "pinned by the sequencer");
         assert!(task_ids.insert(block.task_id), "one task per block");
         assert!(
             !block.proofs.is_empty(),

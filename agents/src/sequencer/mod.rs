@@ -11,6 +11,7 @@
 pub mod api;
 pub mod l1;
 pub mod node;
+pub mod route;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -56,6 +57,14 @@ pub struct SequencerArgs {
     /// Milliseconds after which whatever is queued is built into a block.
     #[arg(long)]
     pub block_interval_ms: Option<u64>,
+    /// Prove blocks through this mechanism instance of the deployment (e.g. `race`, `sealed-bid`,
+    /// `tree`), pinned at the router. Exclusive with --qos.
+    #[arg(long, conflicts_with = "qos")]
+    pub mechanism: Option<String>,
+    /// Let the router choose by this QoS profile: a persona (`arbitrage`, `daily-rollup`,
+    /// `cost-sensitive`, `rollup-block`) or `speed=…,cost=…,safety=…,censorship=…` (0–10 each).
+    #[arg(long)]
+    pub qos: Option<String>,
 }
 
 /// `[sequencer]` section.
@@ -71,6 +80,10 @@ pub struct SequencerSection {
     pub block_interval_ms: u64,
     /// Most queued transfers. Default 10 000: bounded memory; clients get `mempool_full` beyond.
     pub max_mempool: usize,
+    /// Mechanism instance to pin root tasks to (see `route.rs`). Default none: keep the Rollup's.
+    pub mechanism: Option<String>,
+    /// QoS profile the router chooses by (persona or weights). Default none: keep the Rollup's.
+    pub qos: Option<String>,
 }
 
 impl Default for SequencerSection {
@@ -80,6 +93,8 @@ impl Default for SequencerSection {
             max_block_txs: 8,
             block_interval_ms: 2000,
             max_mempool: 10_000,
+            mechanism: None,
+            qos: None,
         }
     }
 }
@@ -108,6 +123,22 @@ pub async fn run(args: SequencerArgs) -> eyre::Result<()> {
     if let Some(ms) = args.block_interval_ms {
         section.block_interval_ms = ms;
     }
+    if args.mechanism.is_some() || args.qos.is_some() {
+        section.mechanism = args.mechanism.clone();
+        section.qos = args.qos.clone();
+    }
+    let route = match (&section.mechanism, &section.qos) {
+        (Some(_), Some(_)) => {
+            return Err(ConfigError::Invalid {
+                key: "sequencer.mechanism",
+                message: "set either mechanism or qos, not both".into(),
+            }
+            .into());
+        }
+        (Some(name), None) => Some(route::ProvingRoute::Pinned(name.clone())),
+        (None, Some(qos)) => Some(route::ProvingRoute::Qos(qos.parse()?)),
+        (None, None) => None,
+    };
     if section.max_block_txs == 0 {
         return Err(ConfigError::Invalid {
             key: "sequencer.max_block_txs",
@@ -124,6 +155,18 @@ pub async fn run(args: SequencerArgs) -> eyre::Result<()> {
     let signer = crate::keys::load_signer(&args.key)?;
     let me = signer.address();
     let provider = crate::chain::connect_checked(&chain, Some(signer.clone())).await?;
+    if let Some(route) = &route {
+        let applied = route::apply(
+            &provider,
+            rollup,
+            me,
+            &chain.addresses,
+            route,
+            section.max_block_txs,
+        )
+        .await?;
+        tracing::info!(route = %applied, "blocks are proven");
+    }
     let store_path = args
         .store
         .or(file.store.path)
