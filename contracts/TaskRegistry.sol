@@ -212,7 +212,10 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
         if (block.timestamp > t.deadline) revert TaskExpired(taskId, t.deadline);
         AssignmentData storage a = _assignments[taskId][prover];
         if (a.active) revert AlreadyAssigned(taskId, prover);
-        if (a.proven || _provenBits[prover][taskId >> 8] & _bit(taskId) != 0) revert AlreadyProven(taskId, prover);
+        // The bitmap is only read once some proof was accepted (before that, nobody can have proven).
+        if (a.proven || (t.proofsAccepted != 0 && _provenBits[prover][taskId >> 8] & _bit(taskId) != 0)) {
+            revert AlreadyProven(taskId, prover);
+        }
         uint256 slotsUsed = uint256(t.assignedCount) + t.proofsAccepted;
         if (slotsUsed >= t.redundancy) revert RedundancyFilled(taskId, t.redundancy);
         uint256 available = uint256(t.maxPayment) - t.paid - t.reserved;
