@@ -31,11 +31,17 @@ async fn killed_mid_block_resumes_and_submits_exactly_once() {
         Duration::from_secs(120),
         || {
             let store = first.store.clone();
+            // Proving, and the poll that started it has persisted its cursor: the restart resumes
+            // from the cursor rather than from the deployment block.
             async move {
                 store
                     .task(task_id)
                     .expect("task row")
                     .is_some_and(|t| t.state == TaskState::Proving)
+                    && store
+                        .cursor(proofmarket::prover::service::CURSOR)
+                        .expect("cursor")
+                        .is_some()
             }
         },
     )
@@ -117,7 +123,16 @@ async fn killed_mid_block_resumes_and_submits_exactly_once() {
         .submission(&format!("submit:{task_id}"))
         .expect("read")
         .expect("the submission is recorded");
-    assert_eq!(submission.status, SubmissionStatus::Confirmed);
+    // Stopped right after the proof landed, the service may not have read its receipt yet: the row
+    // is confirmed, or pending with the hash (the next start settles it).
+    assert!(
+        matches!(
+            submission.status,
+            SubmissionStatus::Confirmed | SubmissionStatus::Pending
+        ),
+        "{submission:?}"
+    );
+    assert_eq!(submission.tx_hash, Some(net.submissions_by(me).await[0]));
     let claimable = registry.claimable(me).call().await.expect("claimable");
     assert!(claimable > U256::ZERO, "the race paid the prover");
 
@@ -165,4 +180,14 @@ async fn killed_mid_block_resumes_and_submits_exactly_once() {
         store.task(task_id).expect("row").expect("task").state,
         TaskState::Proven
     );
+    let submission = store
+        .submission(&format!("submit:{task_id}"))
+        .expect("read")
+        .expect("the submission is recorded");
+    assert_eq!(
+        submission.status,
+        SubmissionStatus::Confirmed,
+        "the restart settled it from its receipt"
+    );
+    assert!(submission.gas_used.is_some_and(|g| g > 0));
 }

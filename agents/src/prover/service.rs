@@ -313,6 +313,13 @@ impl ProverService {
             self.signer.clone(),
             self.store.clone(),
         );
+        match sender.reconcile().await {
+            Ok(0) => {}
+            Ok(settled) => {
+                info!(prover = %me, settled, "settled transactions an earlier run left pending")
+            }
+            Err(e) => warn!(prover = %me, error = %e, "cannot settle earlier transactions yet"),
+        }
         self.ensure_registered(&sender).await?;
         let gas_price = self
             .provider

@@ -241,6 +241,37 @@ impl Sender {
         self.settle(key, hash, &receipt, true)
     }
 
+    /// Settles what an earlier life left signed or pending: every recorded hash the chain has mined is
+    /// marked confirmed or reverted (and its gas counted); one the chain has not mined stays as it is,
+    /// for [`Sender::send_once`] under the same key to wait for or, if the chain never saw it, to
+    /// broadcast for the first time. Returns how many it settled.
+    pub async fn reconcile(&self) -> Result<usize, SendError> {
+        let _guard = self.lock.lock().await;
+        let unsettled = self
+            .store
+            .unsettled_submissions()
+            .map_err(|e| SendError::Store(e.to_string()))?;
+        let mut settled = 0;
+        for submission in unsettled {
+            let Some(hash) = submission.tx_hash else {
+                continue;
+            };
+            let receipt = self
+                .provider
+                .get_transaction_receipt(hash)
+                .await
+                .map_err(|e| SendError::Transport(e.to_string()))?;
+            if let Some(receipt) = receipt {
+                match self.settle(&submission.key, hash, &receipt, false) {
+                    // A mined revert is recorded as such by `settle`: settled all the same.
+                    Ok(_) | Err(SendError::Reverted(_)) => settled += 1,
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Ok(settled)
+    }
+
     async fn wait_receipt(
         &self,
         hash: B256,
