@@ -197,7 +197,7 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
 
         emit TaskCancelled(taskId, _close(t, TaskStatus.Cancelled));
 
-        IMechanism(_mechanismList[t.mechanismId - 1]).onTaskClosed(taskId);
+        IMechanism(_mechanismAt(t.mechanismId)).onTaskClosed(taskId);
     }
 
     // ------------------------------------------------------------------ mechanism side
@@ -298,11 +298,11 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
         }
         t.assignedCount = 0;
 
-        address mechanism = _mechanismList[t.mechanismId - 1];
+        address mechanism = _mechanismAt(t.mechanismId);
         bool mechanismClosed;
         uint16 fallbackId = t.fallbackId;
         if (fallbackId != 0 && !t.fallbackUsed) {
-            address fallbackMechanism = _mechanismList[fallbackId - 1];
+            address fallbackMechanism = _mechanismAt(fallbackId);
             if (_mechanisms[fallbackMechanism].allowed) {
                 if (_reopen(t, taskId, mechanism, fallbackMechanism)) return;
                 mechanismClosed = true; // _reopen told the old mechanism before the fallback refused
@@ -366,9 +366,9 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
         task.proofsAccepted = t.proofsAccepted;
         task.assignedCount = t.assignedCount;
         task.status = t.status;
-        task.mechanism = _mechanismList[t.mechanismId - 1];
+        task.mechanism = _mechanismAt(t.mechanismId);
         task.maxPayment = t.maxPayment;
-        task.circuitId = _circuitList[t.circuitId - 1];
+        task.circuitId = _circuitAt(t.circuitId);
         task.inputCommitment = t.inputCommitment;
         task.paid = t.paid;
         task.reserved = t.reserved;
@@ -378,7 +378,7 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
         task.slashed = t.slashed;
         task.notifyRequester = t.notifyRequester;
         uint16 fallbackId = t.fallbackId;
-        if (fallbackId != 0) task.fallbackMechanism = _mechanismList[fallbackId - 1];
+        if (fallbackId != 0) task.fallbackMechanism = _mechanismAt(fallbackId);
         task.fallbackWindow = t.fallbackWindow;
         task.openedAt = t.openedAt == 0 ? t.createdAt : t.openedAt;
     }
@@ -575,7 +575,7 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
     function _checkMechanism(TaskData storage t, uint256 taskId) internal view {
         uint16 id = t.mechanismId;
         if (id == 0) revert TaskNotFound(taskId);
-        if (_mechanismList[id - 1] != msg.sender) revert OnlyTaskMechanism(msg.sender, taskId);
+        if (_mechanismAt(id) != msg.sender) revert OnlyTaskMechanism(msg.sender, taskId);
     }
 
     /// @dev Ends a live assignment on the mechanism's instruction (unassign or slashAssignment): frees the
@@ -674,13 +674,7 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
         returns (bytes memory)
     {
         bytes memory head = abi.encode(
-            taskId,
-            uint256(0x40),
-            _circuitList[t.circuitId - 1],
-            t.inputCommitment,
-            deadline,
-            t.maxPayment,
-            t.redundancy
+            taskId, uint256(0x40), _circuitAt(t.circuitId), t.inputCommitment, deadline, t.maxPayment, t.redundancy
         );
         bytes memory qos = abi.encode(0, 0, 0, 0, t.minRedundancy, t.minStakeAtRisk);
         bytes memory tail =
@@ -716,13 +710,13 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
             inputs[i] = publicInputs[i];
         }
         inputs[n] = uint256(uint160(msg.sender));
-        verifiers.verify(_circuitList[t.circuitId - 1], proof, inputs);
+        verifiers.verify(_circuitAt(t.circuitId), proof, inputs);
     }
 
     /// @dev Asks the mechanism what to pay, then settles: credit (payment plus any cover bounty), release
     ///      or record, and fulfil once `redundancy` proofs are in.
     function _accept(TaskData storage t, AssignmentData storage a, uint256 taskId) internal returns (uint256 credit) {
-        address mechanism = _mechanismList[t.mechanismId - 1];
+        address mechanism = _mechanismAt(t.mechanismId);
         bool assigned = a.active;
         uint96 price = assigned ? a.price : 0;
         uint256 payment = IMechanism(mechanism).onProofAccepted(taskId, msg.sender, price);
@@ -799,6 +793,24 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
             }
         }
         if (!ok) emit RequesterCallbackFailed(taskId, requester);
+    }
+
+    /// @dev `_mechanismList[id - 1]` without the compiler's bounds check, which reads the array's length (a
+    ///      second cold slot). Every id stored in a task was handed out as the list's length after a push, so
+    ///      `1 <= id <= length` holds wherever this is called (callers have checked that the task exists).
+    function _mechanismAt(uint256 id) internal view returns (address mechanism) {
+        assembly ("memory-safe") {
+            mstore(0x00, _mechanismList.slot)
+            mechanism := sload(add(keccak256(0x00, 0x20), sub(id, 1)))
+        }
+    }
+
+    /// @dev `_circuitList[id - 1]` without the bounds check (same reasoning as `_mechanismAt`).
+    function _circuitAt(uint256 id) internal view returns (bytes32 circuitId) {
+        assembly ("memory-safe") {
+            mstore(0x00, _circuitList.slot)
+            circuitId := sload(add(keccak256(0x00, 0x20), sub(id, 1)))
+        }
     }
 
     /// @dev Adds `amount` to `account`'s credit and marks the word as seen (see CREDIT_SEEN).
