@@ -116,9 +116,10 @@ contract TaskRegistryTest is Deployers {
         assertEq(fallbackMech.lastRequestHash(taskId), keccak256(abi.encode(expected)));
     }
 
-    /// EIP-170: the registry must stay deployable (24,576 bytes of runtime code).
+    /// EIP-170: the registry must stay deployable (24,576 bytes of runtime code), with at least 1 KB to spare
+    /// for changes (it is compiled with optimizer runs 4,000 for this: foundry.toml, docs/gas.md).
     function test_RuntimeSizeUnderLimit() public view {
-        assertLe(address(taskRegistry).code.length, 24_576);
+        assertLe(address(taskRegistry).code.length, 24_576 - 1024, "TaskRegistry: less than 1 KB headroom");
         assertLe(address(proverRegistry).code.length, 24_576);
     }
 
