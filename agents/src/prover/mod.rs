@@ -10,6 +10,8 @@ pub mod circuit_job;
 pub mod cost;
 pub mod data;
 pub mod error;
+pub mod mech;
+pub mod policy;
 pub mod pool;
 pub mod service;
 pub mod strategy;

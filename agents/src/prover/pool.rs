@@ -6,6 +6,7 @@
 //! The walk is independent of the circuits: a [`TreeJob`] says what the tree looks like and how to
 //! prove and verify one node; `circuit_job.rs` implements it over `proofmarket-circuits`.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -57,6 +58,8 @@ pub struct TreeReport {
     pub children_verified: usize,
     /// Cached proofs that failed verification and were rebuilt.
     pub rejected_cache: usize,
+    /// Nodes taken from other provers (verified against their prover before use).
+    pub fetched: usize,
     /// Wall-clock milliseconds for the whole tree.
     pub wall_ms: u64,
 }
@@ -105,16 +108,50 @@ impl WorkerPool {
         db: Store,
         prover: Address,
     ) -> Result<(NodeProof, TreeReport), ProverError> {
-        if job.is_empty() {
-            return Err(ProverError::Prove("empty proof tree".into()));
+        let top = job.top();
+        self.prove_subtree(job, top, db, prover, HashMap::new())
+            .await
+    }
+
+    /// Proves the subtree of `job` under `top` as `prover` (a tree-assignment range, or the nodes
+    /// above the ranges), returning `top`'s proof and a report. `given` holds node proofs made by
+    /// other provers (`node → (its prover, proof)`): each is used instead of proving the node and its
+    /// subtree, but only after it verifies against its own prover, like every child proof.
+    pub async fn prove_subtree<J: TreeJob>(
+        &self,
+        job: Arc<J>,
+        top: usize,
+        db: Store,
+        prover: Address,
+        given: HashMap<usize, (Address, NodeProof)>,
+    ) -> Result<(NodeProof, TreeReport), ProverError> {
+        if job.is_empty() || top >= job.len() {
+            return Err(ProverError::Prove(format!(
+                "node {top} is not in a tree of {} nodes",
+                job.len()
+            )));
         }
         let started = Instant::now();
         let mut report = TreeReport::default();
         // Post-order: every node after its children. Nodes of one level are independent, so each
-        // wave (nodes whose children are all done) is proven concurrently on the pool.
-        let mut done: Vec<Option<NodeProof>> = vec![None; job.len()];
-        let order = post_order(job.as_ref());
-        let mut remaining = order;
+        // wave (nodes whose children are all done) is proven concurrently on the pool. A node given
+        // by another prover is a leaf of the walk.
+        let mut done: Vec<Option<(Address, NodeProof)>> = vec![None; job.len()];
+        let mut remaining = Vec::new();
+        for node in post_order_from(job.as_ref(), top, &given) {
+            match given.get(&node) {
+                Some((owner, proof)) => {
+                    done[node] = Some((*owner, proof.clone()));
+                    report.fetched += 1;
+                }
+                None => remaining.push(node),
+            }
+        }
+        if given.contains_key(&top) {
+            return Err(ProverError::Prove(format!(
+                "node {top} to prove was given by another prover"
+            )));
+        }
         while !remaining.is_empty() {
             let (ready, later): (Vec<usize>, Vec<usize>) = remaining
                 .iter()
@@ -124,10 +161,10 @@ impl WorkerPool {
             }
             let mut handles = Vec::with_capacity(ready.len());
             for node in ready {
-                let children: Vec<(usize, NodeProof)> = job
+                let children: Vec<(usize, Address, NodeProof)> = job
                     .children(node)
                     .into_iter()
-                    .filter_map(|c| done[c].clone().map(|p| (c, p)))
+                    .filter_map(|c| done[c].clone().map(|(owner, p)| (c, owner, p)))
                     .collect();
                 let (job, db, pool) = (job.clone(), db.clone(), self.clone());
                 handles.push(tokio::spawn(async move {
@@ -144,12 +181,12 @@ impl WorkerPool {
                 report.reused += step.reused;
                 report.children_verified += step.children_verified;
                 report.rejected_cache += step.rejected_cache;
-                done[node] = Some(proof);
+                done[node] = Some((prover, proof));
             }
             remaining = later;
         }
         report.wall_ms = started.elapsed().as_millis() as u64;
-        let top = done[job.top()]
+        let (_, top) = done[top]
             .take()
             .ok_or_else(|| ProverError::Prove("top node not proven".into()))?;
         Ok((top, report))
@@ -162,15 +199,15 @@ impl WorkerPool {
         db: Store,
         prover: Address,
         node: usize,
-        children: Vec<(usize, NodeProof)>,
+        children: Vec<(usize, Address, NodeProof)>,
     ) -> Result<(NodeProof, TreeReport), ProverError> {
         let mut step = TreeReport::default();
-        for (child, proof) in children {
+        for (child, owner, proof) in children {
             let j = job.clone();
-            let ok = self.run(move || j.verify(child, prover, &proof)).await?;
+            let ok = self.run(move || j.verify(child, owner, &proof)).await?;
             if !ok {
                 return Err(ProverError::Prove(format!(
-                    "child node {child} ({}) does not verify; refusing to build on it",
+                    "child node {child} ({}) by {owner} does not verify; refusing to build on it",
                     job.node_id(child)
                 )));
             }
@@ -210,16 +247,21 @@ impl WorkerPool {
     }
 }
 
-/// Nodes in post-order from the top (children before parents), each once.
-fn post_order<J: TreeJob + ?Sized>(job: &J) -> Vec<usize> {
+/// Nodes of the subtree under `top` in post-order (children before parents), each once; the
+/// subtrees under `stop` nodes are not entered (the `stop` nodes themselves are listed).
+fn post_order_from<J: TreeJob + ?Sized, V>(
+    job: &J,
+    top: usize,
+    stop: &HashMap<usize, V>,
+) -> Vec<usize> {
     let mut out = Vec::with_capacity(job.len());
     let mut seen = vec![false; job.len()];
-    let mut stack = vec![(job.top(), false)];
+    let mut stack = vec![(top, false)];
     while let Some((node, expanded)) = stack.pop() {
         if node >= job.len() || seen[node] {
             continue;
         }
-        if expanded {
+        if expanded || (node != top && stop.contains_key(&node)) {
             seen[node] = true;
             out.push(node);
         } else {
@@ -230,4 +272,113 @@ fn post_order<J: TreeJob + ?Sized>(job: &J) -> Vec<usize> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy::primitives::keccak256;
+
+    /// A 2-leaf tree (0, 1 → merge 2 → root 3) whose "proof" of a node is
+    /// `keccak256(node ‖ prover)`: enough to check the walk (what is proven, what is taken from
+    /// others and against which prover it is verified) without the circuits.
+    struct Toy;
+
+    fn toy_proof(node: usize, prover: Address) -> NodeProof {
+        let mut preimage = vec![node as u8];
+        preimage.extend_from_slice(prover.as_slice());
+        NodeProof {
+            circuit_id: B256::ZERO,
+            public_inputs: vec![U256::from(node)],
+            proof: keccak256(&preimage).to_vec(),
+        }
+    }
+
+    impl TreeJob for Toy {
+        fn len(&self) -> usize {
+            4
+        }
+        fn top(&self) -> usize {
+            3
+        }
+        fn children(&self, node: usize) -> Vec<usize> {
+            match node {
+                2 => vec![0, 1],
+                3 => vec![2],
+                _ => Vec::new(),
+            }
+        }
+        fn node_id(&self, node: usize) -> B256 {
+            B256::from(U256::from(node + 100))
+        }
+        fn prove(&self, node: usize, prover: Address) -> Result<NodeProof, ProverError> {
+            Ok(toy_proof(node, prover))
+        }
+        fn verify(
+            &self,
+            node: usize,
+            prover: Address,
+            proof: &NodeProof,
+        ) -> Result<bool, ProverError> {
+            Ok(*proof == toy_proof(node, prover))
+        }
+    }
+
+    const ME: Address = Address::repeat_byte(0xaa);
+    const OTHER: Address = Address::repeat_byte(0xbb);
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(&dir.path().join("p.db")).expect("store");
+        (dir, store)
+    }
+
+    #[tokio::test]
+    async fn a_node_given_by_another_prover_is_verified_against_it_and_not_reproven() {
+        let (_dir, db) = store();
+        let pool = WorkerPool::new(1);
+        let given = HashMap::from([(1, (OTHER, toy_proof(1, OTHER)))]);
+        let (top, report) = pool
+            .prove_subtree(Arc::new(Toy), 3, db, ME, given)
+            .await
+            .expect("root over the given leaf");
+        assert_eq!(top, toy_proof(3, ME));
+        assert_eq!(report.fetched, 1);
+        assert_eq!(report.proven, 3, "own leaf, merge, root");
+        assert_eq!(report.children_verified, 3, "both leaves, then the merge");
+    }
+
+    #[tokio::test]
+    async fn a_given_proof_that_does_not_verify_is_refused() {
+        let (_dir, db) = store();
+        let pool = WorkerPool::new(1);
+        // Claimed by OTHER but made for ME: bound to the wrong prover.
+        let given = HashMap::from([(1, (OTHER, toy_proof(1, ME)))]);
+        let err = pool
+            .prove_subtree(Arc::new(Toy), 3, db, ME, given)
+            .await
+            .expect_err("refused");
+        assert!(err.to_string().contains("does not verify"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_subtree_proves_only_its_own_nodes() {
+        let (_dir, db) = store();
+        let pool = WorkerPool::new(1);
+        let (top, report) = pool
+            .prove_subtree(Arc::new(Toy), 0, db.clone(), ME, HashMap::new())
+            .await
+            .expect("one leaf");
+        assert_eq!(top, toy_proof(0, ME));
+        assert_eq!((report.proven, report.children_verified), (1, 0));
+        // The whole tree afterwards reuses the cached leaf.
+        let (_, report) = pool.prove_tree(Arc::new(Toy), db, ME).await.expect("tree");
+        assert_eq!((report.proven, report.reused), (3, 1));
+        let (_dir2, db2) = store();
+        assert!(
+            pool.prove_subtree(Arc::new(Toy), 9, db2, ME, HashMap::new())
+                .await
+                .is_err()
+        );
+    }
 }

@@ -38,6 +38,7 @@ use super::circuit_job::BlockJob;
 use super::cost::{CostModel, Prices, ProvingSpeed};
 use super::data::{L2States, PostedBlock, SequencerClient, check_block};
 use super::error::ProverError;
+use super::mech::{self, MechanismSettings};
 use super::pool::{NodeProof, TreeReport, WorkerPool};
 use super::strategy::{
     Action, Event, MechanismKind, Phase, ProverStrategy, RaceSchedule, Strategy, StrategyConfig,
@@ -129,6 +130,7 @@ pub struct ProverService {
     store: Store,
     settings: ProverSettings,
     outcomes: Outcomes,
+    mech: MechanismSettings,
 }
 
 struct Runtime {
@@ -161,7 +163,15 @@ impl ProverService {
             store,
             settings,
             outcomes: Outcomes::default(),
+            mech: MechanismSettings::default(),
         }
+    }
+
+    /// Sets how this prover takes part in elections and trees (default: draws, open races and
+    /// covers on, no tree pool bond).
+    pub fn with_mechanisms(mut self, mech: MechanismSettings) -> Self {
+        self.mech = mech;
+        self
     }
 
     /// What this prover has done so far (shared, live).
@@ -321,6 +331,17 @@ impl ProverService {
             Err(e) => warn!(prover = %me, error = %e, "cannot settle earlier transactions yet"),
         }
         self.ensure_registered(&sender).await?;
+        if let Some(tree) = self.addresses.mechanisms.get(mech::TREE) {
+            mech::tree::ensure_pool_bond(
+                &self.provider,
+                &sender,
+                self.addresses.token,
+                *tree,
+                me,
+                self.mech.tree_pool_bond,
+            )
+            .await?;
+        }
         let gas_price = self
             .provider
             .get_gas_price()
@@ -336,7 +357,8 @@ impl ProverService {
             ..Default::default()
         };
         let mut rt = Runtime {
-            strategy: ProverStrategy::new(me, cost, config),
+            strategy: ProverStrategy::new(me, cost, config)
+                .with_mechanism_config(self.mech.election, self.mech.tree),
             l2: L2States::devnet(),
             blocks: BTreeMap::new(),
             task_block: HashMap::new(),
@@ -352,7 +374,8 @@ impl ProverService {
             .map(SequencerClient::new)
             .transpose()?;
         let (tx, mut rx) = mpsc::channel::<Msg>(256);
-        let filter_addresses = vec![rollup, self.addresses.task_registry];
+        let mut filter_addresses = vec![rollup, self.addresses.task_registry];
+        filter_addresses.extend(mech::log_sources(&self.addresses));
         // Events of a resume (the open tasks of an earlier life) join the first batch.
         let (mut next_block, mut carried) = self.resume(&mut rt, sequencer.as_ref()).await?;
         info!(prover = %me, from_block = next_block, "prover running");
@@ -364,6 +387,7 @@ impl ProverService {
                 .await
                 .map_err(|e| chain_err("block number", e))?;
             let mut events = std::mem::take(&mut carried);
+            events.push(Event::Head { block: head });
             while next_block <= head {
                 let to = (next_block + self.settings.log_chunk_blocks.max(1) - 1).min(head);
                 let filter = Filter::new()
@@ -548,6 +572,10 @@ impl ProverService {
         let Some(topic) = log.topic0().copied() else {
             return Ok(());
         };
+        if let Some(event) = mech::decode_log(&self.provider, &self.addresses, log).await? {
+            events.push(event);
+            return Ok(());
+        }
         if topic == IRollup::BlockPosted::SIGNATURE_HASH {
             let posted = log
                 .log_decode::<IRollup::BlockPosted>()
@@ -840,6 +868,34 @@ impl ProverService {
                         continue;
                     };
                     self.record(task_id, TaskState::Proving, "proving the tree");
+                    if let Some(tree) = rt
+                        .strategy
+                        .view(task_id)
+                        .filter(|v| v.kind == MechanismKind::TreeAssignment)
+                        .map(|v| v.mechanism)
+                    {
+                        let ctx = self.tree_ctx(pool, keys, sender);
+                        let tx = tx.clone();
+                        rt.jobs.insert(
+                            task_id,
+                            tokio::spawn(async move {
+                                let msg =
+                                    match mech::tree::root_job(ctx, tree, witness, task_id).await {
+                                        Ok((proof, report)) => Msg::Proven {
+                                            task_id,
+                                            proof,
+                                            report,
+                                        },
+                                        Err(e) => Msg::Event(Event::ProveFailed {
+                                            task_id,
+                                            reason: e.to_string(),
+                                        }),
+                                    };
+                                let _ = tx.send(msg).await;
+                            }),
+                        );
+                        continue;
+                    }
                     let job = Arc::new(BlockJob::new(keys.clone(), witness));
                     let (pool, store, tx, me) =
                         (pool.clone(), self.store.clone(), tx.clone(), self.address());
@@ -913,6 +969,27 @@ impl ProverService {
                         }
                     });
                 }
+                Action::Await { task_id, reason } => {
+                    info!(prover = %self.address(), task_id, %reason, "awaiting the draw");
+                    self.record(task_id, TaskState::Seen, &reason);
+                }
+                Action::Election(action) => {
+                    let Some(election) = self.addresses.mechanisms.get(mech::ELECTION).copied()
+                    else {
+                        continue;
+                    };
+                    let (provider, sender, me) =
+                        (self.provider.clone(), sender.clone(), self.address());
+                    tokio::spawn(async move {
+                        match mech::election::execute(&provider, &sender, election, action).await {
+                            Ok(line) => info!(prover = %me, "{line}"),
+                            Err(e) => debug!(prover = %me, error = %e, "election call not sent"),
+                        }
+                    });
+                }
+                Action::Tree(action) => {
+                    self.execute_tree(rt, action, pool, keys, sender, tx);
+                }
                 Action::Bid { task_id, .. } | Action::Lock { task_id, .. } => {
                     warn!(
                         task_id,
@@ -927,6 +1004,75 @@ impl ProverService {
             }
         }
         Ok(())
+    }
+
+    fn tree_ctx(
+        &self,
+        pool: &WorkerPool,
+        keys: &Arc<Keys>,
+        sender: &Sender,
+    ) -> mech::tree::TreeCtx {
+        mech::tree::TreeCtx {
+            provider: self.provider.clone(),
+            sender: sender.clone(),
+            store: self.store.clone(),
+            me: self.address(),
+            relay: self
+                .settings
+                .sequencer_url
+                .as_deref()
+                .and_then(|url| crate::sequencer::relay::RelayClient::new(url).ok()),
+            pool: pool.clone(),
+            keys: keys.clone(),
+            poll: self.settings.poll_interval,
+        }
+    }
+
+    /// Carries out a tree action: `draw`, or a range job reporting back `RangeDone`.
+    fn execute_tree(
+        &self,
+        rt: &mut Runtime,
+        action: super::policy::tree::TreeAction,
+        pool: &WorkerPool,
+        keys: &Arc<Keys>,
+        sender: &Sender,
+        tx: &mpsc::Sender<Msg>,
+    ) {
+        let Some(tree) = self.addresses.mechanisms.get(mech::TREE).copied() else {
+            return;
+        };
+        let me = self.address();
+        match action {
+            super::policy::tree::TreeAction::Draw { task_id } => {
+                let sender = sender.clone();
+                tokio::spawn(async move {
+                    match mech::tree::draw(&sender, tree, task_id).await {
+                        Ok(line) => info!(prover = %me, task_id, "{line}"),
+                        Err(e) => debug!(prover = %me, task_id, error = %e, "tree draw not sent"),
+                    }
+                });
+            }
+            range @ super::policy::tree::TreeAction::ProveRange { task_id, .. } => {
+                let witness = rt
+                    .task_block
+                    .get(&task_id)
+                    .and_then(|n| rt.blocks.get(n))
+                    .and_then(|b| b.checked.clone().ok());
+                let ctx = self.tree_ctx(pool, keys, sender);
+                let tx = tx.clone();
+                tokio::spawn(async move {
+                    let done = match witness {
+                        Some(witness) => mech::tree::range_job(ctx, tree, witness, range).await,
+                        None => super::policy::tree::TreeEvent::RangeDone {
+                            task_id,
+                            range: 0,
+                            result: Err("no checked block data for the task".into()),
+                        },
+                    };
+                    let _ = tx.send(Msg::Event(Event::Tree(done))).await;
+                });
+            }
+        }
     }
 
     /// Submits our root proof once; returns the failure, if any, for the strategy.

@@ -15,6 +15,10 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use alloy::primitives::Address;
 
 use super::cost::{CostEstimate, CostModel};
+use super::policy::election::{
+    ElectionAction, ElectionBook, ElectionConfig, ElectionEvent, ElectionPolicy, ElectionStep,
+};
+use super::policy::tree::{TreeAction, TreeBook, TreeConfig, TreeEvent, TreePolicy};
 
 /// Task ids as the TaskRegistry numbers them (1..taskCount; they fit a u64 on any real chain).
 pub type TaskId = u64;
@@ -207,6 +211,15 @@ pub enum Event {
         /// Decoded cause.
         failure: SubmitFailure,
     },
+    /// A new L1 head (mechanisms that wait for a block: election and tree draws).
+    Head {
+        /// Block number.
+        block: u64,
+    },
+    /// An election-then-race log.
+    Election(ElectionEvent),
+    /// A tree-assignment log (or our range job's end).
+    Tree(TreeEvent),
 }
 
 /// Actions the service carries out.
@@ -261,6 +274,17 @@ pub enum Action {
         /// The task.
         task_id: TaskId,
     },
+    /// Waiting for the mechanism to assign us (an election or tree draw); nothing to send.
+    Await {
+        /// The task.
+        task_id: TaskId,
+        /// Why.
+        reason: String,
+    },
+    /// An election-then-race call (draw, slash a silent elected prover).
+    Election(ElectionAction),
+    /// A tree-assignment call or range job.
+    Tree(TreeAction),
 }
 
 /// A mechanism policy's answer to an open task.
@@ -280,6 +304,8 @@ pub enum Decision {
     },
     /// Do not take the task.
     Decline(String),
+    /// Wait: the mechanism draws who proves (election, tree); work starts if it assigns us.
+    Await(String),
 }
 
 /// Everything a policy may look at besides the task.
@@ -411,6 +437,8 @@ pub struct ProverStrategy {
     /// Assigned to someone else, not yet proven: candidates for `expire` after the deadline.
     held_by_others: BTreeMap<TaskId, u64>,
     competitors: BTreeSet<Address>,
+    election: ElectionBook,
+    tree: TreeBook,
 }
 
 impl ProverStrategy {
@@ -419,6 +447,8 @@ impl ProverStrategy {
     pub fn new(me: Address, cost: CostModel, config: StrategyConfig) -> Self {
         let mut policies: BTreeMap<MechanismKind, Box<dyn MechanismPolicy>> = BTreeMap::new();
         policies.insert(MechanismKind::Race, Box::new(RacePolicy));
+        policies.insert(MechanismKind::ElectionRace, Box::new(ElectionPolicy));
+        policies.insert(MechanismKind::TreeAssignment, Box::new(TreePolicy));
         Self {
             me,
             cost,
@@ -429,6 +459,48 @@ impl ProverStrategy {
             queue: VecDeque::new(),
             held_by_others: BTreeMap::new(),
             competitors: BTreeSet::new(),
+            election: ElectionBook::default(),
+            tree: TreeBook::new(me, TreeConfig::default()),
+        }
+    }
+
+    /// Sets how this prover takes part in elections and trees (draws, open races, covers).
+    pub fn with_mechanism_config(mut self, election: ElectionConfig, tree: TreeConfig) -> Self {
+        self.election = ElectionBook::new(election);
+        self.tree = TreeBook::new(self.me, tree);
+        self
+    }
+
+    /// The view of a task the strategy has seen.
+    pub fn view(&self, task_id: TaskId) -> Option<&TaskView> {
+        self.tasks.get(&task_id).map(|t| &t.view)
+    }
+
+    /// The tree ranges of a task `prover` owns now (as far as the logs seen tell).
+    pub fn tree_ranges_of(&self, task_id: TaskId, prover: Address) -> Vec<u8> {
+        self.tree.ranges_of(task_id, prover)
+    }
+
+    /// The election's open race: take the task as a race if we wanted it and are not on it yet.
+    fn open_race(&mut self, task_id: TaskId, out: &mut Vec<Action>) {
+        if let Some(t) = self.tasks.get_mut(&task_id)
+            && t.phase == Phase::Dropped
+            && !t.assigned_to_us
+            && t.view.slots_left() > 0
+            && self.now < t.view.deadline
+        {
+            t.phase = Phase::Queued;
+            self.queue.push_back(task_id);
+        }
+        self.start_queued(out);
+    }
+
+    fn election_steps(&mut self, steps: Vec<ElectionStep>, out: &mut Vec<Action>) {
+        for step in steps {
+            match step {
+                ElectionStep::Act(action) => out.push(Action::Election(action)),
+                ElectionStep::OpenRace(task_id) => self.open_race(task_id, out),
+            }
         }
     }
 
@@ -520,6 +592,10 @@ impl ProverStrategy {
             Some(policy) => policy.evaluate(&view, &ctx),
             None => Decision::Decline(format!("no strategy for mechanism kind {:?}", view.kind)),
         };
+        if view.kind == MechanismKind::ElectionRace {
+            self.election
+                .watch(task_id, matches!(decision, Decision::Await(_)));
+        }
         let tracked = |phase| Tracked {
             view: view.clone(),
             phase,
@@ -548,10 +624,16 @@ impl ProverStrategy {
                 self.tasks.insert(task_id, tracked(Phase::Dropped));
                 out.push(Action::Decline { task_id, reason });
             }
+            Decision::Await(reason) => {
+                // Work starts once the draw assigns us (`Assigned`), as for a won bid.
+                self.tasks.insert(task_id, tracked(Phase::Dropped));
+                out.push(Action::Await { task_id, reason });
+            }
         }
     }
 
     fn on_assigned(&mut self, task_id: TaskId, prover: Address, out: &mut Vec<Action>) {
+        self.election.on_assigned(task_id, prover);
         if prover != self.me {
             if let Some(t) = self.tasks.get(&task_id) {
                 self.held_by_others.insert(task_id, t.view.deadline);
@@ -577,6 +659,10 @@ impl ProverStrategy {
         out: &mut Vec<Action>,
     ) {
         self.held_by_others.remove(&task_id);
+        if let Some(t) = self.tasks.get(&task_id) {
+            let left = t.view.redundancy.saturating_sub(accepted);
+            self.election.on_proof_accepted(task_id, prover, left);
+        }
         if prover == self.me {
             if let Some(t) = self.tasks.get_mut(&task_id) {
                 t.view.proofs_accepted = accepted;
@@ -661,6 +747,15 @@ impl ProverStrategy {
                 out.push(Action::Expire { task_id });
             }
         }
+        let steps = self.election.on_clock(self.now);
+        self.election_steps(steps, out);
+        let cost = self.cost;
+        out.extend(
+            self.tree
+                .on_clock(self.now, &cost)
+                .into_iter()
+                .map(Action::Tree),
+        );
         self.start_queued(out);
     }
 }
@@ -703,6 +798,8 @@ impl Strategy for ProverStrategy {
             } => self.on_proof_accepted(task_id, prover, proofs_accepted, &mut out),
             Event::TaskClosed { task_id } => {
                 self.held_by_others.remove(&task_id);
+                self.election.on_closed(task_id);
+                self.tree.on_closed(task_id);
                 if self
                     .tasks
                     .get(&task_id)
@@ -730,6 +827,24 @@ impl Strategy for ProverStrategy {
             }
             Event::SubmitFailed { task_id, failure } => {
                 self.on_submit_failed(task_id, failure, &mut out)
+            }
+            Event::Head { block } => {
+                let steps = self.election.on_head(block);
+                self.election_steps(steps, &mut out);
+                out.extend(self.tree.on_head(block).into_iter().map(Action::Tree));
+            }
+            Event::Election(event) => {
+                let steps = self.election.on_event(event, self.now);
+                self.election_steps(steps, &mut out);
+            }
+            Event::Tree(event) => {
+                let cost = self.cost;
+                out.extend(
+                    self.tree
+                        .on_event(event, self.now, &cost)
+                        .into_iter()
+                        .map(Action::Tree),
+                );
             }
         }
         out

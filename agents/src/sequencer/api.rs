@@ -6,6 +6,7 @@
 //! | `GET /blocks/:n` | a built block's data (`number`, `txs` calldata, roots, commitment, data hash, status, L1 tx, task id) |
 //! | `GET /accounts/:i` | an account's balance and next nonce as the next block will see them |
 //! | `GET /health` | liveness and the L2 tip |
+//! | `PUT /nodes/:id`, `GET /nodes/:id` | the untrusted node-proof relay of tree assignment (see `relay.rs`) |
 
 use std::net::SocketAddr;
 
@@ -181,6 +182,7 @@ pub fn router(node: L2Node) -> Router {
         .route("/accounts/{index}", get(get_account))
         .route("/health", get(health))
         .with_state(node)
+        .merge(super::relay::router(super::relay::NodeRelay::new()))
 }
 
 /// Binds `addr` and serves until `shutdown`; returns the bound address once listening.

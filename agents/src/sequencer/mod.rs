@@ -11,6 +11,7 @@
 pub mod api;
 pub mod l1;
 pub mod node;
+pub mod relay;
 pub mod route;
 
 use std::net::SocketAddr;
