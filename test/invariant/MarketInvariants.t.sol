@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {IAscendingPriceAuction} from "../../contracts/interfaces/IAscendingPriceAuction.sol";
+import {IElectionRace} from "../../contracts/interfaces/IElectionRace.sol";
 import {IProverRegistry} from "../../contracts/interfaces/IProverRegistry.sol";
 import {ISealedBidAuction} from "../../contracts/interfaces/ISealedBidAuction.sol";
 import {ITaskRegistry} from "../../contracts/interfaces/ITaskRegistry.sol";
+import {ITreeAssignment} from "../../contracts/interfaces/ITreeAssignment.sol";
 import {TaskStatus} from "../../contracts/types/Task.sol";
 import {RouterFixture} from "../mechanisms/MechanismRouter.t.sol";
 import {MarketHandler} from "./MarketHandler.sol";
@@ -225,6 +228,51 @@ contract MarketInvariantsTest is RouterFixture {
             if (t.status != TaskStatus.Open && t.status != TaskStatus.Assigned) {
                 assertEq(t.assignedCount, 0, "closed task has no live assignment");
             }
+        }
+    }
+
+    /// Each mechanism's own bookkeeping agrees with the registry's assignments, for every task live under it:
+    /// the ascending auction's live locks and the election's live elected provers are the task's live
+    /// assignments (and never exceed the slots it opened with); an order-book offer's live matches are the
+    /// prover's live assignments on book tasks; a tree member's locked
+    /// ranges are the drawn or attested ranges it owns in drawn trees.
+    function invariant_MechanismStateMatchesRegistry() public view {
+        uint256 n = handler.taskCount();
+        for (uint256 i; i < n; ++i) {
+            uint256 id = handler.taskIds(i);
+            ITaskRegistry.Task memory t = taskRegistry.taskOf(id);
+            if (t.status != TaskStatus.Open && t.status != TaskStatus.Assigned) continue;
+            if (t.mechanism == address(ascending)) {
+                IAscendingPriceAuction.Auction memory a = ascending.auctionOf(id);
+                assertEq(a.locked, t.assignedCount, "ascending locks == live assignments");
+                assertLe(uint256(a.locked) + a.delivered, a.slots, "ascending slots");
+            } else if (t.mechanism == address(election)) {
+                IElectionRace.Election memory e = election.electionOf(id);
+                assertEq(e.live, t.assignedCount, "elected live == live assignments");
+                assertLe(uint256(e.live) + e.delivered, e.slots, "election slots");
+            }
+        }
+        for (uint256 p; p < handler.proverCount(); ++p) {
+            address prover = handler.proverActors(p);
+            uint256 matched;
+            uint256 ranges;
+            for (uint256 i; i < n; ++i) {
+                uint256 id = handler.taskIds(i);
+                ITaskRegistry.Task memory t = taskRegistry.taskOf(id);
+                bool live = t.status == TaskStatus.Open || t.status == TaskStatus.Assigned;
+                if (live && t.mechanism == address(book) && taskRegistry.assignmentOf(id, prover).active) matched += 1;
+                ITreeAssignment.TreeTask memory tt = tree.treeOf(id);
+                if (tt.status != ITreeAssignment.TreeStatus.Drawn) continue;
+                for (uint256 r; r < tt.rangeCount; ++r) {
+                    ITreeAssignment.Range memory rg = tree.rangeOf(id, r);
+                    bool locks =
+                        rg.state == ITreeAssignment.RangeState.Drawn || rg.state == ITreeAssignment.RangeState.Attested;
+                    if (locks && rg.owner == prover) ranges += 1;
+                }
+            }
+            assertEq(book.offerOf(prover).active, matched, "offer live matches == book assignments");
+            (, uint256 lockedRanges) = tree.bondOf(prover);
+            assertEq(lockedRanges, ranges, "locked ranges == drawn/attested ranges owned");
         }
     }
 
