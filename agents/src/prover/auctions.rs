@@ -111,6 +111,27 @@ impl AuctionIo {
         Ok(())
     }
 
+    /// The idempotency key for another attempt at `base`: `base` itself unless an earlier attempt
+    /// under it was refused (a lock tried while the slot was taken may be tried again once it frees),
+    /// then `base:1`, `base:2`, …
+    fn attempt_key(&self, base: &str) -> Result<String, ProverError> {
+        for n in 0u32.. {
+            let key = if n == 0 {
+                base.to_string()
+            } else {
+                format!("{base}:{n}")
+            };
+            let previous = self
+                .store
+                .submission(&key)
+                .map_err(|e| ProverError::Store(e.to_string()))?;
+            if previous.is_none_or(|p| p.status != crate::store::SubmissionStatus::Reverted) {
+                return Ok(key);
+            }
+        }
+        Ok(base.to_string())
+    }
+
     fn stored_bid(
         &self,
         auction: Address,
@@ -360,7 +381,7 @@ impl AuctionIo {
         let call = AscendingPriceAuction::lockCall { taskId: id };
         match self
             .send(
-                &format!("lock:{auction}:{task_id}:{round}"),
+                &self.attempt_key(&format!("lock:{auction}:{task_id}:{round}"))?,
                 Some(task_id),
                 "lock",
                 auction,
@@ -444,7 +465,7 @@ impl AuctionIo {
         };
         match self
             .send(
-                &format!("matchTask:{book}:{task_id}"),
+                &self.attempt_key(&format!("matchTask:{book}:{task_id}"))?,
                 Some(task_id),
                 "matchTask",
                 book,

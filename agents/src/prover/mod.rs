@@ -6,6 +6,7 @@
 //! checks), [`pool`] (worker pool, tree walk, node cache), [`circuit_job`] (the circuits behind the
 //! walk, calibration), [`submit`] (idempotent transactions, revert decoding), [`service`] (the loop).
 
+pub mod auctions;
 pub mod circuit_job;
 pub mod cost;
 pub mod data;
@@ -112,6 +113,8 @@ pub struct ProverFile {
     pub metrics: MetricsConfig,
     /// `[prover]`.
     pub prover: ProverSection,
+    /// `[strategy.*]`: per-mechanism strategy parameters.
+    pub strategy: policy::StrategySection,
 }
 
 impl ProverSection {
@@ -170,7 +173,8 @@ pub async fn run(args: ProverArgs) -> eyre::Result<()> {
         chain.addresses.clone(),
         store.clone(),
         settings,
-    );
+    )
+    .with_auction_strategies(file.strategy.clone());
     match args.action {
         Some(ProverAction::Withdraw) => {
             let sender = Sender::new(provider, signer, store);

@@ -38,7 +38,9 @@ use super::circuit_job::BlockJob;
 use super::cost::{CostModel, Prices, ProvingSpeed};
 use super::data::{L2States, PostedBlock, SequencerClient, check_block};
 use super::error::ProverError;
+use super::auctions::{self, AuctionIo};
 use super::mech::{self, MechanismSettings};
+use super::policy::StrategySection;
 use super::pool::{NodeProof, TreeReport, WorkerPool};
 use super::strategy::{
     Action, Event, MechanismKind, Phase, ProverStrategy, RaceSchedule, Strategy, StrategyConfig,
@@ -131,6 +133,7 @@ pub struct ProverService {
     settings: ProverSettings,
     outcomes: Outcomes,
     mech: MechanismSettings,
+    auction_config: StrategySection,
 }
 
 struct Runtime {
@@ -164,6 +167,7 @@ impl ProverService {
             settings,
             outcomes: Outcomes::default(),
             mech: MechanismSettings::default(),
+            auction_config: StrategySection::default(),
         }
     }
 
@@ -172,6 +176,23 @@ impl ProverService {
     pub fn with_mechanisms(mut self, mech: MechanismSettings) -> Self {
         self.mech = mech;
         self
+    }
+
+    /// Sets how this prover bids, locks and offers (`[strategy.*]`; default: sealed bids and locks
+    /// on, no standing offer).
+    pub fn with_auction_strategies(mut self, config: StrategySection) -> Self {
+        self.auction_config = config;
+        self
+    }
+
+    fn auction_io(&self, sender: &Sender) -> AuctionIo {
+        AuctionIo {
+            provider: self.provider.clone(),
+            sender: sender.clone(),
+            store: self.store.clone(),
+            token: self.addresses.token,
+            book: auctions::book_address(&self.addresses, &self.auction_config.order_book),
+        }
     }
 
     /// What this prover has done so far (shared, live).
@@ -358,7 +379,19 @@ impl ProverService {
         };
         let mut rt = Runtime {
             strategy: ProverStrategy::new(me, cost, config)
-                .with_mechanism_config(self.mech.election, self.mech.tree),
+                .with_mechanism_config(self.mech.election, self.mech.tree)
+                .with_auctions(
+                    self.auction_config.sealed_bid,
+                    self.auction_config.ascending,
+                    auctions::book_offer(
+                        &self.provider,
+                        &self.addresses,
+                        &self.auction_config.order_book,
+                        &cost,
+                        config.max_concurrent,
+                    )
+                    .await?,
+                ),
             l2: L2States::devnet(),
             blocks: BTreeMap::new(),
             task_block: HashMap::new(),
@@ -434,6 +467,11 @@ impl ProverService {
                     _ = shutdown.cancelled() => {
                         for (_, job) in rt.jobs.drain() {
                             job.abort();
+                        }
+                        if rt.strategy.stop_offering()
+                            && let Err(e) = self.auction_io(&sender).withdraw_offer().await
+                        {
+                            warn!(prover = %me, error = %e, "offer not withdrawn at shutdown");
                         }
                         info!(prover = %me, "prover stopped");
                         return Ok(());
@@ -786,6 +824,8 @@ impl ProverService {
                 (kind, race)
             }
         };
+        let terms =
+            auctions::read_terms(&self.provider, &self.store, kind, task.mechanism, task_id).await?;
         let block_txs = rt.blocks.get(&block).map(|b| match &b.checked {
             Ok(witness) => witness.plan.tx_count() as u64,
             // Refused data: the size is unknown; the strategy will drop it when the check says no.
@@ -810,7 +850,8 @@ impl ProverService {
                 },
                 floor_bps,
             }),
-            collateral: 0,
+            collateral: auctions::collateral_of(&terms),
+            terms,
         }))
     }
 
@@ -990,16 +1031,23 @@ impl ProverService {
                 Action::Tree(action) => {
                     self.execute_tree(rt, action, pool, keys, sender, tx);
                 }
-                Action::Bid { task_id, .. } | Action::Lock { task_id, .. } => {
-                    warn!(
-                        task_id,
-                        "bids and locks are not implemented for this mechanism yet"
-                    );
-                    self.record(
-                        task_id,
-                        TaskState::Declined,
-                        "mechanism not supported by this prover",
-                    );
+                action @ (Action::Bid { .. }
+                | Action::Lock { .. }
+                | Action::Reveal { .. }
+                | Action::Finalize { .. }
+                | Action::SlashLock { .. }
+                | Action::MatchTask { .. }
+                | Action::PostOffer(_)
+                | Action::WithdrawOffer) => {
+                    let mechanism = action_task(&action)
+                        .and_then(|id| rt.strategy.view(id))
+                        .map(|v| v.mechanism);
+                    let (io, tx) = (self.auction_io(sender), tx.clone());
+                    tokio::spawn(async move {
+                        for event in io.execute(action, mechanism).await {
+                            let _ = tx.send(Msg::Event(event)).await;
+                        }
+                    });
                 }
             }
         }
@@ -1122,6 +1170,19 @@ impl ProverService {
             }
             Err(e) => Some(SubmitFailure::Transient(e.to_string())),
         }
+    }
+}
+
+/// The task an auction action is about (none for offers).
+fn action_task(action: &Action) -> Option<TaskId> {
+    match action {
+        Action::Bid { task_id, .. }
+        | Action::Lock { task_id, .. }
+        | Action::Reveal { task_id }
+        | Action::Finalize { task_id }
+        | Action::SlashLock { task_id, .. }
+        | Action::MatchTask { task_id } => Some(*task_id),
+        _ => None,
     }
 }
 

@@ -19,6 +19,7 @@ use super::policy::election::{
     ElectionAction, ElectionBook, ElectionConfig, ElectionEvent, ElectionPolicy, ElectionStep,
 };
 use super::policy::tree::{TreeAction, TreeBook, TreeConfig, TreeEvent, TreePolicy};
+use super::policy::{ascending, order_book, sealed_bid};
 
 /// Task ids as the TaskRegistry numbers them (1..taskCount; they fit a u64 on any real chain).
 pub type TaskId = u64;
@@ -113,6 +114,48 @@ pub struct TaskView {
     pub race: Option<RaceSchedule>,
     /// Collateral the mechanism would lock from us (zero for an open race).
     pub collateral: u128,
+    /// The mechanism's per-task terms (auction windows, ramp, book state), when it has any.
+    pub terms: MechanismTerms,
+}
+
+/// Per-task terms of the auction mechanisms, read from the instance when the task is seen.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum MechanismTerms {
+    /// None needed (race) or not read.
+    #[default]
+    None,
+    /// Sealed-bid round.
+    SealedBid(sealed_bid::SealedBidTerms),
+    /// Ascending-price ramp.
+    Ascending(ascending::AscendingTerms),
+    /// Order-book matching state.
+    OrderBook(order_book::BookTerms),
+}
+
+impl MechanismTerms {
+    /// The sealed-bid round, if any.
+    pub fn sealed_bid(&self) -> Option<sealed_bid::SealedBidTerms> {
+        match self {
+            Self::SealedBid(t) => Some(*t),
+            _ => None,
+        }
+    }
+
+    /// The ascending ramp, if any.
+    pub fn ascending(&self) -> Option<ascending::AscendingTerms> {
+        match self {
+            Self::Ascending(t) => Some(*t),
+            _ => None,
+        }
+    }
+
+    /// The book state, if any.
+    pub fn order_book(&self) -> Option<order_book::BookTerms> {
+        match self {
+            Self::OrderBook(t) => Some(*t),
+            _ => None,
+        }
+    }
 }
 
 impl TaskView {
@@ -220,6 +263,20 @@ pub enum Event {
     Election(ElectionEvent),
     /// A tree-assignment log (or our range job's end).
     Tree(TreeEvent),
+    /// Decide a task again (a lapsed lock on it was slashed, freeing its slot).
+    Reconsider {
+        /// The task.
+        task_id: TaskId,
+    },
+    /// Another prover's ascending-auction lock, with its exact deadline (read from chain).
+    LockHeld {
+        /// The task.
+        task_id: TaskId,
+        /// The locker.
+        prover: Address,
+        /// Its `lockDeadline`.
+        until: u64,
+    },
 }
 
 /// Actions the service carries out.
@@ -285,6 +342,32 @@ pub enum Action {
     Election(ElectionAction),
     /// A tree-assignment call or range job.
     Tree(TreeAction),
+    /// Reveal our sealed bid (the service holds price and salt in its store).
+    Reveal {
+        /// The task.
+        task_id: TaskId,
+    },
+    /// Call the sealed-bid auction's `finalize` (anyone may; every bidder tries).
+    Finalize {
+        /// The task.
+        task_id: TaskId,
+    },
+    /// Slash another prover's lapsed ascending-auction lock, freeing its slot.
+    SlashLock {
+        /// The task.
+        task_id: TaskId,
+        /// The locker.
+        prover: Address,
+    },
+    /// Call the order book's `matchTask` for a task waiting for offers.
+    MatchTask {
+        /// The task.
+        task_id: TaskId,
+    },
+    /// Post (or re-post) our standing order-book offer.
+    PostOffer(order_book::Offer),
+    /// Take our order-book offer off the book (matches already made stay bound).
+    WithdrawOffer,
 }
 
 /// A mechanism policy's answer to an open task.
@@ -306,6 +389,13 @@ pub enum Decision {
     Decline(String),
     /// Wait: the mechanism draws who proves (election, tree); work starts if it assigns us.
     Await(String),
+    /// Decide again at this time (an ascending price still below our reservation price).
+    Wait {
+        /// Unix seconds.
+        until: u64,
+    },
+    /// Call the order book's `matchTask`: the task waits for offers and ours qualifies.
+    Match,
 }
 
 /// Everything a policy may look at besides the task.
@@ -439,6 +529,17 @@ pub struct ProverStrategy {
     competitors: BTreeSet<Address>,
     election: ElectionBook,
     tree: TreeBook,
+    /// Tasks to decide again at a time (ascending locks waiting for the price).
+    deferred: BTreeMap<TaskId, u64>,
+    /// Assigned to us before we saw the task open (an order-book match in the opening transaction).
+    pre_assigned: BTreeSet<TaskId>,
+    sealed: sealed_bid::SealedBidTracker,
+    /// Other provers' ascending locks, when covering is on.
+    locks: Option<ascending::LockWatch>,
+    /// Lock windows of ascending tasks (to date other provers' locks).
+    lock_windows: BTreeMap<TaskId, u64>,
+    /// Our order-book offer, when posting one.
+    book: Option<order_book::BookState>,
 }
 
 impl ProverStrategy {
@@ -461,6 +562,70 @@ impl ProverStrategy {
             competitors: BTreeSet::new(),
             election: ElectionBook::default(),
             tree: TreeBook::new(me, TreeConfig::default()),
+            deferred: BTreeMap::new(),
+            pre_assigned: BTreeSet::new(),
+            sealed: sealed_bid::SealedBidTracker::default(),
+            locks: None,
+            lock_windows: BTreeMap::new(),
+            book: None,
+        }
+    }
+
+    /// Takes part in sealed-bid and ascending auctions and (with an offer) the order book, with
+    /// these parameters ([`super::policy::StrategySection`]).
+    pub fn with_auctions(
+        mut self,
+        sealed: sealed_bid::SealedBidConfig,
+        ascending_config: ascending::AscendingConfig,
+        offer: Option<order_book::Offer>,
+    ) -> Self {
+        self.policies.insert(
+            MechanismKind::SealedBid,
+            Box::new(sealed_bid::SealedBidPolicy { config: sealed }),
+        );
+        self.policies.insert(
+            MechanismKind::Ascending,
+            Box::new(ascending::AscendingPolicy {
+                config: ascending_config,
+            }),
+        );
+        self.locks = ascending_config
+            .cover
+            .then(|| ascending::LockWatch::new(ascending_config.slash_grace_secs));
+        self.policies.insert(
+            MechanismKind::OrderBook,
+            Box::new(order_book::OrderBookPolicy { offer }),
+        );
+        self.book = offer.map(order_book::BookState::new);
+        self
+    }
+
+    /// Stops re-posting the order-book offer (shutting down); returns whether it is on the book.
+    pub fn stop_offering(&mut self) -> bool {
+        match &mut self.book {
+            Some(book) => {
+                book.stopping = true;
+                std::mem::replace(&mut book.posted, false)
+            }
+            None => false,
+        }
+    }
+
+    /// Posts or withdraws the order-book offer as our free task slots change.
+    fn sync_offer(&mut self, out: &mut Vec<Action>) {
+        let busy = self.active()
+            + self
+                .tasks
+                .values()
+                .filter(|t| t.phase == Phase::Queued)
+                .count();
+        let free = self.config.max_concurrent.saturating_sub(busy);
+        if let Some(book) = &mut self.book {
+            match book.sync(free) {
+                Some(order_book::OfferMove::Post(offer)) => out.push(Action::PostOffer(offer)),
+                Some(order_book::OfferMove::Withdraw) => out.push(Action::WithdrawOffer),
+                None => {}
+            }
         }
     }
 
@@ -582,6 +747,25 @@ impl ProverStrategy {
             // A replay (backfill after restart) or a reopen of a task we are already on.
             return;
         }
+        self.deferred.remove(&task_id);
+        if let Some(terms) = view.terms.ascending() {
+            self.lock_windows.insert(task_id, terms.lock_window);
+        }
+        if self.pre_assigned.remove(&task_id) {
+            // Assigned in the transaction that opened it (an order-book match): the work is owed.
+            self.tasks.insert(
+                task_id,
+                Tracked {
+                    view,
+                    phase: Phase::Queued,
+                    submit_attempts: 0,
+                    assigned_to_us: true,
+                },
+            );
+            self.queue.push_front(task_id);
+            self.start_queued(out);
+            return;
+        }
         let ctx = Context {
             now: self.now.max(view.created_at),
             cost: &self.cost,
@@ -610,8 +794,19 @@ impl ProverStrategy {
             }
             Decision::Bid { price } => {
                 // Work starts once the mechanism assigns us (`Assigned`).
+                if let Some(terms) = view.terms.sealed_bid() {
+                    self.sealed.committed(task_id, &terms);
+                }
                 self.tasks.insert(task_id, tracked(Phase::Dropped));
                 out.push(Action::Bid { task_id, price });
+            }
+            Decision::Wait { until } => {
+                self.tasks.insert(task_id, tracked(Phase::Dropped));
+                self.deferred.insert(task_id, until);
+            }
+            Decision::Match => {
+                self.tasks.insert(task_id, tracked(Phase::Dropped));
+                out.push(Action::MatchTask { task_id });
             }
             Decision::Lock { collateral } => {
                 self.tasks.insert(task_id, tracked(Phase::Dropped));
@@ -632,13 +827,37 @@ impl ProverStrategy {
         }
     }
 
+    /// Decides a task we are not working on again, with the clock as it is now.
+    fn reconsider(&mut self, task_id: TaskId, out: &mut Vec<Action>) {
+        self.deferred.remove(&task_id);
+        let Some(t) = self.tasks.get(&task_id) else {
+            return;
+        };
+        if t.phase != Phase::Dropped || t.assigned_to_us || self.now >= t.view.deadline {
+            return;
+        }
+        let view = t.view.clone();
+        self.on_task_opened(view, out);
+    }
+
     fn on_assigned(&mut self, task_id: TaskId, prover: Address, out: &mut Vec<Action>) {
         self.election.on_assigned(task_id, prover);
         if prover != self.me {
             if let Some(t) = self.tasks.get(&task_id) {
                 self.held_by_others.insert(task_id, t.view.deadline);
             }
+            if let (Some(locks), Some(window)) =
+                (&mut self.locks, self.lock_windows.get(&task_id))
+            {
+                // Dated from our clock (≤ the lock's block time): the service re-reads the exact
+                // deadline before slashing.
+                locks.locked(task_id, prover, self.now + window);
+            }
             return;
+        }
+        self.deferred.remove(&task_id);
+        if !self.tasks.contains_key(&task_id) {
+            self.pre_assigned.insert(task_id);
         }
         if let Some(t) = self.tasks.get_mut(&task_id) {
             t.assigned_to_us = true;
@@ -659,6 +878,9 @@ impl ProverStrategy {
         out: &mut Vec<Action>,
     ) {
         self.held_by_others.remove(&task_id);
+        if let Some(locks) = &mut self.locks {
+            locks.released(task_id, prover);
+        }
         if let Some(t) = self.tasks.get(&task_id) {
             let left = t.view.redundancy.saturating_sub(accepted);
             self.election.on_proof_accepted(task_id, prover, left);
@@ -749,6 +971,19 @@ impl ProverStrategy {
         }
         let steps = self.election.on_clock(self.now);
         self.election_steps(steps, out);
+        out.extend(self.sealed.on_clock(self.now));
+        if let Some(locks) = &mut self.locks {
+            out.extend(locks.on_clock(self.now));
+        }
+        let due: Vec<TaskId> = self
+            .deferred
+            .iter()
+            .filter(|(_, at)| self.now >= **at)
+            .map(|(id, _)| *id)
+            .collect();
+        for task_id in due {
+            self.reconsider(task_id, out);
+        }
         let cost = self.cost;
         out.extend(
             self.tree
@@ -800,6 +1035,13 @@ impl Strategy for ProverStrategy {
                 self.held_by_others.remove(&task_id);
                 self.election.on_closed(task_id);
                 self.tree.on_closed(task_id);
+                self.deferred.remove(&task_id);
+                self.pre_assigned.remove(&task_id);
+                self.sealed.close(task_id);
+                self.lock_windows.remove(&task_id);
+                if let Some(locks) = &mut self.locks {
+                    locks.closed(task_id);
+                }
                 if self
                     .tasks
                     .get(&task_id)
@@ -846,7 +1088,18 @@ impl Strategy for ProverStrategy {
                         .map(Action::Tree),
                 );
             }
+            Event::Reconsider { task_id } => self.reconsider(task_id, &mut out),
+            Event::LockHeld {
+                task_id,
+                prover,
+                until,
+            } => {
+                if let Some(locks) = &mut self.locks {
+                    locks.locked(task_id, prover, until);
+                }
+            }
         }
+        self.sync_offer(&mut out);
         out
     }
 }
@@ -890,6 +1143,7 @@ mod tests {
                 floor_bps: 2_000,
             }),
             collateral: 0,
+            terms: MechanismTerms::None,
         }
     }
 
