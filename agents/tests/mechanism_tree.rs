@@ -72,6 +72,11 @@ async fn serve_sequencer(net: &Net) -> (String, CancellationToken) {
 
 async fn start(net: &Net, key: &PrivateKeySigner, name: &str, url: &str) -> Running {
     net.fund(key.address()).await;
+    launch(net, key, name, url).await
+}
+
+/// Runs the agent of `key` on the store `name` (a second call resumes from that store).
+async fn launch(net: &Net, key: &PrivateKeySigner, name: &str, url: &str) -> Running {
     let provider = net.provider(key).await;
     let store = Store::open(&net.dir.path().join(format!("{name}.db"))).expect("store");
     let service = ProverService::new(
@@ -396,5 +401,71 @@ async fn a_silent_range_owner_is_covered_by_its_uncle_and_slashed() {
         "the locked range bond was slashed, not returned"
     );
     prover.stop().await;
+    stop_api.cancel();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_range_owner_restarted_after_the_draw_still_attests_its_range() {
+    let net = Net::start(|_| {}).await;
+    let tree = route_to_tree(&net).await;
+    let (url, stop_api) = serve_sequencer(&net).await;
+    let (a, b) = (net.key(5), net.key(6));
+    let prover_a = start(&net, &a, "a", &url).await;
+    let prover_b = start(&net, &b, "b", &url).await;
+    wait_for(
+        "both provers in the pool",
+        Duration::from_secs(60),
+        || async { pool_size(&net, tree).await == 2 },
+    )
+    .await;
+    let mining = miner(&net);
+    let (_, task_id) = net.post_block().await;
+    let mechanism = TreeAssignment::new(tree, &net.admin);
+    // Stop B as soon as the draw is on chain: its range job (and every log before its cursor) is
+    // lost with it, so only the resumed life can attest the range.
+    wait_for("the tree is drawn", Duration::from_secs(60), || async {
+        mechanism
+            .treeOf(U256::from(task_id))
+            .call()
+            .await
+            .is_ok_and(|t| t.status == 2)
+    })
+    .await;
+    prover_b.stop().await;
+    let attested_before = attestations(&net, tree, task_id)
+        .await
+        .iter()
+        .any(|(_, p)| *p == b.address());
+    assert!(
+        !attested_before,
+        "B was stopped before its range proof was done (a base proof takes seconds)"
+    );
+    let prover_b = launch(&net, &b, "b", &url).await;
+    wait_for(
+        "the root proof is accepted",
+        Duration::from_secs(300),
+        || async {
+            prover_a.assert_alive();
+            prover_b.assert_alive();
+            net.registry()
+                .taskOf(U256::from(task_id))
+                .call()
+                .await
+                .is_ok_and(|t| t.proofsAccepted == 1)
+        },
+    )
+    .await;
+    mining.cancel();
+    let attested = attestations(&net, tree, task_id).await;
+    assert_eq!(attested.len(), 2, "{attested:?}");
+    assert!(
+        attested.iter().any(|(_, p)| *p == b.address()),
+        "the restarted owner attested its range"
+    );
+    let paid = contributions(&net, tree, task_id).await;
+    assert!(paid.iter().any(|(p, _)| *p == b.address()), "{paid:?}");
+    assert!(paid.iter().any(|(p, _)| *p == a.address()), "{paid:?}");
+    prover_a.stop().await;
+    prover_b.stop().await;
     stop_api.cancel();
 }

@@ -144,6 +144,8 @@ struct Runtime {
     mechanisms: HashMap<Address, (MechanismKind, Option<(u32, u64)>)>,
     proofs: HashMap<TaskId, NodeProof>,
     jobs: HashMap<TaskId, JoinHandle<()>>,
+    /// Tree range jobs (several per task), aborted at shutdown like proving jobs.
+    range_jobs: Vec<JoinHandle<()>>,
 }
 
 fn chain_err(context: &str, e: impl std::fmt::Display) -> ProverError {
@@ -398,6 +400,7 @@ impl ProverService {
             mechanisms: HashMap::new(),
             proofs: HashMap::new(),
             jobs: HashMap::new(),
+            range_jobs: Vec::new(),
         };
         let pool = WorkerPool::new(self.settings.workers);
         let sequencer = self
@@ -468,6 +471,9 @@ impl ProverService {
                         for (_, job) in rt.jobs.drain() {
                             job.abort();
                         }
+                        for job in rt.range_jobs.drain(..) {
+                            job.abort();
+                        }
                         if rt.strategy.stop_offering()
                             && let Err(e) = self.auction_io(&sender).withdraw_offer().await
                         {
@@ -527,17 +533,20 @@ impl ProverService {
             return Ok((first, Vec::new()));
         };
         let rollup = self.rollup()?;
-        let topics = vec![
+        let mut topics = vec![
             IRollup::BlockPosted::SIGNATURE_HASH,
             IRollup::BlockProofRequested::SIGNATURE_HASH,
             ITaskRegistry::ProverAssigned::SIGNATURE_HASH,
         ];
+        topics.extend(mech::resume_topics());
+        let mut sources = vec![rollup, self.addresses.task_registry];
+        sources.extend(mech::log_sources(&self.addresses));
         let mut replayed = Vec::new();
         let mut from = first;
         while from <= cursor {
             let to = (from + self.settings.log_chunk_blocks.max(1) - 1).min(cursor);
             let filter = Filter::new()
-                .address(vec![rollup, self.addresses.task_registry])
+                .address(sources.clone())
                 .event_signature(topics.clone())
                 .from_block(from)
                 .to_block(to);
@@ -558,7 +567,10 @@ impl ProverService {
             let task_id = match &event {
                 Event::TaskOpened(view) => view.task_id,
                 Event::Assigned { task_id, .. } => *task_id,
-                _ => continue,
+                other => match mech::event_task(other) {
+                    Some(task_id) => task_id,
+                    None => continue,
+                },
             };
             let task = registry
                 .taskOf(U256::from(task_id))
@@ -1108,7 +1120,8 @@ impl ProverService {
                     .and_then(|b| b.checked.clone().ok());
                 let ctx = self.tree_ctx(pool, keys, sender);
                 let tx = tx.clone();
-                tokio::spawn(async move {
+                rt.range_jobs.retain(|job| !job.is_finished());
+                rt.range_jobs.push(tokio::spawn(async move {
                     let done = match witness {
                         Some(witness) => mech::tree::range_job(ctx, tree, witness, range).await,
                         None => super::policy::tree::TreeEvent::RangeDone {
@@ -1118,7 +1131,7 @@ impl ProverService {
                         },
                     };
                     let _ = tx.send(Msg::Event(Event::Tree(done))).await;
-                });
+                }));
             }
         }
     }

@@ -5,13 +5,13 @@
 pub mod election;
 pub mod tree;
 
-use alloy::primitives::{Address, U256};
+use alloy::primitives::{Address, B256, U256};
 use alloy::rpc::types::Log;
 
 use super::error::ProverError;
 use super::policy::election::ElectionConfig;
 use super::policy::tree::TreeConfig;
-use super::strategy::Event;
+use super::strategy::{Event, TaskId};
 use crate::chain::ChainProvider;
 use crate::chain::addresses::Addresses;
 
@@ -81,6 +81,34 @@ pub fn log_sources(addresses: &Addresses) -> Vec<Address> {
         .iter()
         .filter_map(|name| addresses.mechanisms.get(*name).copied())
         .collect()
+}
+
+/// The election and tree logs a restarted prover replays from before its cursor (with the rollup's
+/// and registry's data-carrying logs): what was drawn, to whom, and which ranges are settled.
+pub fn resume_topics() -> Vec<B256> {
+    use alloy::sol_types::SolEvent;
+    use proofmarket_bindings::{ElectionRace, TreeAssignment};
+    vec![
+        ElectionRace::DrawScheduled::SIGNATURE_HASH,
+        ElectionRace::DrawRetargeted::SIGNATURE_HASH,
+        ElectionRace::ElectionDrawn::SIGNATURE_HASH,
+        ElectionRace::ElectedSlashed::SIGNATURE_HASH,
+        TreeAssignment::TreeOpened::SIGNATURE_HASH,
+        TreeAssignment::DrawReanchored::SIGNATURE_HASH,
+        TreeAssignment::RangeDrawn::SIGNATURE_HASH,
+        TreeAssignment::TreeDrawn::SIGNATURE_HASH,
+        TreeAssignment::RangeAttested::SIGNATURE_HASH,
+        TreeAssignment::RangeCovered::SIGNATURE_HASH,
+    ]
+}
+
+/// The task of a replayed election or tree event (`None` for other events).
+pub fn event_task(event: &Event) -> Option<TaskId> {
+    match event {
+        Event::Election(e) => Some(e.task_id()),
+        Event::Tree(e) => Some(e.task_id()),
+        _ => None,
+    }
 }
 
 /// The strategy event of an election or tree log (`None` for any other log).

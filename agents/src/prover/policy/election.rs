@@ -86,6 +86,17 @@ pub enum ElectionEvent {
     },
 }
 
+impl ElectionEvent {
+    /// The task the event is about.
+    pub fn task_id(&self) -> TaskId {
+        match self {
+            Self::DrawScheduled { task_id, .. }
+            | Self::Drawn { task_id, .. }
+            | Self::Slashed { task_id, .. } => *task_id,
+        }
+    }
+}
+
 /// Calls the service makes for the election.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ElectionAction {

@@ -149,6 +149,21 @@ pub enum TreeEvent {
     },
 }
 
+impl TreeEvent {
+    /// The task the event is about.
+    pub fn task_id(&self) -> TaskId {
+        match self {
+            Self::Opened { task_id, .. }
+            | Self::Reanchored { task_id, .. }
+            | Self::RangeDrawn { task_id, .. }
+            | Self::Drawn { task_id, .. }
+            | Self::Attested { task_id, .. }
+            | Self::Covered { task_id, .. }
+            | Self::RangeDone { task_id, .. } => *task_id,
+        }
+    }
+}
+
 /// Calls and jobs the service carries out for a tree.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TreeAction {
