@@ -18,7 +18,7 @@ use alloy::providers::Provider;
 use alloy::rpc::types::TransactionRequest;
 use proofmarket::prover::submit::{decode_revert, error_name};
 use proofmarket::store::TaskState;
-use proofmarket_bindings::{ProofToken, ProverRegistry, Rollup};
+use proofmarket_bindings::{AscendingPriceAuction, ProofToken, ProverRegistry, Rollup};
 use proofmarket_circuits::block::BlockWitness;
 use proofmarket_circuits::evm::fr_to_b256;
 use proofmarket_circuits::state::{
@@ -464,4 +464,320 @@ async fn metrics_count_a_proven_task() {
             .any(|l| l.starts_with("proofmarket_chain_cursor_block{cursor=\"prover\"}")),
         "{page}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_locker_is_slashed_and_its_block_covered() {
+    let net = Net::start(|_| {}).await;
+    let dead = net.key(6);
+    let agent = net.key(7);
+    net.fund(dead.address()).await;
+    net.fund(agent.address()).await;
+    let rollup_address = net.addresses.rollup.expect("rollup");
+    let rollup = Rollup::new(rollup_address, &net.admin);
+    let ascending = net.addresses.mechanisms["ascending"];
+    let race = net.addresses.mechanisms["race"];
+
+    // Root tasks open under the ascending-price lock auction (an assignment with collateral).
+    // Admin transactions go through a fresh connection each time: the sequencer's submitter sends
+    // from the same account and a provider's cached nonce would be stale.
+    let set_mechanism = |mechanism: Address| {
+        let net = &net;
+        async move {
+            let admin = net.provider(&net.deployer).await;
+            let rollup = Rollup::new(rollup_address, &admin);
+            let mut config = rollup.config().call().await.expect("config");
+            config.mechanism = mechanism;
+            config.router = Address::ZERO;
+            let receipt = rollup
+                .setConfig(config)
+                .send()
+                .await
+                .expect("setConfig")
+                .get_receipt()
+                .await
+                .expect("setConfig receipt");
+            assert!(receipt.status());
+        }
+    };
+    set_mechanism(ascending).await;
+
+    // The prover that will vanish: registered, then locks the block's task.
+    let dead_provider = net.provider(&dead).await;
+    let stake = U256::from(100 * TOKEN);
+    ProofToken::new(net.addresses.token, &dead_provider)
+        .approve(net.addresses.prover_registry, stake)
+        .send()
+        .await
+        .expect("approve")
+        .get_receipt()
+        .await
+        .expect("approve receipt");
+    let provers = ProverRegistry::new(net.addresses.prover_registry, &net.admin);
+    assert!(
+        ProverRegistry::new(net.addresses.prover_registry, &dead_provider)
+            .register(stake, 0, 1)
+            .send()
+            .await
+            .expect("register")
+            .get_receipt()
+            .await
+            .expect("register receipt")
+            .status()
+    );
+    let (number, task_id) = net.post_block().await;
+    let locked = AscendingPriceAuction::new(ascending, &dead_provider)
+        .lock(U256::from(task_id))
+        .send()
+        .await
+        .expect("lock")
+        .get_receipt()
+        .await
+        .expect("lock receipt");
+    assert!(locked.status());
+    let registry = net.registry();
+    let assignment = registry
+        .assignmentOf(U256::from(task_id), dead.address())
+        .call()
+        .await
+        .expect("assignmentOf");
+    let collateral = U256::from(assignment.collateral);
+    assert!(collateral > U256::ZERO, "the lock put collateral at stake");
+    let stake_before = provers
+        .proverOf(dead.address())
+        .call()
+        .await
+        .expect("proverOf")
+        .stake;
+    let token = ProofToken::new(net.addresses.token, &net.admin);
+    let held_by_tasks = token
+        .balanceOf(net.addresses.task_registry)
+        .call()
+        .await
+        .expect("balance");
+    let split = registry.slashSplit().call().await.expect("slashSplit");
+    let treasury_before = registry
+        .claimable(split._0)
+        .call()
+        .await
+        .expect("claimable");
+
+    // The agent follows the chain; the locker never delivers and the proof window passes.
+    let running = net
+        .start_prover(&agent, &net.dir.path().join("agent.db"), net.settings(None))
+        .await;
+    wait_for(
+        "the agent to see the task",
+        Duration::from_secs(120),
+        || {
+            let store = running.store.clone();
+            async move { store.task(task_id).expect("row").is_some() }
+        },
+    )
+    .await;
+    // (after the agent's own registration moved its stake in)
+    let held_by_provers = token
+        .balanceOf(net.addresses.prover_registry)
+        .call()
+        .await
+        .expect("balance");
+    let window = u64::from(rollup.config().call().await.expect("config").proofWindow);
+    net.admin
+        .raw_request::<_, serde_json::Value>("evm_increaseTime".into(), (window + 1,))
+        .await
+        .expect("evm_increaseTime");
+    net.admin
+        .raw_request::<_, serde_json::Value>("evm_mine".into(), ())
+        .await
+        .expect("evm_mine");
+
+    // The agent sees the overdue assignment and has it slashed.
+    let slashed_filter = alloy::rpc::types::Filter::new()
+        .address(net.addresses.task_registry)
+        .event_signature(<proofmarket_bindings::ITaskRegistry::AssignmentSlashed as alloy::sol_types::SolEvent>::SIGNATURE_HASH)
+        .topic1(B256::from(U256::from(task_id)))
+        .topic2(dead.address().into_word())
+        .from_block(0);
+    wait_for("the dead locker's slash", Duration::from_secs(60), || {
+        let admin = net.admin.clone();
+        let filter = slashed_filter.clone();
+        let alive = !running.handle.is_finished();
+        async move {
+            assert!(alive, "the agent stopped early");
+            !admin.get_logs(&filter).await.expect("logs").is_empty()
+        }
+    })
+    .await;
+    let logs = net.admin.get_logs(&slashed_filter).await.expect("logs");
+    assert_eq!(logs.len(), 1, "slashed once");
+    let slash_tx = net
+        .admin
+        .get_transaction_by_hash(logs[0].transaction_hash.expect("tx hash"))
+        .await
+        .expect("tx")
+        .expect("slash tx");
+    assert_eq!(
+        slash_tx.inner.signer(),
+        agent.address(),
+        "the agent sent the transaction that slashed"
+    );
+    let event = logs[0]
+        .log_decode::<proofmarket_bindings::ITaskRegistry::AssignmentSlashed>()
+        .expect("decode")
+        .inner
+        .data;
+    // docs/protocol.md's split: treasury and cover shares in bps of the collateral, the rest to the
+    // requester (the Rollup).
+    let bps = U256::from(10_000u64);
+    let to_treasury = collateral * U256::from(split._1) / bps;
+    let to_cover = collateral * U256::from(split._2) / bps;
+    assert_eq!(event.amount, collateral);
+    assert_eq!(event.toTreasury, to_treasury);
+    assert_eq!(event.toCover, to_cover);
+    assert_eq!(event.toRequester, collateral - to_treasury - to_cover);
+    assert_eq!(
+        stake_before
+            - provers
+                .proverOf(dead.address())
+                .call()
+                .await
+                .expect("proverOf")
+                .stake,
+        collateral.to::<u128>(),
+        "the dead prover's stake lost exactly its collateral"
+    );
+    assert_eq!(
+        registry
+            .claimable(split._0)
+            .call()
+            .await
+            .expect("claimable")
+            - treasury_before,
+        to_treasury
+    );
+    // Funds conserved: the collateral moved from the prover registry to the task registry.
+    assert_eq!(
+        held_by_provers
+            - token
+                .balanceOf(net.addresses.prover_registry)
+                .call()
+                .await
+                .expect("balance"),
+        collateral
+    );
+    assert_eq!(
+        token
+            .balanceOf(net.addresses.task_registry)
+            .call()
+            .await
+            .expect("balance")
+            - held_by_tasks,
+        collateral
+    );
+
+    // Cover: the missed block is pruned and re-posted (what the sequencer's follower does), this time
+    // under the race, and the agent proves it and is paid.
+    set_mechanism(race).await;
+    let posted = net
+        .admin
+        .get_logs(
+            &alloy::rpc::types::Filter::new()
+                .address(rollup_address)
+                .event_signature(
+                    <Rollup::BlockPosted as alloy::sol_types::SolEvent>::SIGNATURE_HASH,
+                )
+                .from_block(0),
+        )
+        .await
+        .expect("logs");
+    let mut header = posted[0]
+        .log_decode::<Rollup::BlockPosted>()
+        .expect("decode")
+        .inner
+        .data
+        .header;
+    // The stored header carries the task and reward set after `BlockPosted` was emitted.
+    let requested = net
+        .admin
+        .get_logs(
+            &alloy::rpc::types::Filter::new()
+                .address(rollup_address)
+                .event_signature(
+                    <Rollup::BlockProofRequested as alloy::sol_types::SolEvent>::SIGNATURE_HASH,
+                )
+                .from_block(0),
+        )
+        .await
+        .expect("logs");
+    let requested = requested[0]
+        .log_decode::<Rollup::BlockProofRequested>()
+        .expect("decode")
+        .inner
+        .data;
+    header.taskId = requested.taskId;
+    header.sequencerReward = requested.sequencerReward;
+    assert_eq!(header.number, number);
+    let admin = net.provider(&net.deployer).await;
+    let rollup = Rollup::new(rollup_address, &admin);
+    assert!(
+        rollup
+            .prune(vec![header])
+            .send()
+            .await
+            .expect("prune")
+            .get_receipt()
+            .await
+            .expect("prune receipt")
+            .status()
+    );
+    let body: proofmarket::sequencer::node::BlockBody = serde_json::from_str(
+        &net.seq_store
+            .block(number)
+            .expect("row")
+            .expect("block")
+            .body,
+    )
+    .expect("body");
+    let reposted = rollup
+        .postBlockAndRequestProof(
+            body.number,
+            body.prev_state_root,
+            body.new_state_root,
+            body.txs_commitment,
+            body.txs.clone(),
+        )
+        .send()
+        .await
+        .expect("re-post")
+        .get_receipt()
+        .await
+        .expect("re-post receipt");
+    assert!(reposted.status());
+    let cover_task = reposted
+        .inner
+        .logs()
+        .iter()
+        .find_map(|log| log.log_decode::<Rollup::BlockProofRequested>().ok())
+        .map(|e| u64::try_from(e.inner.data.taskId).expect("task id"))
+        .expect("BlockProofRequested");
+    assert_ne!(cover_task, task_id);
+    wait_proven(&net, &running, cover_task, agent.address()).await;
+    running.stop().await;
+    assert!(
+        rollup
+            .isTaskProven(U256::from(cover_task))
+            .call()
+            .await
+            .expect("isTaskProven")
+    );
+    assert!(
+        registry
+            .claimable(agent.address())
+            .call()
+            .await
+            .expect("claimable")
+            > U256::ZERO,
+        "the agent that covered was paid"
+    );
+    assert_eq!(net.accepted_for(task_id, dead.address()).await, 0);
 }
