@@ -174,7 +174,11 @@ pub async fn run(args: ProverArgs) -> eyre::Result<()> {
         store.clone(),
         settings,
     )
-    .with_auction_strategies(file.strategy.clone());
+    .with_auction_strategies(file.strategy.clone())
+    .with_mechanisms(mech::MechanismSettings::from_config(
+        file.strategy.election,
+        &file.strategy.tree,
+    )?);
     match args.action {
         Some(ProverAction::Withdraw) => {
             let sender = Sender::new(provider, signer, store);

@@ -28,6 +28,10 @@ pub struct StrategySection {
     pub ascending: ascending::AscendingConfig,
     /// `[strategy.order_book]`.
     pub order_book: order_book::OrderBookConfig,
+    /// `[strategy.election]`.
+    pub election: election::ElectionConfig,
+    /// `[strategy.tree]`.
+    pub tree: super::mech::TreeSection,
 }
 
 /// Tokens `gas` units cost at the model's gas price.
