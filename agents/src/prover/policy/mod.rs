@@ -11,6 +11,8 @@
 //! `[strategy.*]` in the prover config ([`StrategySection`]) sets their parameters.
 
 pub mod ascending;
+#[cfg(test)]
+mod flows;
 pub mod election;
 pub mod order_book;
 pub mod sealed_bid;
