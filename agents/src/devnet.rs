@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 use alloy::node_bindings::{Anvil, AnvilInstance};
 use alloy::primitives::{Address, B256, U256};
 use alloy::providers::Provider;
+use alloy::providers::ext::AnvilApi;
 use alloy::rpc::types::Filter;
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::SolEvent;
@@ -41,6 +42,8 @@ use crate::chain::{ChainProvider, connect};
 use crate::deploy::{DeployParams, TOKEN, deploy, devnet_genesis_root};
 use crate::prover::cost::{Prices, ProvingSpeed};
 use crate::prover::error::ProverError;
+use crate::prover::mech::MechanismSettings;
+use crate::prover::policy::StrategySection;
 use crate::prover::service::{Outcomes, ProverService, ProverSettings};
 use crate::sequencer::l1::{BlockPoster, BuildPolicy, RollupFollower};
 use crate::sequencer::node::{L2Node, encode_hex};
@@ -519,7 +522,14 @@ async fn run_deployed(
             }),
             key_dir: key_dir.clone(),
         };
-        let service = ProverService::new(provider, key.clone(), addresses.clone(), store, settings);
+        // Every devnet prover joins the tree's bonded pool and posts a standing order-book offer (an
+        // operator opts in to both), so a block routed to either mechanism finds provers.
+        let service = ProverService::new(provider, key.clone(), addresses.clone(), store, settings)
+            .with_mechanisms(MechanismSettings {
+                tree_pool_bond: U256::from(40 * TOKEN),
+                ..MechanismSettings::default()
+            })
+            .with_auction_strategies(devnet_strategies(args.txs_per_block));
         let outcomes = service.outcomes();
         let handle = tokio::spawn(service.run(shutdown.clone()));
         tracing::info!(prover = i + 1, address = %key.address(), "prover started");
@@ -596,8 +606,20 @@ async fn drive(
     let mut submitted_up_to = 0u64;
     let mut last_note = Instant::now();
 
+    let mut last_mined = Instant::now();
     loop {
         check_alive(provers, sequencer)?;
+        // A real L1 makes a block every 12 s whether or not anyone transacts; anvil mines only on a
+        // transaction, so without this the chain's clock would stand still while every prover waits
+        // for a commit window to end or a ramp to rise. One empty block a second keeps time moving
+        // and leaves transactions mined at once.
+        if last_mined.elapsed() >= Duration::from_secs(1) {
+            last_mined = Instant::now();
+            admin
+                .anvil_mine(Some(1), None)
+                .await
+                .wrap_err("anvil_mine (the devnet's L1 clock)")?;
+        }
         // Feed the next block once the previous one is posted.
         if submitted_up_to < args.blocks && tasks.len() as u64 == submitted_up_to {
             for _ in 0..args.txs_per_block {
@@ -881,6 +903,15 @@ async fn collect(
         proving_wall,
         total_wall: started.elapsed(),
     })
+}
+
+/// The provers' strategies: the defaults, plus a standing order-book offer priced for the devnet's
+/// block size.
+fn devnet_strategies(txs_per_block: usize) -> StrategySection {
+    let mut strategies = StrategySection::default();
+    strategies.order_book.enabled = true;
+    strategies.order_book.typical_txs = txs_per_block as u64;
+    strategies
 }
 
 /// A mechanism's name in the deployment, or its address.
