@@ -398,27 +398,6 @@ async fn metrics_count_a_proven_task() {
         .start_prover(&agent, &net.dir.path().join("agent.db"), net.settings(None))
         .await;
     wait_proven(&net, &running, task_id, me).await;
-    running.stop().await;
-
-    let page = reqwest::get(format!("http://{bound}/metrics"))
-        .await
-        .expect("scrape")
-        .text()
-        .await
-        .expect("body");
-    stop.cancel();
-    let label = me.to_string();
-    let get = |name: &str| metric(&page, name, &label).unwrap_or_else(|| panic!("{name}\n{page}"));
-    assert_eq!(get("proofmarket_tasks_seen_total"), 1.0);
-    assert_eq!(get("proofmarket_tasks_won_total"), 1.0);
-    assert_eq!(get("proofmarket_tasks_proven_total"), 1.0);
-    assert_eq!(
-        metric(&page, "proofmarket_tasks_failed_total", &label),
-        None,
-        "nothing failed"
-    );
-    assert_eq!(get("proofmarket_proving_seconds_count"), 1.0);
-    assert!(get("proofmarket_proving_seconds_sum") > 0.0);
 
     // Gas: every transaction the prover sent (approve, register, submitProof), from the receipts.
     let mut gas = 0u64;
@@ -445,6 +424,39 @@ async fn metrics_count_a_proven_task() {
         }
     }
     assert!(gas > 0);
+    // The proof's acceptance reaches the store through the chain monitor, which may run ahead of
+    // the submission's own receipt poll: scrape until the sender has settled every transaction.
+    let label = me.to_string();
+    let scrape = || async {
+        reqwest::get(format!("http://{bound}/metrics"))
+            .await
+            .expect("scrape")
+            .text()
+            .await
+            .expect("body")
+    };
+    let mut page = scrape().await;
+    let settled_by = std::time::Instant::now() + Duration::from_secs(60);
+    while metric(&page, "proofmarket_gas_spent_total", &label) != Some(gas as f64)
+        && std::time::Instant::now() < settled_by
+    {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        page = scrape().await;
+    }
+    running.stop().await;
+    stop.cancel();
+    let get = |name: &str| metric(&page, name, &label).unwrap_or_else(|| panic!("{name}\n{page}"));
+    assert_eq!(get("proofmarket_tasks_seen_total"), 1.0);
+    assert_eq!(get("proofmarket_tasks_won_total"), 1.0);
+    assert_eq!(get("proofmarket_tasks_proven_total"), 1.0);
+    assert_eq!(
+        metric(&page, "proofmarket_tasks_failed_total", &label),
+        None,
+        "nothing failed"
+    );
+    assert_eq!(get("proofmarket_proving_seconds_count"), 1.0);
+    assert!(get("proofmarket_proving_seconds_sum") > 0.0);
+
     assert_eq!(get("proofmarket_gas_spent_total"), gas as f64);
     assert_eq!(get("proofmarket_gas_spent_wei_total"), wei as f64);
 
