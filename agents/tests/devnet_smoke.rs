@@ -76,3 +76,51 @@ async fn two_small_blocks_are_proven_on_l1_and_every_winner_is_paid() {
     }
     assert!(won >= 2, "each block has at least one paid winner");
 }
+
+/// One block through the devnet, and what the summary says about it.
+async fn one_block(
+    mechanism: Option<&str>,
+    qos: Option<&str>,
+) -> proofmarket::devnet::BlockSummary {
+    let args = DevnetArgs {
+        blocks: 1,
+        txs_per_block: 2,
+        provers: 2,
+        timeout: 180,
+        mechanism: mechanism.map(str::to_string),
+        qos: qos.map(str::to_string),
+    };
+    let summary = run_devnet(&args).await.expect("devnet runs to completion");
+    println!("{}", render(&summary));
+    assert_eq!(summary.proven_tip.0, 1, "the block is proven and finalized");
+    assert_eq!(summary.blocks.len(), 1);
+    let block = summary.blocks[0].clone();
+    assert!(!block.proofs.is_empty(), "an accepted root proof");
+    assert!(block.proofs.iter().all(|p| p.payment > U256::ZERO));
+    assert_eq!(summary.proven_tip.1, block.state_root);
+    block
+}
+
+/// The order book through the real agents: both provers post standing offers at start, the root
+/// task is matched to one of them inside `createTask`, and it proves and is paid its offer price.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_block_pinned_to_the_order_book_is_matched_to_an_offer_and_proven() {
+    let block = one_block(Some("order-book"), None).await;
+    assert_eq!(block.mechanism, "order-book");
+    assert_eq!(block.why, "pinned by the sequencer");
+}
+
+/// A QoS profile through the router: the Aztec-like persona's block goes to the tree assignment
+/// (DESIGN.md §6; scores in docs/mechanisms.md), whose ranges the two provers draw, prove and attest.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_rollup_block_persona_is_routed_to_the_tree_and_proven() {
+    let block = one_block(None, Some("rollup-block")).await;
+    assert_eq!(block.mechanism, "tree");
+    assert!(
+        block
+            .why
+            .starts_with("router: best QoS score 212 vs election-race 203"),
+        "{}",
+        block.why
+    );
+}
