@@ -34,11 +34,11 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
+use super::auctions::{self, AuctionIo};
 use super::circuit_job::BlockJob;
 use super::cost::{CostModel, Prices, ProvingSpeed};
 use super::data::{L2States, PostedBlock, SequencerClient, check_block};
 use super::error::ProverError;
-use super::auctions::{self, AuctionIo};
 use super::mech::{self, MechanismSettings};
 use super::policy::StrategySection;
 use super::pool::{NodeProof, TreeReport, WorkerPool};
@@ -837,7 +837,8 @@ impl ProverService {
             }
         };
         let terms =
-            auctions::read_terms(&self.provider, &self.store, kind, task.mechanism, task_id).await?;
+            auctions::read_terms(&self.provider, &self.store, kind, task.mechanism, task_id)
+                .await?;
         let block_txs = rt.blocks.get(&block).map(|b| match &b.checked {
             Ok(witness) => witness.plan.tx_count() as u64,
             // Refused data: the size is unknown; the strategy will drop it when the check says no.

@@ -846,8 +846,7 @@ impl ProverStrategy {
             if let Some(t) = self.tasks.get(&task_id) {
                 self.held_by_others.insert(task_id, t.view.deadline);
             }
-            if let (Some(locks), Some(window)) =
-                (&mut self.locks, self.lock_windows.get(&task_id))
+            if let (Some(locks), Some(window)) = (&mut self.locks, self.lock_windows.get(&task_id))
             {
                 // Dated from our clock (≤ the lock's block time): the service re-reads the exact
                 // deadline before slashing.

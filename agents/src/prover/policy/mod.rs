@@ -11,9 +11,9 @@
 //! `[strategy.*]` in the prover config ([`StrategySection`]) sets their parameters.
 
 pub mod ascending;
+pub mod election;
 #[cfg(test)]
 mod flows;
-pub mod election;
 pub mod order_book;
 pub mod sealed_bid;
 pub mod tree;
