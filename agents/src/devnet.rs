@@ -396,6 +396,11 @@ pub async fn run_devnet(args: &DevnetArgs) -> eyre::Result<DevnetSummary> {
     )
     .await;
     shutdown.cancel();
+    // Providers poll anvil from background heartbeat tasks that end on their next tick once the
+    // last handle is gone: let them end before anvil does, so the run ends without a spurious
+    // "failed to poll" error.
+    drop(admin);
+    tokio::time::sleep(Duration::from_millis(600)).await;
     drop(anvil);
     result
 }
