@@ -232,11 +232,16 @@ impl CircuitKey {
             path: dir.to_path_buf(),
             source,
         })?;
-        // Write to a temporary file and rename, so a concurrent reader never sees half a key.
+        // Write to a temporary file and rename, so a concurrent reader never sees half a key. The
+        // temporary name is unique per process *and* per call: threads of one process (parallel
+        // tests on a fresh checkout) set up the same key at once, and a shared name let one thread
+        // rename the file away from under another.
+        static SETUPS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let tmp = dir.join(format!(
-            "{}.tmp{}",
+            "{}.tmp{}-{}",
             Self::file_name(kind, depth, &shape),
-            std::process::id()
+            std::process::id(),
+            SETUPS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
         ));
         let file = fs::File::create(&tmp).map_err(|source| KeyError::Io {
             path: tmp.clone(),

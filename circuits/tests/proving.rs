@@ -166,3 +166,32 @@ fn node_ids_are_content_addressed() {
     assert_ne!(ids(&a).last(), ids(&renumbered).last());
     assert_eq!(ids(&a)[0], ids(&renumbered)[0]);
 }
+
+/// A fresh checkout runs many tests at once, each setting up the same keys: concurrent setups in one
+/// process must all succeed and leave exactly the key file, no temporaries.
+#[test]
+fn concurrent_setups_of_one_key_all_succeed() {
+    let dir = tempfile::tempdir().unwrap();
+    let start = std::sync::Barrier::new(3);
+    let vks: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..3)
+            .map(|_| {
+                scope.spawn(|| {
+                    start.wait();
+                    CircuitKey::load_or_setup(dir.path(), CircuitKind::Base, DEFAULT_DEPTH)
+                        .expect("every concurrent setup succeeds")
+                        .vk()
+                        .clone()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert!(vks.windows(2).all(|w| w[0] == w[1]));
+    let files: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(files.len(), 1, "only the key itself: {files:?}");
+    assert!(files[0].ends_with(".pk"), "{files:?}");
+}
