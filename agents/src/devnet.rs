@@ -517,6 +517,8 @@ async fn run_deployed(
             hardware_class: 0,
             poll_interval,
             log_chunk_blocks: 1_000,
+            // anvil never reorgs (as for the sequencer above).
+            reorg_depth: 0,
             prices: Prices::default(),
             // A fixed estimate instead of a calibration run per prover (seconds per node here).
             speed: Some(ProvingSpeed {
