@@ -150,6 +150,29 @@ async fn a_dropped_rpc_is_ridden_out_and_the_block_proven_once() {
             .expect("claimable")
             > U256::ZERO
     );
+    // `status` shows the live record: one completed task for the prover, the task fulfilled and paid.
+    let status = proofmarket::status::collect(&net.admin, &net.addresses, 10)
+        .await
+        .expect("status");
+    let record = status
+        .provers
+        .iter()
+        .find(|p| p.address == me)
+        .expect("the prover's record");
+    assert_eq!(
+        (record.completed, record.missed, record.slashed_count),
+        (1, 0, 0)
+    );
+    let task = status
+        .tasks
+        .iter()
+        .find(|t| t.id == task_id)
+        .expect("the task");
+    assert_eq!(task.status, "fulfilled");
+    assert_eq!(task.proofs, "1/1");
+    assert!(task.paid > U256::ZERO);
+    let text = proofmarket::status::render(&status);
+    assert!(text.contains(&me.to_string()), "{text}");
     println!(
         "restarts: {}, refused connections: {}, wall {:.1}s",
         restarts("prover") - before,
