@@ -100,8 +100,11 @@ impl LogArgs {
     pub fn init(&self) -> eyre::Result<()> {
         let filter = tracing_subscriber::EnvFilter::try_new(effective_log_filter(&self.log))
             .map_err(|e| eyre::eyre!("invalid --log filter {:?}: {e}", self.log))?;
+        // Logs go to stderr: stdout carries only results (`request` prints the task id, `status
+        // --json` its JSON), so scripts can capture them.
         let builder = tracing_subscriber::fmt()
             .with_env_filter(filter)
+            .with_writer(std::io::stderr)
             .with_target(false);
         let result = if self.log_json {
             builder.json().try_init()

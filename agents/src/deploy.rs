@@ -53,32 +53,36 @@ pub struct DeployArgs {
     )]
     pub out: PathBuf,
     /// Receives the slashed-stake treasury share (default: the deployer).
-    #[arg(long)]
+    #[arg(long, env = "PROOFMARKET_TREASURY")]
     pub treasury: Option<Address>,
     /// Accounts allowed to post rollup blocks (default: the deployer). Repeatable.
-    #[arg(long = "sequencer")]
+    #[arg(
+        long = "sequencer",
+        env = "PROOFMARKET_SEQUENCERS",
+        value_delimiter = ','
+    )]
     pub sequencers: Vec<Address>,
     /// Accounts to mint test tokens to. Repeatable.
-    #[arg(long = "fund")]
+    #[arg(long = "fund", env = "PROOFMARKET_FUND", value_delimiter = ',')]
     pub fund: Vec<Address>,
     /// Tokens minted to each `--fund` account.
-    #[arg(long, default_value_t = 10_000)]
+    #[arg(long, env = "PROOFMARKET_FUND_AMOUNT", default_value_t = 10_000)]
     pub fund_amount: u64,
     /// Tokens moved into the rollup's reward pool.
-    #[arg(long, default_value_t = 10_000)]
+    #[arg(long, env = "PROOFMARKET_REWARD_FUNDING", default_value_t = 10_000)]
     pub reward_funding: u64,
     /// Rollup proof window in seconds (default 600, the deploy script's).
-    #[arg(long, default_value_t = 600)]
+    #[arg(long, env = "PROOFMARKET_PROOF_WINDOW", default_value_t = 600)]
     pub proof_window: u32,
     /// Rollup genesis state root (default: the devnet genesis of proofmarket-circuits).
-    #[arg(long)]
+    #[arg(long, env = "PROOFMARKET_GENESIS_ROOT")]
     pub genesis_root: Option<B256>,
     /// Skip the rollup (sequencer set, rollup, reward pool).
-    #[arg(long)]
+    #[arg(long, env = "PROOFMARKET_NO_ROLLUP")]
     pub no_rollup: bool,
     /// Deploy the mechanisms with the devnet's short windows (seconds, not minutes) instead of the
     /// L1 defaults of docs/mechanisms.md.
-    #[arg(long)]
+    #[arg(long, env = "PROOFMARKET_DEVNET_WINDOWS")]
     pub devnet_windows: bool,
 }
 

@@ -27,7 +27,7 @@ use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::SolEvent;
 use clap::Args;
 use eyre::WrapErr;
-use proofmarket_bindings::{MechanismRouter, Rollup, TaskRegistry};
+use proofmarket_bindings::{MechanismRouter, ProofRace, ProverRegistry, Rollup, TaskRegistry};
 use proofmarket_circuits::state::{
     GENESIS_ACCOUNTS, SignedTransaction, Transaction, devnet_genesis, devnet_key,
 };
@@ -53,6 +53,8 @@ use crate::supervisor::{Outcome, Supervisor};
 
 /// Anvil's default mnemonic yields ten funded accounts: one deployer/sequencer, up to nine provers.
 const MAX_PROVERS: usize = 9;
+/// Each devnet prover's stake, in token base units (100 tokens, the registry's minimum).
+const PROVER_STAKE: u128 = 100 * TOKEN;
 
 /// A devnet failure.
 #[derive(Debug, thiserror::Error)]
@@ -84,24 +86,24 @@ pub enum DevnetError {
 #[derive(Debug, Clone, Args)]
 pub struct DevnetArgs {
     /// Number of blocks to prove end to end.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, env = "PROOFMARKET_DEVNET_BLOCKS", default_value_t = 3)]
     pub blocks: u64,
     /// L2 transfers per block (a block of n transfers is a tree of 2n−1 proofs).
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, env = "PROOFMARKET_DEVNET_TXS_PER_BLOCK", default_value_t = 4)]
     pub txs_per_block: usize,
     /// Number of in-process provers (anvil accounts 1..=n), at most 9.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, env = "PROOFMARKET_DEVNET_PROVERS", default_value_t = 3)]
     pub provers: usize,
     /// Seconds allowed for all blocks to be proven on L1 once the provers have started.
-    #[arg(long, default_value_t = 300)]
+    #[arg(long, env = "PROOFMARKET_DEVNET_TIMEOUT", default_value_t = 300)]
     pub timeout: u64,
     /// Pin every block's root task to this mechanism instance (race, sealed-bid, sealed-bid-first,
     /// ascending, election-race, order-book, tree). Default: race, unless --qos is given.
-    #[arg(long, conflicts_with = "qos")]
+    #[arg(long, env = "PROOFMARKET_MECHANISM", conflicts_with = "qos")]
     pub mechanism: Option<String>,
     /// Let the router choose each block's mechanism by this QoS profile: a persona (arbitrage,
     /// daily-rollup, cost-sensitive, rollup-block) or speed=…,cost=…,safety=…,censorship=….
-    #[arg(long)]
+    #[arg(long, env = "PROOFMARKET_QOS")]
     pub qos: Option<String>,
 }
 
@@ -137,6 +139,19 @@ pub struct AcceptedProof {
     pub payment: U256,
     /// Gas of the `submitProof` transaction.
     pub gas_used: u64,
+    /// Timestamp of the L1 block that accepted it (what a race's decay is evaluated at).
+    pub accepted_at: u64,
+}
+
+/// A root task's budget as the task registry holds it at the end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TaskBudget {
+    pub max_payment: U256,
+    pub paid: U256,
+    pub redundancy: u8,
+    /// When the task opened under its mechanism (a race's decay starts here).
+    pub opened_at: u64,
+    pub deadline: u64,
 }
 
 /// What happened to one block.
@@ -155,6 +170,10 @@ pub struct BlockSummary {
     /// Gas of `postBlockAndRequestProof`.
     pub post_gas: u64,
     pub state_root: B256,
+    /// The root task's budget (the Rollup's block reward minus the sequencer's share).
+    pub budget: TaskBudget,
+    /// What the Rollup credited the sequencer when the block was finalised (`BlockFinalized`).
+    pub sequencer_reward: U256,
 }
 
 /// One prover's totals.
@@ -167,6 +186,22 @@ pub struct ProverSummary {
     pub paid: U256,
     /// Its claimable balance in the task registry at the end.
     pub claimable: U256,
+    /// Its stake in the prover registry at the end, and the record's slashes.
+    pub stake: U256,
+    pub slashed_count: u64,
+}
+
+/// The terms of the race instance and the Rollup's reward split, as deployed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Terms {
+    /// `ProofRace.floorBps`, `ProofRace.decayWindow` (0: the task's whole window).
+    pub race_floor_bps: u16,
+    pub race_decay_window: u32,
+    /// `Rollup.config().blockReward`, `.sequencerShareBps`.
+    pub block_reward: U256,
+    pub sequencer_share_bps: u16,
+    /// The stake each devnet prover registers with.
+    pub prover_stake: U256,
 }
 
 /// The devnet's result.
@@ -177,6 +212,10 @@ pub struct DevnetSummary {
     pub proven_tip: (u64, B256),
     pub blocks: Vec<BlockSummary>,
     pub provers: Vec<ProverSummary>,
+    pub terms: Terms,
+    /// The sequencer (anvil account 0) and its claimable balance in the Rollup at the end.
+    pub sequencer: Address,
+    pub sequencer_claimable: U256,
     /// From the provers' start to the last block proven.
     pub proving_wall: Duration,
     pub total_wall: Duration,
@@ -513,10 +552,12 @@ async fn run_deployed(
             sequencer_url: Some(sequencer_url.clone()),
             workers: 1,
             max_concurrent: 2,
-            stake: U256::from(100 * TOKEN),
+            stake: U256::from(PROVER_STAKE),
             hardware_class: 0,
             poll_interval,
             log_chunk_blocks: 1_000,
+            // anvil never reorgs (as for the sequencer above).
+            reorg_depth: 0,
             prices: Prices::default(),
             // A fixed estimate instead of a calibration run per prover (seconds per node here).
             speed: Some(ProvingSpeed {
@@ -777,11 +818,20 @@ async fn collect(
                         .unwrap_or_default(),
                     None => 0,
                 };
+                let accepted_at = match log.block_number {
+                    Some(n) => admin
+                        .get_block_by_number(alloy::eips::BlockNumberOrTag::Number(n))
+                        .await?
+                        .map(|b| b.header.timestamp)
+                        .unwrap_or_default(),
+                    None => 0,
+                };
                 if let Ok(id) = u64::try_from(e.inner.data.taskId) {
                     accepted.entry(id).or_default().push(AcceptedProof {
                         prover: e.inner.data.prover,
                         payment: e.inner.data.payment,
                         gas_used,
+                        accepted_at,
                     });
                 }
             }
@@ -830,6 +880,31 @@ async fn collect(
         }
     }
 
+    let rollup_address = addresses
+        .rollup
+        .ok_or_else(|| eyre::eyre!("the devnet deployment has no rollup"))?;
+    let rollup = Rollup::new(rollup_address, admin);
+    let mut finalized_reward: BTreeMap<u64, U256> = BTreeMap::new();
+    // The sequencer as L1 credited it (every devnet block has the same one).
+    let mut sequencer = Address::ZERO;
+    for log in admin
+        .get_logs(
+            &Filter::new()
+                .address(rollup_address)
+                .event_signature(Rollup::BlockFinalized::SIGNATURE_HASH)
+                .from_block(addresses.deployed_block),
+        )
+        .await
+        .wrap_err("eth_getLogs (rollup)")?
+    {
+        let e = log.log_decode::<Rollup::BlockFinalized>()?;
+        sequencer = e.inner.data.sequencer;
+        finalized_reward.insert(
+            e.inner.data.number,
+            U256::from(e.inner.data.sequencerReward),
+        );
+    }
+    let registry = TaskRegistry::new(addresses.task_registry, admin);
     let mut blocks = Vec::new();
     for (&number, &task_id) in tasks {
         let row = seq_store
@@ -858,7 +933,21 @@ async fn collect(
                 .find(|(a, _)| *a == first.prover)
                 .and_then(|(_, o)| o.lock().ok()?.get(&task_id).map(|o| o.prove_ms))
         });
+        let b = registry
+            .budgetOf(U256::from(task_id))
+            .call()
+            .await
+            .wrap_err("TaskRegistry.budgetOf")?;
+        let budget = TaskBudget {
+            max_payment: U256::from(b.maxPayment),
+            paid: U256::from(b.paid),
+            redundancy: b.redundancy,
+            opened_at: b.openedAt,
+            deadline: b.deadline,
+        };
         blocks.push(BlockSummary {
+            budget,
+            sequencer_reward: finalized_reward.get(&number).copied().unwrap_or_default(),
             number,
             txs: body.tx_hashes.len(),
             task_id,
@@ -871,7 +960,7 @@ async fn collect(
         });
     }
 
-    let registry = TaskRegistry::new(addresses.task_registry, admin);
+    let prover_registry = ProverRegistry::new(addresses.prover_registry, admin);
     let mut prover_summaries = Vec::new();
     for (address, _) in provers {
         let mut blocks_won = Vec::new();
@@ -887,24 +976,72 @@ async fn collect(
             .call()
             .await
             .wrap_err("TaskRegistry.claimable")?;
+        let stake = U256::from(
+            prover_registry
+                .proverOf(*address)
+                .call()
+                .await
+                .wrap_err("ProverRegistry.proverOf")?
+                .stake,
+        );
+        let slashed_count = prover_registry
+            .recordOf(*address)
+            .call()
+            .await
+            .wrap_err("ProverRegistry.recordOf")?
+            .slashedCount;
         prover_summaries.push(ProverSummary {
             address: *address,
             blocks_won,
             paid,
             claimable,
+            stake,
+            slashed_count,
         });
     }
 
-    let tip = Rollup::new(addresses.rollup.unwrap_or_default(), admin)
+    let tip = rollup
         .provenTip()
         .call()
         .await
         .wrap_err("Rollup.provenTip")?;
+    let config = rollup.config().call().await.wrap_err("Rollup.config")?;
+    let race = ProofRace::new(
+        addresses
+            .mechanisms
+            .get("race")
+            .copied()
+            .ok_or_else(|| eyre::eyre!("the devnet deployment has no race"))?,
+        admin,
+    );
+    let terms = Terms {
+        race_floor_bps: race
+            .floorBps()
+            .call()
+            .await
+            .wrap_err("ProofRace.floorBps")?,
+        race_decay_window: race
+            .decayWindow()
+            .call()
+            .await
+            .wrap_err("ProofRace.decayWindow")?,
+        block_reward: U256::from(config.blockReward),
+        sequencer_share_bps: config.sequencerShareBps,
+        prover_stake: U256::from(PROVER_STAKE),
+    };
+    let sequencer_claimable = rollup
+        .claimable(sequencer)
+        .call()
+        .await
+        .wrap_err("Rollup.claimable")?;
     Ok(DevnetSummary {
         genesis_root: devnet_genesis_root(),
         proven_tip: (tip.number, tip.stateRoot),
         blocks,
         provers: prover_summaries,
+        terms,
+        sequencer,
+        sequencer_claimable,
         proving_wall,
         total_wall: started.elapsed(),
     })

@@ -24,31 +24,36 @@ pub struct RequestArgs {
     #[command(flatten)]
     pub key: KeyArgs,
     /// Circuit: `base`, `merge`, `root`, or a 0x circuit id.
-    #[arg(long)]
+    #[arg(long, env = "PROOFMARKET_CIRCUIT")]
     pub circuit: String,
     /// Public inputs without the prover, comma-separated (decimal or 0x-hex).
-    #[arg(long, value_delimiter = ',', required = true)]
+    #[arg(
+        long,
+        env = "PROOFMARKET_INPUTS",
+        value_delimiter = ',',
+        required = true
+    )]
     pub inputs: Vec<U256>,
     /// Budget in whole tokens (escrowed; the unspent part is refunded).
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, env = "PROOFMARKET_MAX_PAYMENT", default_value_t = 10)]
     pub max_payment: u64,
     /// Seconds from now until the deadline.
-    #[arg(long, default_value_t = 600)]
+    #[arg(long, env = "PROOFMARKET_DEADLINE_SECS", default_value_t = 600)]
     pub deadline_secs: u64,
     /// Proofs from distinct provers needed.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, env = "PROOFMARKET_REDUNDANCY", default_value_t = 1)]
     pub redundancy: u8,
     /// Pin a mechanism instance by name from the addresses file; without it the router chooses.
-    #[arg(long)]
+    #[arg(long, env = "PROOFMARKET_MECHANISM")]
     pub mechanism: Option<String>,
     /// QoS weights (0-10) the router scores instances by.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, env = "PROOFMARKET_QOS_SPEED", default_value_t = 5)]
     pub speed: u8,
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, env = "PROOFMARKET_QOS_COST", default_value_t = 5)]
     pub cost: u8,
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, env = "PROOFMARKET_QOS_SAFETY", default_value_t = 5)]
     pub safety: u8,
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, env = "PROOFMARKET_QOS_CENSORSHIP", default_value_t = 5)]
     pub censorship: u8,
 }
 

@@ -19,10 +19,10 @@ pub struct StatusArgs {
     #[command(flatten)]
     pub chain: ChainArgs,
     /// Show at most this many of the most recent tasks.
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, env = "PROOFMARKET_STATUS_TASKS", default_value_t = 20)]
     pub tasks: u64,
     /// Print JSON instead of tables.
-    #[arg(long)]
+    #[arg(long, env = "PROOFMARKET_STATUS_JSON")]
     pub json: bool,
 }
 

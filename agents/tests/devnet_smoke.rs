@@ -5,7 +5,70 @@
 use std::collections::BTreeSet;
 
 use alloy::primitives::U256;
-use proofmarket::devnet::{DevnetArgs, render, run_devnet};
+use proofmarket::devnet::{DevnetArgs, DevnetSummary, TaskBudget, Terms, render, run_devnet};
+
+const BPS: u64 = 10_000;
+
+/// `DecaySchedule.decayed` for a fresh race: the per-proof base (`maxPayment / redundancy`) falls
+/// linearly from `openedAt` over the decay window (the task's whole window when the instance's is
+/// 0) down to `floorBps` of itself, evaluated at the accepting block's timestamp.
+fn race_payment(budget: &TaskBudget, terms: &Terms, at: u64) -> U256 {
+    let base = budget.max_payment / U256::from(budget.redundancy);
+    let window = match terms.race_decay_window {
+        0 => budget.deadline - budget.opened_at,
+        w => u64::from(w),
+    };
+    let (bps, floor) = (U256::from(BPS), U256::from(terms.race_floor_bps));
+    if at <= budget.opened_at {
+        return base;
+    }
+    let elapsed = at - budget.opened_at;
+    if elapsed >= window {
+        return base - base * (bps - floor) / bps;
+    }
+    base - base * (bps - floor) * U256::from(elapsed) / (bps * U256::from(window))
+}
+
+/// What every run owes, whatever the mechanism: the sequencer's share of each block's reward
+/// credited at finalisation, the rest escrowed as the root task's budget, and the honest provers'
+/// stakes untouched.
+fn check_rewards_and_stakes(summary: &DevnetSummary) {
+    let terms = &summary.terms;
+    let share = terms.block_reward * U256::from(terms.sequencer_share_bps) / U256::from(BPS);
+    assert!(share > U256::ZERO);
+    for block in &summary.blocks {
+        assert_eq!(
+            block.sequencer_reward, share,
+            "block {}: the sequencer's share of the block reward",
+            block.number
+        );
+        assert_eq!(
+            block.budget.max_payment,
+            terms.block_reward - share,
+            "block {}: the provers' budget is the rest",
+            block.number
+        );
+        assert!(block.budget.paid > U256::ZERO && block.budget.paid <= block.budget.max_payment);
+    }
+    assert_eq!(
+        summary.sequencer_claimable,
+        share * U256::from(summary.blocks.len()),
+        "the sequencer {} can claim its share of every finalised block",
+        summary.sequencer
+    );
+    for prover in &summary.provers {
+        assert_eq!(
+            prover.stake, terms.prover_stake,
+            "{}: an honest prover's stake is untouched",
+            prover.address
+        );
+        assert_eq!(
+            prover.slashed_count, 0,
+            "{} was never slashed",
+            prover.address
+        );
+    }
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_small_blocks_are_proven_on_l1_and_every_winner_is_paid() {
@@ -75,6 +138,26 @@ async fn two_small_blocks_are_proven_on_l1_and_every_winner_is_paid() {
         );
     }
     assert!(won >= 2, "each block has at least one paid winner");
+
+    // Each race payout is exactly the linear decay at its acceptance block, and decayed (the
+    // provers took seconds, the formula is not just the full share).
+    for block in &summary.blocks {
+        for proof in &block.proofs {
+            let expected = race_payment(&block.budget, &summary.terms, proof.accepted_at);
+            assert_eq!(
+                proof.payment, expected,
+                "block {}: paid {} at t={}, the decay formula says {expected}",
+                block.number, proof.payment, proof.accepted_at
+            );
+            assert!(proof.accepted_at > block.budget.opened_at);
+            assert_eq!(
+                block.budget.paid, proof.payment,
+                "one slot, paid as accepted"
+            );
+            assert!(proof.payment < block.budget.max_payment / U256::from(block.budget.redundancy));
+        }
+    }
+    check_rewards_and_stakes(&summary);
 }
 
 /// One block through the devnet, and what the summary says about it.
@@ -98,6 +181,7 @@ async fn one_block(
     assert!(!block.proofs.is_empty(), "an accepted root proof");
     assert!(block.proofs.iter().all(|p| p.payment > U256::ZERO));
     assert_eq!(summary.proven_tip.1, block.state_root);
+    check_rewards_and_stakes(&summary);
     block
 }
 

@@ -118,6 +118,7 @@ async fn a_posted_block_is_raced_proven_and_paid() {
         hardware_class: 0,
         poll_interval: Duration::from_millis(200),
         log_chunk_blocks: 1_000,
+        reorg_depth: 12,
         prices: Prices::default(),
         speed: Some(ProvingSpeed {
             base_secs: 2.0,

@@ -1,6 +1,7 @@
 //! The sequencer against a real Rollup on anvil: a built block is posted (its root-proof task opened),
 //! the post is never repeated under the same key, and a call that would revert is refused with the
-//! decoded error.
+//! decoded error; the `proofmarket sequencer` binary prunes a block nobody proved within its window,
+//! rolls its L2 back and posts the block again.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -135,4 +136,198 @@ async fn posts_a_block_once_and_decodes_reverts() {
         "the same block must not be posted twice"
     );
     assert_eq!(store.block(1).unwrap().unwrap().status, status::POSTED);
+}
+
+/// The Rollup's `BlockPosted` numbers and `BlocksPruned` ranges so far, in chain order.
+async fn rollup_log(
+    provider: &proofmarket::chain::ChainProvider,
+    rollup: alloy::primitives::Address,
+) -> (Vec<u64>, Vec<(u64, u64)>) {
+    use alloy::providers::Provider;
+    use alloy::sol_types::SolEvent;
+    let logs = provider
+        .get_logs(
+            &alloy::rpc::types::Filter::new()
+                .address(rollup)
+                .from_block(0),
+        )
+        .await
+        .expect("logs");
+    let mut posted = Vec::new();
+    let mut pruned = Vec::new();
+    for log in logs {
+        match log.topic0().copied() {
+            Some(Rollup::BlockPosted::SIGNATURE_HASH) => {
+                let e = log
+                    .log_decode::<Rollup::BlockPosted>()
+                    .expect("BlockPosted");
+                posted.push(e.inner.data.header.number);
+            }
+            Some(Rollup::BlocksPruned::SIGNATURE_HASH) => {
+                let e = log
+                    .log_decode::<Rollup::BlocksPruned>()
+                    .expect("BlocksPruned");
+                pruned.push((e.inner.data.fromBlock, e.inner.data.toBlock));
+            }
+            _ => {}
+        }
+    }
+    (posted, pruned)
+}
+
+/// Polls `check` every 100 ms; panics with `what` after `timeout`.
+async fn eventually<F, Fut>(what: &str, timeout: Duration, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    while !check().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_overdue_block_is_pruned_rolled_back_and_posted_again() {
+    use alloy::providers::Provider;
+    let started = std::time::Instant::now();
+    let anvil = anvil();
+    let signer: PrivateKeySigner = anvil.keys()[0].clone().into();
+    let me = signer.address();
+    let provider = connect(&anvil.endpoint(), Some(signer.clone()))
+        .await
+        .unwrap();
+    let params = DeployParams::devnet(me);
+    let window = params.rollup.as_ref().expect("rollup").proof_window;
+    let addresses = deploy(&provider, me, &params).await.unwrap();
+    let rollup = addresses.rollup.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let addresses_path = dir.path().join("addresses.json");
+    addresses.save(&addresses_path).unwrap();
+    let api = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let api_addr = api.local_addr().unwrap();
+    drop(api);
+    let config = dir.path().join("sequencer.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[chain]\npoll_interval_ms = 200\n\n[store]\npath = {:?}\n\n[sequencer]\nlisten = \"{api_addr}\"\nblock_interval_ms = 300\n",
+            dir.path().join("sequencer.db")
+        ),
+    )
+    .unwrap();
+
+    // The real binary, blocks of two transfers from the env fallback of --max-block-txs.
+    let mut sequencer = std::process::Command::new(env!("CARGO_BIN_EXE_proofmarket"))
+        .args(["sequencer", "--rpc-url", &anvil.endpoint(), "--addresses"])
+        .arg(&addresses_path)
+        .arg("--config")
+        .arg(&config)
+        .env("PROOFMARKET_PRIVATE_KEY", hex::encode(signer.to_bytes()))
+        .env("PROOFMARKET_MAX_BLOCK_TXS", "2")
+        .env("PROOFMARKET_LOG", "info")
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(dir.path().join("sequencer.log")).unwrap())
+        .spawn()
+        .expect("spawn the sequencer");
+    let base = format!("http://{api_addr}");
+    let client = reqwest::Client::new();
+    eventually("the sequencer API", Duration::from_secs(30), || {
+        let (client, base) = (client.clone(), base.clone());
+        async move { client.get(format!("{base}/health")).send().await.is_ok() }
+    })
+    .await;
+    for (nonce, amount) in [(0u64, 10u64), (1, 20)] {
+        let tx = Transaction {
+            from: 1,
+            to: 2,
+            amount,
+            nonce,
+        }
+        .sign(&devnet_key(1));
+        let response = client
+            .post(format!("{base}/tx"))
+            .json(&serde_json::json!({ "tx": proofmarket::sequencer::node::encode_hex(&tx) }))
+            .send()
+            .await
+            .expect("POST /tx");
+        assert_eq!(response.status().as_u16(), 200);
+    }
+    eventually("block 1 posted", Duration::from_secs(30), || {
+        let provider = provider.clone();
+        async move { rollup_log(&provider, rollup).await.0 == vec![1] }
+    })
+    .await;
+    let first: serde_json::Value = client
+        .get(format!("{base}/blocks/1"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+
+    // Nobody proves it: past its proof window the sequencer prunes it, rolls back, and posts the
+    // requeued transfers as block 1 again.
+    provider
+        .raw_request::<_, serde_json::Value>("evm_increaseTime".into(), (u64::from(window) + 1,))
+        .await
+        .expect("evm_increaseTime");
+    provider
+        .raw_request::<_, serde_json::Value>("evm_mine".into(), ())
+        .await
+        .expect("evm_mine");
+    eventually("the prune and the re-post", Duration::from_secs(60), || {
+        let provider = provider.clone();
+        async move { rollup_log(&provider, rollup).await == (vec![1, 1], vec![(1, 1)]) }
+    })
+    .await;
+    let rollup_contract = Rollup::new(rollup, &provider);
+    let tip = rollup_contract.pendingTip().call().await.unwrap();
+    assert_eq!(tip.number, 1, "block 1 is pending again");
+    let block_one = || {
+        let (client, base) = (client.clone(), base.clone());
+        async move {
+            client
+                .get(format!("{base}/blocks/1"))
+                .send()
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()
+        }
+    };
+    // The sequencer records the re-post once it has read its receipt.
+    eventually(
+        "the sequencer to record the re-post",
+        Duration::from_secs(30),
+        || {
+            let (block, first) = (block_one(), first.clone());
+            async move {
+                let again = block.await;
+                again["status"] == "posted" && again["l1Tx"] != first["l1Tx"]
+            }
+        },
+    )
+    .await;
+    let again = block_one().await;
+    assert_eq!(
+        again["txs"], first["txs"],
+        "the same transfers, requeued in order"
+    );
+    assert_eq!(again["newStateRoot"], first["newStateRoot"]);
+    assert_ne!(again["taskId"], first["taskId"], "a new root-proof task");
+
+    sequencer.kill().expect("stop the sequencer");
+    sequencer.wait().expect("the sequencer exits");
+    let log = std::fs::read_to_string(dir.path().join("sequencer.log")).unwrap();
+    assert!(log.contains("proof window closed: pruned"), "{log}");
+    assert!(log.contains("L1 pruned blocks; L2 rolled back"), "{log}");
+    println!("wall {:.1}s", started.elapsed().as_secs_f64());
 }

@@ -11,14 +11,20 @@
 //!   [`mark_processed`]). Logs that vanish in a reorg are not announced: handlers re-read on-chain state
 //!   before every irreversible action (the prover checks a task is still open before proving), which
 //!   makes a dropped log harmless too.
+//! * Within one life of the monitor a log is handed out once (the re-read of the window skips logs
+//!   already sent, by block hash and index), so a slow consumer does not see its in-flight events
+//!   twice; across restarts, `processed_logs` and the cursor decide.
+//! * A failing `eth_getLogs` range is halved down to one block ([`get_logs_halving`]); the size
+//!   that worked is kept for the following reads.
 //! * **Backpressure**: the channel is bounded and the monitor awaits capacity; events are never
 //!   dropped (a lossy broadcast channel is the classic mistake here).
 
+use std::collections::HashMap;
 use std::time::Duration;
 
-use alloy::primitives::Address;
+use alloy::primitives::{Address, B256};
 use alloy::providers::Provider;
-use alloy::rpc::types::Filter;
+use alloy::rpc::types::{Filter, Log};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -161,41 +167,33 @@ impl ChainMonitor {
     }
 
     /// Reads `[from, to]`, sending events and a checkpoint; returns false if the consumer is gone.
-    async fn read_range(&self, from: u64, to: u64, head: u64) -> Result<bool, MonitorError> {
-        let mut chunk = self.config.chunk_blocks;
+    /// `sent` holds the logs this life of the monitor has already handed out: the re-read of the
+    /// reorg window does not hand them out again while the consumer is still on them.
+    async fn read_range(
+        &self,
+        from: u64,
+        to: u64,
+        head: u64,
+        chunk: &mut u64,
+        sent: &mut HashMap<(B256, u64), u64>,
+    ) -> Result<bool, MonitorError> {
+        let base = Filter::new().address(self.config.contracts.clone());
         let mut start = from;
         while start <= to {
-            let end = to.min(start.saturating_add(chunk - 1));
-            let filter = Filter::new()
-                .address(self.config.contracts.clone())
-                .from_block(start)
-                .to_block(end);
-            let logs = match self.provider.get_logs(&filter).await {
-                Ok(logs) => logs,
-                Err(e) if chunk > 1 => {
-                    // Providers cap ranges and result counts: retry smaller before giving up.
-                    chunk = (chunk / 2).max(1);
-                    tracing::debug!(from = start, to = end, chunk, error = %e, "eth_getLogs failed; halving the range");
-                    continue;
-                }
-                Err(e) => {
-                    return Err(MonitorError::Logs {
-                        from: start,
-                        to: end,
-                        reason: e.to_string(),
-                    });
-                }
-            };
+            let (logs, end) = get_logs_halving(&self.provider, &base, start, to, chunk).await?;
             for log in logs {
                 let Some(event) = decode_log(&self.addresses, log) else {
                     continue;
                 };
-                let seen = self
-                    .store
-                    .is_log_processed(event.meta.block_hash, event.meta.log_index)?;
-                if seen {
+                let id = (event.meta.block_hash, event.meta.log_index);
+                if sent.contains_key(&id)
+                    || self
+                        .store
+                        .is_log_processed(event.meta.block_hash, event.meta.log_index)?
+                {
                     continue;
                 }
+                sent.insert(id, event.meta.block_number);
                 if self
                     .sender
                     .send(MonitorMessage::Event(Box::new(event)))
@@ -224,6 +222,37 @@ impl ChainMonitor {
     }
 }
 
+/// One `eth_getLogs` of `base` from `start` over at most `chunk` blocks (capped at `to`), halving
+/// `chunk` on each error — providers cap ranges and result counts — until a 1-block range fails.
+/// Returns the logs and the last block they cover; `chunk` keeps the size that worked.
+pub async fn get_logs_halving(
+    provider: &ChainProvider,
+    base: &Filter,
+    start: u64,
+    to: u64,
+    chunk: &mut u64,
+) -> Result<(Vec<Log>, u64), MonitorError> {
+    *chunk = (*chunk).max(1);
+    loop {
+        let end = to.min(start.saturating_add(*chunk - 1));
+        let filter = base.clone().from_block(start).to_block(end);
+        match provider.get_logs(&filter).await {
+            Ok(logs) => return Ok((logs, end)),
+            Err(e) if *chunk > 1 => {
+                *chunk = (*chunk / 2).max(1);
+                tracing::debug!(from = start, to = end, chunk = *chunk, error = %e, "eth_getLogs failed; halving the range");
+            }
+            Err(e) => {
+                return Err(MonitorError::Logs {
+                    from: start,
+                    to: end,
+                    reason: e.to_string(),
+                });
+            }
+        }
+    }
+}
+
 impl Service for ChainMonitor {
     fn name(&self) -> &'static str {
         "chain-monitor"
@@ -231,6 +260,8 @@ impl Service for ChainMonitor {
 
     async fn run(self, shutdown: CancellationToken) -> eyre::Result<()> {
         let mut next = self.resume_from()?;
+        let mut chunk = self.config.chunk_blocks.max(1);
+        let mut sent = HashMap::new();
         tracing::info!(cursor = %self.config.cursor, from = next, "chain monitor starting");
         loop {
             if shutdown.is_cancelled() {
@@ -243,8 +274,11 @@ impl Service for ChainMonitor {
             if next <= head {
                 let keep_going = tokio::select! {
                     _ = shutdown.cancelled() => return Ok(()),
-                    r = self.read_range(next, head, head) => r?,
+                    r = self.read_range(next, head, head, &mut chunk, &mut sent) => r?,
                 };
+                // Forget what fell out of the window: it is never re-read.
+                let oldest = (head + 1).saturating_sub(self.config.reorg_depth);
+                sent.retain(|_, block| *block >= oldest);
                 if !keep_going {
                     tracing::info!("event consumer gone; monitor stopping");
                     return Ok(());

@@ -13,7 +13,7 @@
 
 use alloy::primitives::{Address, B256, U256, Uint};
 use alloy::providers::Provider;
-use alloy::sol_types::{SolCall, SolInterface};
+use alloy::sol_types::SolCall;
 use proofmarket_bindings::{AscendingPriceAuction, OrderBook, ProofToken, SealedBidAuction};
 use tracing::{debug, info, warn};
 
@@ -42,29 +42,9 @@ fn to_u64(v: U256) -> u64 {
     u64::try_from(v).unwrap_or(u64::MAX)
 }
 
-/// A revert the generic decoder could not name, decoded against the auction contracts' errors.
-pub fn decode_mechanism_revert(reason: &str) -> String {
-    let Some(hex_data) = reason.strip_prefix("undecoded revert 0x") else {
-        return reason.to_string();
-    };
-    let Ok(data) = alloy::hex::decode(hex_data.trim()) else {
-        return reason.to_string();
-    };
-    if let Ok(e) = SealedBidAuction::SealedBidAuctionErrors::abi_decode(&data) {
-        return format!("{e:?}");
-    }
-    if let Ok(e) = AscendingPriceAuction::AscendingPriceAuctionErrors::abi_decode(&data) {
-        return format!("{e:?}");
-    }
-    if let Ok(e) = OrderBook::OrderBookErrors::abi_decode(&data) {
-        return format!("{e:?}");
-    }
-    reason.to_string()
-}
-
 fn describe(e: &SendError) -> String {
     match e {
-        SendError::Reverted(r) => format!("reverted: {}", decode_mechanism_revert(r)),
+        SendError::Reverted(r) => format!("reverted: {r}"),
         other => other.to_string(),
     }
 }
@@ -356,7 +336,7 @@ impl AuctionIo {
                 Ok(())
             }
             Err(SendError::Reverted(r)) => {
-                debug!(task_id, reason = %decode_mechanism_revert(&r), "finalize not needed");
+                debug!(task_id, reason = %r, "finalize not needed");
                 Ok(())
             }
             Err(e) => Err(ProverError::Chain(format!("finalize: {e}"))),
@@ -451,7 +431,7 @@ impl AuctionIo {
                 info!(prover = %self.me(), task_id, locker = %prover, "slashed a lapsed lock")
             }
             Err(SendError::Reverted(r)) => {
-                debug!(task_id, reason = %decode_mechanism_revert(&r), "slashLock not needed")
+                debug!(task_id, reason = %r, "slashLock not needed")
             }
             Err(e) => return Err(ProverError::Chain(format!("slashLock: {e}"))),
         }
@@ -475,7 +455,7 @@ impl AuctionIo {
         {
             Ok(()) => Ok(()),
             Err(SendError::Reverted(r)) => {
-                debug!(task_id, reason = %decode_mechanism_revert(&r), "matchTask refused");
+                debug!(task_id, reason = %r, "matchTask refused");
                 Ok(())
             }
             Err(e) => Err(ProverError::Chain(format!("matchTask: {e}"))),
@@ -708,26 +688,4 @@ fn unique_suffix() -> u128 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or_default()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use alloy::sol_types::SolError;
-
-    #[test]
-    fn auction_reverts_are_named() {
-        let e = SealedBidAuction::CommitWindowClosed {
-            taskId: U256::from(3u8),
-            commitEnd: U256::from(100u8),
-        };
-        let reason = format!("undecoded revert 0x{}", alloy::hex::encode(e.abi_encode()));
-        assert!(decode_mechanism_revert(&reason).contains("CommitWindowClosed"));
-        let e = AscendingPriceAuction::NoFreeSlot {
-            taskId: U256::from(3u8),
-        };
-        let reason = format!("undecoded revert 0x{}", alloy::hex::encode(e.abi_encode()));
-        assert!(decode_mechanism_revert(&reason).contains("NoFreeSlot"));
-        assert_eq!(decode_mechanism_revert("TaskNotOpen"), "TaskNotOpen");
-    }
 }

@@ -32,6 +32,7 @@ use self::submit::Sender;
 use crate::cli::{ChainArgs, KeyArgs};
 use crate::config::{ChainConfig, MetricsConfig, StoreConfig};
 use crate::store::Store;
+use crate::supervisor::{Outcome, Supervisor};
 
 /// `proofmarket prover` arguments.
 #[derive(Debug, Clone, Args)]
@@ -49,6 +50,9 @@ pub struct ProverArgs {
     /// Prometheus listen address (overrides `[metrics].listen`).
     #[arg(long, env = "PROOFMARKET_METRICS")]
     pub metrics: Option<std::net::SocketAddr>,
+    /// SQLite state file (overrides `[store].path`; default `prover.db`).
+    #[arg(long, env = "PROOFMARKET_STORE")]
+    pub store: Option<PathBuf>,
     /// What to do (default: run the prover).
     #[command(subcommand)]
     pub action: Option<ProverAction>,
@@ -119,11 +123,7 @@ pub struct ProverFile {
 
 impl ProverSection {
     /// The service settings (chain polling from `chain`).
-    pub fn settings(
-        &self,
-        poll_interval: Duration,
-        log_chunk_blocks: u64,
-    ) -> eyre::Result<ProverSettings> {
+    pub fn settings(&self, chain: &ChainPolling) -> eyre::Result<ProverSettings> {
         let stake: U256 = self
             .stake
             .trim()
@@ -138,8 +138,9 @@ impl ProverSection {
             max_concurrent: self.max_concurrent.max(1),
             stake,
             hardware_class: self.hardware_class,
-            poll_interval,
-            log_chunk_blocks,
+            poll_interval: chain.poll_interval,
+            log_chunk_blocks: chain.log_chunk_blocks,
+            reorg_depth: chain.reorg_depth,
             prices: self.prices,
             speed: self.speed,
             key_dir: self
@@ -150,23 +151,44 @@ impl ProverSection {
     }
 }
 
+/// How the prover reads the chain (`[chain]` after flags and env).
+#[derive(Debug, Clone, Copy)]
+pub struct ChainPolling {
+    /// Pause between head polls.
+    pub poll_interval: Duration,
+    /// Blocks per `eth_getLogs` request.
+    pub log_chunk_blocks: u64,
+    /// Blocks re-read behind the head on every poll.
+    pub reorg_depth: u64,
+}
+
+impl From<&crate::config::ResolvedChain> for ChainPolling {
+    fn from(chain: &crate::config::ResolvedChain) -> Self {
+        Self {
+            poll_interval: chain.poll_interval,
+            log_chunk_blocks: chain.log_chunk_blocks,
+            reorg_depth: chain.reorg_depth,
+        }
+    }
+}
+
 /// Runs the prover (or a one-off action).
 pub async fn run(args: ProverArgs) -> eyre::Result<()> {
     let file: ProverFile = crate::config::load_or_default(args.config.as_deref())?;
     let chain = file.chain.resolve(&args.chain)?;
     let signer = crate::keys::load_signer(&args.key)?;
     let provider = crate::chain::connect_checked(&chain, Some(signer.clone())).await?;
-    let store_path = file
+    let store_path = args
         .store
-        .path
         .clone()
+        .or_else(|| file.store.path.clone())
         .unwrap_or_else(|| PathBuf::from("prover.db"));
     let store = Store::open(&store_path)?;
     let mut section = file.prover.clone();
     if args.sequencer_url.is_some() {
         section.sequencer_url = args.sequencer_url.clone();
     }
-    let settings = section.settings(chain.poll_interval, chain.log_chunk_blocks)?;
+    let settings = section.settings(&ChainPolling::from(&chain))?;
     let service = ProverService::new(
         provider.clone(),
         signer.clone(),
@@ -174,6 +196,7 @@ pub async fn run(args: ProverArgs) -> eyre::Result<()> {
         store.clone(),
         settings,
     )
+    .with_chain_id(chain.chain_id)
     .with_auction_strategies(file.strategy.clone())
     .with_mechanisms(mech::MechanismSettings::from_config(
         file.strategy.election,
@@ -182,26 +205,44 @@ pub async fn run(args: ProverArgs) -> eyre::Result<()> {
     match args.action {
         Some(ProverAction::Withdraw) => {
             let sender = Sender::new(provider, signer, store);
-            let amount = service.withdraw(&sender).await?;
-            println!(
-                "withdrew {amount} token base units to {}",
-                service.address()
-            );
+            match service.withdraw(&sender).await? {
+                Some(amount) => println!(
+                    "withdrew {amount} token base units to {}",
+                    service.address()
+                ),
+                None => println!(
+                    "nothing to withdraw: {} has no claimable balance",
+                    service.address()
+                ),
+            }
             Ok(())
         }
         None => {
-            let shutdown = tokio_util::sync::CancellationToken::new();
+            // Supervised like every agent: an RPC error past the retry layer ends one life of the
+            // service and it is restarted with backoff (resuming from the store); a fatal error
+            // (bad config, wrong chain, contracts missing) stops the prover with a non-zero exit.
+            let mut supervisor = Supervisor::new();
+            let shutdown = supervisor.shutdown_token();
             if let Some(addr) = args.metrics.or(file.metrics.listen) {
                 crate::metrics::serve(addr, shutdown.clone()).await?;
             } else {
                 crate::metrics::install()?;
             }
-            let token = shutdown.clone();
-            tokio::spawn(async move {
-                crate::supervisor::shutdown_signal().await;
-                token.cancel();
-            });
-            service.run(shutdown).await.map_err(eyre::Report::new)
+            tracing::info!(prover = %service.address(), store = %store_path.display(), "prover starting");
+            supervisor.spawn(service);
+            match supervisor.run().await {
+                Outcome::Drained => Ok(()),
+                Outcome::Aborted(services) => {
+                    tracing::warn!(
+                        ?services,
+                        "aborted after the grace period; state is consistent in the store"
+                    );
+                    Ok(())
+                }
+                Outcome::Failed { service, error } => {
+                    Err(error.wrap_err(format!("service {service} failed")))
+                }
+            }
         }
     }
 }
@@ -215,10 +256,17 @@ mod tests {
         let text = include_str!("../../examples/prover.toml");
         let file: ProverFile =
             crate::config::parse_str(text, std::path::Path::new("prover.toml")).expect("example");
-        let settings = file
-            .prover
-            .settings(Duration::from_millis(500), 100)
-            .expect("settings");
+        let polling = ChainPolling {
+            poll_interval: Duration::from_millis(file.chain.poll_interval_ms),
+            log_chunk_blocks: file.chain.log_chunk_blocks,
+            reorg_depth: file.chain.reorg_depth,
+        };
+        let settings = file.prover.settings(&polling).expect("settings");
+        assert_eq!(
+            settings.reorg_depth, 12,
+            "[chain].reorg_depth reaches the prover"
+        );
+        assert_eq!(settings.poll_interval, Duration::from_millis(1000));
         assert!(settings.stake > U256::ZERO);
         let typo = crate::config::parse_str::<ProverFile>(
             "[prover]\nworkerz = 2\n",
@@ -229,6 +277,6 @@ mod tests {
             stake: "lots".into(),
             ..Default::default()
         };
-        assert!(bad_stake.settings(Duration::from_millis(1), 1).is_err());
+        assert!(bad_stake.settings(&polling).is_err());
     }
 }

@@ -4,17 +4,29 @@
 //! tasks that report back over a bounded channel:
 //!
 //! ```text
-//!  eth_getLogs (Rollup, TaskRegistry) ──► events ──► ProverStrategy ──► actions
-//!        ▲                                   ▲                             │
-//!        │ poll every poll_interval          │ ProofReady / SubmitFailed   ▼
-//!        └───────────────────────────────────┴──── worker pool (proofs), Sender (txs)
+//!  ChainMonitor (Rollup, TaskRegistry, election, tree) ──► logs ┐
+//!        checkpoint: commit cursor + processed logs ◄──────────┤
+//!                                                              ▼
+//!                                      events ──► ProverStrategy ──► actions
+//!                                         ▲                             │
+//!                                         │ ProofReady / SubmitFailed   ▼
+//!                                         └──── worker pool (proofs), Sender (txs)
 //! ```
+//!
+//! Logs come from the shared [`ChainMonitor`] (the sequencer's too): chunked backfill, a re-read of
+//! the last `reorg_depth` blocks on every poll, ranges halved on a provider's error. The events up
+//! to each checkpoint are one batch: handled, acted on, marked processed, then the cursor is
+//! committed. A log re-included by a reorg (new block hash) is handled again; handlers are
+//! idempotent (the L2 copy is keyed by state root, a known task is not restarted), and a task whose
+//! accepted proof of ours was reorged out is proven again and the same signed submission revived.
 //!
 //! On start it registers (stake + capacity) if needed, then backfills from the deployment block: the
 //! L2 copy is rebuilt by checking every posted block's data, tasks are re-decided, cached node proofs
 //! make re-proving cheap, and the [`Sender`]'s idempotency keys make re-submitting impossible. Actions
 //! produced during a backfill batch are executed only if the strategy still wants them after the whole
-//! batch (a task fulfilled later in the same batch is not started).
+//! batch (a task fulfilled later in the same batch is not started). Each `run` is one life: an error
+//! ends it (and its proving jobs and monitor), and the supervisor starts the next, which resumes the
+//! same way from the store.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -49,7 +61,12 @@ use super::strategy::{
 use super::submit::{SendError, Sender, error_name};
 use crate::chain::ChainProvider;
 use crate::chain::addresses::Addresses;
+use crate::chain::events::ChainEvent;
+use crate::chain::monitor::{
+    ChainMonitor, MonitorConfig, MonitorMessage, get_logs_halving, mark_processed,
+};
 use crate::store::{Store, TaskRow, TaskState};
+use crate::supervisor::Service;
 
 alloy::sol! {
     /// The two ERC-20 calls registration needs (the stake token is a plain ERC-20).
@@ -78,8 +95,11 @@ pub struct ProverSettings {
     pub hardware_class: u8,
     /// Head poll interval.
     pub poll_interval: Duration,
-    /// Blocks per `eth_getLogs` request.
+    /// Blocks per `eth_getLogs` request (halved by the chain monitor on a provider's range error).
     pub log_chunk_blocks: u64,
+    /// Blocks behind the head re-read on every poll (`[chain].reorg_depth`): a log re-included in
+    /// a different block within this depth is handled again.
+    pub reorg_depth: u64,
     /// Operator prices.
     pub prices: Prices,
     /// Measured speed; `None`: calibrate at start (and cache the result in the store).
@@ -134,6 +154,10 @@ pub struct ProverService {
     outcomes: Outcomes,
     mech: MechanismSettings,
     auction_config: StrategySection,
+    /// The chain id the RPC must report at every (re)start; `None`: the deployment's.
+    chain_id: Option<u64>,
+    /// The proving keys, loaded once per process: a restarted service reuses them.
+    keys: Arc<tokio::sync::OnceCell<Arc<Keys>>>,
 }
 
 struct Runtime {
@@ -146,6 +170,29 @@ struct Runtime {
     jobs: HashMap<TaskId, JoinHandle<()>>,
     /// Tree range jobs (several per task), aborted at shutdown like proving jobs.
     range_jobs: Vec<JoinHandle<()>>,
+}
+
+impl Drop for Runtime {
+    /// Whichever way a life of the service ends (shutdown, an RPC error the supervisor restarts it
+    /// after), its spawned proving work ends with it: the next life resumes from the store, and a
+    /// job left running would report into a channel nobody reads.
+    fn drop(&mut self) {
+        for (_, job) in self.jobs.drain() {
+            job.abort();
+        }
+        for job in self.range_jobs.drain(..) {
+            job.abort();
+        }
+    }
+}
+
+/// Aborts a spawned task when dropped (the chain monitor of one life of the service).
+struct AbortOnDrop<T>(JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 fn chain_err(context: &str, e: impl std::fmt::Display) -> ProverError {
@@ -170,7 +217,16 @@ impl ProverService {
             outcomes: Outcomes::default(),
             mech: MechanismSettings::default(),
             auction_config: StrategySection::default(),
+            chain_id: None,
+            keys: Arc::default(),
         }
+    }
+
+    /// Sets the chain id the RPC must report whenever the service (re)starts (default: the
+    /// deployment's).
+    pub fn with_chain_id(mut self, chain_id: u64) -> Self {
+        self.chain_id = Some(chain_id);
+        self
     }
 
     /// Sets how this prover takes part in elections and trees (default: draws, open races and
@@ -264,8 +320,9 @@ impl ProverService {
         Ok(true)
     }
 
-    /// Withdraws everything the TaskRegistry credited to this prover; returns the amount.
-    pub async fn withdraw(&self, sender: &Sender) -> Result<U256, ProverError> {
+    /// Withdraws everything the TaskRegistry credited to this prover; returns the amount, or `None`
+    /// when nothing is claimable (then nothing is sent).
+    pub async fn withdraw(&self, sender: &Sender) -> Result<Option<U256>, ProverError> {
         let registry = ITaskRegistry::new(self.addresses.task_registry, &self.provider);
         let claimable = registry
             .claimable(self.address())
@@ -273,7 +330,7 @@ impl ProverService {
             .await
             .map_err(|e| chain_err("claimable", e))?;
         if claimable.is_zero() {
-            return Ok(U256::ZERO);
+            return Ok(None);
         }
         let head = self
             .provider
@@ -292,7 +349,7 @@ impl ProverService {
             )
             .await
             .map_err(|e| ProverError::Chain(format!("withdrawing: {e}")))?;
-        Ok(claimable)
+        Ok(Some(claimable))
     }
 
     /// The proving speed: configured, cached in the store, or measured now.
@@ -324,17 +381,42 @@ impl ProverService {
         Ok(speed)
     }
 
-    /// Runs until `shutdown` is cancelled.
+    /// The proving keys: loaded (or set up) once, then shared by every later life of the service.
+    async fn proving_keys(&self) -> Result<Arc<Keys>, ProverError> {
+        let key_dir = self.settings.key_dir.clone();
+        self.keys
+            .get_or_try_init(|| async move {
+                let keys = tokio::task::spawn_blocking(move || Keys::load_or_setup(&key_dir))
+                    .await
+                    .map_err(|e| ProverError::Prove(format!("key loading panicked: {e}")))?
+                    .map_err(|e| ProverError::Prove(format!("proving keys: {e}")))?;
+                Ok::<_, ProverError>(Arc::new(keys))
+            })
+            .await
+            .cloned()
+    }
+
+    /// The checks every life starts with: the RPC reports the expected chain and the deployment's
+    /// contracts have code. A restart against a chain that lost the deployment (a node reset
+    /// without its state) stops the prover instead of proving into the void.
+    async fn check_chain(&self, url: &str) -> Result<(), ProverError> {
+        let expected = self.chain_id.unwrap_or(self.addresses.chain_id);
+        crate::chain::check_chain_id(&self.provider, url, expected)
+            .await
+            .map_err(ProverError::from_chain)?;
+        crate::chain::check_deployed(&self.provider, &self.addresses)
+            .await
+            .map_err(ProverError::from_chain)
+    }
+
+    /// Runs until `shutdown` is cancelled, or fails (see [`ProverError::is_fatal`]). Each call is
+    /// one life: it resumes from the store, so the supervisor restarts it after a transient error
+    /// (the `Service` impl); every task it spawned ends with it.
     pub async fn run(self, shutdown: CancellationToken) -> Result<(), ProverError> {
         let me = self.address();
         let rollup = self.rollup()?;
-        let key_dir = self.settings.key_dir.clone();
-        let keys = Arc::new(
-            tokio::task::spawn_blocking(move || Keys::load_or_setup(&key_dir))
-                .await
-                .map_err(|e| ProverError::Prove(format!("key loading panicked: {e}")))?
-                .map_err(|e| ProverError::Prove(format!("proving keys: {e}")))?,
-        );
+        self.check_chain("the prover's RPC").await?;
+        let keys = self.proving_keys().await?;
         let speed = {
             let (this, k) = (self.clone(), keys.clone());
             tokio::task::spawn_blocking(move || this.speed(&k))
@@ -410,127 +492,147 @@ impl ProverService {
             .map(SequencerClient::new)
             .transpose()?;
         let (tx, mut rx) = mpsc::channel::<Msg>(256);
-        let mut filter_addresses = vec![rollup, self.addresses.task_registry];
-        filter_addresses.extend(mech::log_sources(&self.addresses));
         // Events of a resume (the open tasks of an earlier life) join the first batch.
-        let (mut next_block, mut carried) = self.resume(&mut rt, sequencer.as_ref()).await?;
-        info!(prover = %me, from_block = next_block, "prover running");
+        let mut batch = self.resume(&mut rt, sequencer.as_ref()).await?;
+        // The shared chain monitor reads the logs: chunked backfill from the stored cursor (minus
+        // the reorg window), a re-read of the last `reorg_depth` blocks on every poll, ranges halved
+        // on a provider's error. It lives and dies with this life of the service.
+        let mut contracts = vec![rollup, self.addresses.task_registry];
+        contracts.extend(mech::log_sources(&self.addresses));
+        let (monitor_tx, mut monitor_rx) = mpsc::channel::<MonitorMessage>(256);
+        let monitor = ChainMonitor::new(
+            self.provider.clone(),
+            self.store.clone(),
+            self.addresses.clone(),
+            MonitorConfig {
+                cursor: CURSOR.into(),
+                contracts,
+                start_block: self.addresses.deployed_block,
+                reorg_depth: self.settings.reorg_depth,
+                poll_interval: self.settings.poll_interval,
+                chunk_blocks: self.settings.log_chunk_blocks.max(1),
+            },
+            monitor_tx,
+        );
+        let mut monitor = AbortOnDrop(tokio::spawn(monitor.run(shutdown.child_token())));
+        let mut handled: Vec<ChainEvent> = Vec::new();
+        info!(prover = %me, reorg_depth = self.settings.reorg_depth, "prover running");
         loop {
-            // 1. Chain: every new log, in order, then the clock.
-            let head = self
-                .provider
-                .get_block_number()
-                .await
-                .map_err(|e| chain_err("block number", e))?;
-            let mut events = std::mem::take(&mut carried);
-            events.push(Event::Head { block: head });
-            while next_block <= head {
-                let to = (next_block + self.settings.log_chunk_blocks.max(1) - 1).min(head);
-                let filter = Filter::new()
-                    .address(filter_addresses.clone())
-                    .from_block(next_block)
-                    .to_block(to);
-                let logs = self
-                    .provider
-                    .get_logs(&filter)
-                    .await
-                    .map_err(|e| chain_err("eth_getLogs", e))?;
-                for log in &logs {
-                    self.on_log(&mut rt, log, sequencer.as_ref(), &mut events)
-                        .await?;
+            tokio::select! {
+                // Shutdown first: the monitor stops with the same token, and its closed channel
+                // must not read as a failure.
+                biased;
+                _ = shutdown.cancelled() => {
+                    // Proving jobs end with `rt` (its `Drop`); the offer is withdrawn first.
+                    if rt.strategy.stop_offering()
+                        && let Err(e) = self.auction_io(&sender).withdraw_offer().await
+                    {
+                        warn!(prover = %me, error = %e, "offer not withdrawn at shutdown");
+                    }
+                    info!(prover = %me, "prover stopped");
+                    return Ok(());
                 }
-                next_block = to + 1;
-            }
-            if let Some(block) = self
-                .provider
-                .get_block_by_number(BlockNumberOrTag::Number(head))
-                .await
-                .map_err(|e| chain_err("head block", e))?
-            {
-                events.push(Event::Clock {
-                    now: block.header.timestamp,
-                });
-            }
-            if let Ok(wei) = self.provider.get_gas_price().await {
-                events.push(Event::GasPrice { wei });
-            }
-            let mut actions = Vec::new();
-            for event in events {
-                actions.extend(rt.strategy.process_event(event));
-            }
-            self.execute(&mut rt, actions, &pool, &keys, &sender, &tx)
-                .await?;
-            self.save_cursor(next_block);
-
-            // 2. Results of spawned work, until the next poll.
-            let poll = tokio::time::sleep(self.settings.poll_interval);
-            tokio::pin!(poll);
-            loop {
-                tokio::select! {
-                    _ = shutdown.cancelled() => {
-                        for (_, job) in rt.jobs.drain() {
-                            job.abort();
-                        }
-                        for job in rt.range_jobs.drain(..) {
-                            job.abort();
-                        }
-                        if rt.strategy.stop_offering()
-                            && let Err(e) = self.auction_io(&sender).withdraw_offer().await
-                        {
-                            warn!(prover = %me, error = %e, "offer not withdrawn at shutdown");
-                        }
-                        info!(prover = %me, "prover stopped");
-                        return Ok(());
+                message = monitor_rx.recv() => match message {
+                    Some(MonitorMessage::Event(event)) => {
+                        self.on_log(&mut rt, &event.log, sequencer.as_ref(), &mut batch).await?;
+                        handled.push(*event);
                     }
-                    _ = &mut poll => break,
-                    Some(msg) = rx.recv() => {
-                        let event = match msg {
-                            Msg::Proven { task_id, proof, report } => {
-                                rt.jobs.remove(&task_id);
-                                rt.proofs.insert(task_id, proof);
-                                crate::metrics::proving_seconds(&self.agent(), "block_tree", report.wall_ms as f64 / 1e3);
-                                let block = rt.task_block.get(&task_id).copied().unwrap_or_default();
-                                info!(prover = %me, task_id, block, proven = report.proven, reused = report.reused,
-                                      verified_children = report.children_verified, ms = report.wall_ms, "tree proven");
-                                if let Ok(mut outcomes) = self.outcomes.lock() {
-                                    let o = outcomes.entry(task_id).or_default();
-                                    o.block = block;
-                                    o.prove_ms = report.wall_ms;
-                                    o.proven_nodes = report.proven;
-                                    o.reused_nodes = report.reused;
-                                }
-                                Event::ProofReady { task_id }
+                    Some(MonitorMessage::Checkpoint(checkpoint)) => {
+                        // 1. Chain: every log up to the checkpoint, in order, then (when caught
+                        // up) the head, the clock and the gas price.
+                        let mut events = Vec::with_capacity(batch.len() + 3);
+                        let caught_up = checkpoint.caught_up();
+                        if caught_up {
+                            events.push(Event::Head { block: checkpoint.head });
+                        }
+                        events.append(&mut batch);
+                        if caught_up {
+                            if let Some(block) = self
+                                .provider
+                                .get_block_by_number(BlockNumberOrTag::Number(checkpoint.head))
+                                .await
+                                .map_err(|e| chain_err("head block", e))?
+                            {
+                                events.push(Event::Clock { now: block.header.timestamp });
                             }
-                            Msg::Event(event) => event,
-                        };
-                        let actions = rt.strategy.process_event(event);
+                            if let Ok(wei) = self.provider.get_gas_price().await {
+                                events.push(Event::GasPrice { wei });
+                            }
+                        }
+                        let mut actions = Vec::new();
+                        for event in events {
+                            actions.extend(rt.strategy.process_event(event));
+                        }
                         self.execute(&mut rt, actions, &pool, &keys, &sender, &tx).await?;
+                        // Handled and acted on: a restart does not hand these logs out again.
+                        let store_err = |e: crate::store::StoreError| ProverError::Store(e.to_string());
+                        for event in handled.drain(..) {
+                            mark_processed(&self.store, &event).map_err(store_err)?;
+                        }
+                        checkpoint
+                            .commit(&self.store, self.settings.reorg_depth)
+                            .map_err(store_err)?;
                     }
+                    None if shutdown.is_cancelled() => continue,
+                    None => {
+                        // The monitor stopped: its error (an RPC failure past the retry layer)
+                        // ends this life; the supervisor restarts it from the store.
+                        let reason = match (&mut monitor.0).await {
+                            Ok(Ok(())) => "stopped".to_string(),
+                            Ok(Err(e)) => format!("{e:#}"),
+                            Err(e) => format!("panicked: {e}"),
+                        };
+                        return Err(ProverError::Chain(format!("chain monitor: {reason}")));
+                    }
+                },
+                // 2. Results of spawned work.
+                Some(msg) = rx.recv() => {
+                    let event = match msg {
+                        Msg::Proven { task_id, proof, report } => {
+                            rt.jobs.remove(&task_id);
+                            rt.proofs.insert(task_id, proof);
+                            crate::metrics::proving_seconds(&self.agent(), "block_tree", report.wall_ms as f64 / 1e3);
+                            let block = rt.task_block.get(&task_id).copied().unwrap_or_default();
+                            info!(prover = %me, task_id, block, proven = report.proven, reused = report.reused,
+                                  verified_children = report.children_verified, ms = report.wall_ms, "tree proven");
+                            if let Ok(mut outcomes) = self.outcomes.lock() {
+                                let o = outcomes.entry(task_id).or_default();
+                                o.block = block;
+                                o.prove_ms = report.wall_ms;
+                                o.proven_nodes = report.proven;
+                                o.reused_nodes = report.reused;
+                            }
+                            Event::ProofReady { task_id }
+                        }
+                        Msg::Event(event) => event,
+                    };
+                    let actions = rt.strategy.process_event(event);
+                    self.execute(&mut rt, actions, &pool, &keys, &sender, &tx).await?;
                 }
             }
         }
     }
 
-    /// Where the log scan starts, and the events that restore an earlier life's open tasks.
+    /// The events that restore an earlier life's open tasks (none on a first start).
     ///
-    /// First start (no cursor in the store): the deployment block, nothing to restore. Restart: the
-    /// block after the persisted cursor. What an earlier life learnt before the cursor is rebuilt from
-    /// the three events that carry data rather than progress: `BlockPosted` (the L2 copy, which is held
-    /// in memory only), `BlockProofRequested` (the task's block) and `ProverAssigned`. A task reopened
-    /// this way must still be open on chain and not yet proven by us; everything that happened to it
-    /// after the cursor arrives through the normal scan.
+    /// First start (no cursor in the store): the monitor reads from the deployment block, nothing to
+    /// restore. Restart: the monitor resumes behind the persisted cursor. What an earlier life learnt
+    /// before the cursor is rebuilt from the three events that carry data rather than progress:
+    /// `BlockPosted` (the L2 copy, which is held in memory only), `BlockProofRequested` (the task's
+    /// block) and `ProverAssigned`. A task reopened this way must still be open on chain and not yet
+    /// proven by us; everything that happened to it after the cursor arrives from the monitor.
     async fn resume(
         &self,
         rt: &mut Runtime,
         sequencer: Option<&SequencerClient>,
-    ) -> Result<(u64, Vec<Event>), ProverError> {
+    ) -> Result<Vec<Event>, ProverError> {
         let first = self.addresses.deployed_block;
         let cursor = self
             .store
             .cursor(CURSOR)
             .map_err(|e| ProverError::Store(e.to_string()))?;
         let Some(cursor) = cursor.filter(|c| *c >= first) else {
-            return Ok((first, Vec::new()));
+            return Ok(Vec::new());
         };
         let rollup = self.rollup()?;
         let mut topics = vec![
@@ -542,17 +644,11 @@ impl ProverService {
         let mut sources = vec![rollup, self.addresses.task_registry];
         sources.extend(mech::log_sources(&self.addresses));
         let mut replayed = Vec::new();
+        let base = Filter::new().address(sources).event_signature(topics);
+        let mut chunk = self.settings.log_chunk_blocks.max(1);
         let mut from = first;
         while from <= cursor {
-            let to = (from + self.settings.log_chunk_blocks.max(1) - 1).min(cursor);
-            let filter = Filter::new()
-                .address(sources.clone())
-                .event_signature(topics.clone())
-                .from_block(from)
-                .to_block(to);
-            let logs = self
-                .provider
-                .get_logs(&filter)
+            let (logs, to) = get_logs_halving(&self.provider, &base, from, cursor, &mut chunk)
                 .await
                 .map_err(|e| chain_err("eth_getLogs (resume)", e))?;
             for log in &logs {
@@ -594,21 +690,7 @@ impl ProverService {
             events.push(event);
         }
         info!(prover = %self.address(), cursor, reopened, l2_states = rt.l2.len(), "resumed from the stored cursor");
-        Ok((cursor + 1, events))
-    }
-
-    /// Persists that every log before `next_block` was processed.
-    fn save_cursor(&self, next_block: u64) {
-        let Some(done) = next_block.checked_sub(1) else {
-            return;
-        };
-        if done < self.addresses.deployed_block {
-            return;
-        }
-        match self.store.advance_cursor(CURSOR, done) {
-            Ok(()) => crate::metrics::cursor(CURSOR, done),
-            Err(e) => warn!(error = %e, "cannot persist the log cursor"),
-        }
+        Ok(events)
     }
 
     /// Turns one log into strategy events (and keeps the block data up to date).
@@ -651,6 +733,20 @@ impl ProverService {
                 .try_into()
                 .map_err(|_| ProverError::Chain("task id over u64".into()))?;
             rt.task_block.insert(task_id, number);
+            if rt.strategy.phase(task_id) == Some(Phase::Done) {
+                // The task's opening log again, in another block: a reorg. If our accepted proof
+                // went with the old blocks, the task is owed again (the sender revives the same
+                // signed submission rather than signing a second one).
+                let proven = ITaskRegistry::new(self.addresses.task_registry, &self.provider)
+                    .hasProven(U256::from(task_id), self.address())
+                    .call()
+                    .await
+                    .map_err(|e| chain_err("hasProven", e))?;
+                if !proven {
+                    warn!(prover = %self.address(), task_id, block = number, "our accepted proof was reorged out; proving the task again");
+                    events.push(Event::ProofReorgedOut { task_id });
+                }
+            }
             if let Some(view) = self
                 .task_view(rt, task_id, number, log.block_number.unwrap_or_default())
                 .await?
@@ -1184,6 +1280,24 @@ impl ProverService {
             }
             Err(e) => Some(SubmitFailure::Transient(e.to_string())),
         }
+    }
+}
+
+impl Service for ProverService {
+    fn name(&self) -> &'static str {
+        "prover"
+    }
+
+    /// One life of the prover. A fatal error (bad config, wrong chain, contracts missing) is marked
+    /// so the supervisor stops instead of restarting; anything else is restarted with backoff.
+    async fn run(self, shutdown: CancellationToken) -> eyre::Result<()> {
+        ProverService::run(self, shutdown).await.map_err(|e| {
+            if e.is_fatal() {
+                crate::error::fatal(e)
+            } else {
+                eyre::Report::new(e)
+            }
+        })
     }
 }
 

@@ -268,6 +268,12 @@ pub enum Event {
         /// The task.
         task_id: TaskId,
     },
+    /// A reorg dropped the block holding our accepted proof of a task the chain still has open and
+    /// not proven by us: the task is ours to decide again (the reopening `TaskOpened` follows).
+    ProofReorgedOut {
+        /// The task.
+        task_id: TaskId,
+    },
     /// Another prover's ascending-auction lock, with its exact deadline (read from chain).
     LockHeld {
         /// The task.
@@ -1088,6 +1094,17 @@ impl Strategy for ProverStrategy {
                 );
             }
             Event::Reconsider { task_id } => self.reconsider(task_id, &mut out),
+            Event::ProofReorgedOut { task_id } => {
+                if let Some(t) = self.tasks.get_mut(&task_id)
+                    && t.phase == Phase::Done
+                {
+                    // Dropped, not forgotten: the next `TaskOpened` decides it afresh, and the
+                    // service's sender revives the submission it recorded rather than a new one.
+                    t.phase = Phase::Dropped;
+                    t.submit_attempts = 0;
+                    t.view.proofs_accepted = 0;
+                }
+            }
             Event::LockHeld {
                 task_id,
                 prover,
@@ -1355,6 +1372,41 @@ mod tests {
             me: ME,
         };
         assert_eq!(ctx.competitors, 1);
+    }
+
+    #[test]
+    fn a_proof_reorged_out_is_raced_again_and_a_replay_is_not() {
+        let mut s = strategy();
+        s.process_event(Event::TaskOpened(task(1)));
+        s.process_event(Event::DataChecked {
+            task_id: 1,
+            ok: true,
+        });
+        s.process_event(Event::ProofReady { task_id: 1 });
+        s.process_event(Event::ProofAccepted {
+            task_id: 1,
+            prover: ME,
+            proofs_accepted: 1,
+        });
+        assert_eq!(s.phase(1), Some(Phase::Done));
+        // The same opening log again without a reorg of our proof: nothing to do.
+        assert!(s.process_event(Event::TaskOpened(task(1))).is_empty());
+        // Our proof's block was reorged out: the re-included opening log starts the work again.
+        assert!(
+            s.process_event(Event::ProofReorgedOut { task_id: 1 })
+                .is_empty()
+        );
+        assert_eq!(s.phase(1), Some(Phase::Dropped));
+        assert_eq!(
+            s.process_event(Event::TaskOpened(task(1))),
+            vec![Action::FetchData { task_id: 1 }]
+        );
+        // Only a finished task is reopened this way: one in flight keeps going.
+        assert!(
+            s.process_event(Event::ProofReorgedOut { task_id: 1 })
+                .is_empty()
+        );
+        assert_eq!(s.phase(1), Some(Phase::Fetching));
     }
 
     #[test]

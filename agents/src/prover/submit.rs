@@ -15,17 +15,17 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use alloy::eips::eip2718::Encodable2718;
 use alloy::network::{EthereumWallet, NetworkTransactionBuilder, TransactionBuilder};
 use alloy::primitives::{Address, B256, Bytes};
 use alloy::providers::Provider;
 use alloy::rpc::types::{TransactionReceipt, TransactionRequest};
 use alloy::signers::local::PrivateKeySigner;
-use alloy::sol_types::SolInterface;
 use alloy::transports::{RpcError, TransportErrorKind};
-use proofmarket_bindings::{IMechanism, IProofVerifier, IProverRegistry, ITaskRegistry};
 use tokio::sync::Mutex;
 
 use crate::chain::ChainProvider;
+use crate::chain::revert::describe;
 use crate::store::{Store, SubmissionStatus};
 
 /// Why a transaction did not go through.
@@ -53,29 +53,12 @@ pub struct Sent {
     pub fresh: bool,
 }
 
-/// Decodes revert data against every proofmarket interface a prover talks to.
+/// Decodes revert data against every proofmarket contract's ABI (the decoder the sequencer's
+/// submitter uses too, [`crate::chain::revert::describe`]): `TaskExpired(taskId: 7, deadline: …)`,
+/// `Error("…")`, `Panic(0x11: …)`. `None` for an empty revert or an unknown selector.
 pub fn decode_revert(data: &[u8]) -> Option<String> {
-    if let Ok(e) = ITaskRegistry::ITaskRegistryErrors::abi_decode(data) {
-        return Some(format_error(&format!("{e:?}")));
-    }
-    if let Ok(e) = IProofVerifier::IProofVerifierErrors::abi_decode(data) {
-        return Some(format_error(&format!("{e:?}")));
-    }
-    if let Ok(e) = IProverRegistry::IProverRegistryErrors::abi_decode(data) {
-        return Some(format_error(&format!("{e:?}")));
-    }
-    if let Ok(e) = IMechanism::IMechanismErrors::abi_decode(data) {
-        return Some(format_error(&format!("{e:?}")));
-    }
-    None
-}
-
-/// `AlreadyProven(AlreadyProven { taskId: 7, prover: 0x.. })` → `AlreadyProven { taskId: 7, prover: 0x.. }`.
-fn format_error(debug: &str) -> String {
-    match debug.split_once('(') {
-        Some((_, rest)) if rest.ends_with(')') => rest[..rest.len() - 1].to_string(),
-        _ => debug.to_string(),
-    }
+    let decoded = describe(data);
+    (decoded.name != "unknown" && decoded.name != "empty").then_some(decoded.display)
 }
 
 /// The error name of a decoded revert (`InvalidProof`, `AlreadyProven`, …).
@@ -85,10 +68,7 @@ pub fn error_name(decoded: &str) -> &str {
 
 fn rpc_revert(err: &RpcError<TransportErrorKind>) -> Option<String> {
     let data = err.as_error_resp().and_then(|resp| resp.as_revert_data())?;
-    Some(
-        decode_revert(&data)
-            .unwrap_or_else(|| format!("undecoded revert 0x{}", hex::encode(&data))),
-    )
+    Some(describe(&data).display)
 }
 
 /// Serialised, idempotent transaction sending for one account.
@@ -136,11 +116,23 @@ impl Sender {
         if let Some(previous) = self.store.submission(key).map_err(store_err)? {
             match (previous.status, previous.tx_hash) {
                 (SubmissionStatus::Confirmed, Some(hash)) => {
-                    return Ok(Sent {
-                        tx_hash: hash,
-                        gas_used: previous.gas_used.unwrap_or(0),
-                        fresh: false,
-                    });
+                    let receipt = self
+                        .provider
+                        .get_transaction_receipt(hash)
+                        .await
+                        .map_err(|e| SendError::Transport(e.to_string()))?;
+                    if receipt.is_some() {
+                        return Ok(Sent {
+                            tx_hash: hash,
+                            gas_used: previous.gas_used.unwrap_or(0),
+                            fresh: false,
+                        });
+                    }
+                    // Confirmed once, but the chain no longer has it: a reorg dropped its block.
+                    tracing::warn!(key, tx = %hash, "a confirmed transaction was reorged out; reviving it");
+                    if let Some(sent) = self.revive(key, hash).await? {
+                        return Ok(sent);
+                    }
                 }
                 (SubmissionStatus::Reverted, _) => {
                     return Err(SendError::Reverted(
@@ -152,24 +144,12 @@ impl Sender {
                     if let Some(receipt) = self.wait_receipt(hash, Duration::from_secs(5)).await? {
                         return self.settle(key, hash, &receipt, false);
                     }
-                    let known = self
-                        .provider
-                        .get_transaction_by_hash(hash)
-                        .await
-                        .map_err(|e| SendError::Transport(e.to_string()))?;
-                    if known.is_some() {
-                        let receipt = self
-                            .wait_receipt(hash, self.receipt_timeout)
-                            .await?
-                            .ok_or_else(|| {
-                                SendError::Transport(format!(
-                                    "transaction {hash} not mined in time"
-                                ))
-                            })?;
-                        return self.settle(key, hash, &receipt, false);
+                    if let Some(sent) = self.revive(key, hash).await? {
+                        return Ok(sent);
                     }
-                    // The chain never saw it (crash between recording and broadcast, or dropped):
-                    // sending now is the first broadcast of this intent.
+                    // The chain never saw it and its bytes are gone or unusable (crash between
+                    // recording and broadcast, or its nonce went elsewhere): sending now is the
+                    // first broadcast of this intent that can land.
                 }
                 // Failed before reaching the chain, or signed without a hash: safe to send.
                 _ => {}
@@ -226,6 +206,11 @@ impl Sender {
         self.store
             .record_signed(key, task_id, kind, nonce, hash)
             .map_err(store_err)?;
+        // The exact bytes, for a rebroadcast after a reorg or a dropped broadcast: the same
+        // transaction again, never a second one for the intent.
+        self.store
+            .set_submission_raw(key, &envelope.encoded_2718())
+            .map_err(store_err)?;
         let _pending = self
             .provider
             .send_tx_envelope(envelope)
@@ -270,6 +255,46 @@ impl Sender {
             }
         }
         Ok(settled)
+    }
+
+    /// A recorded transaction with no receipt on chain (dropped from the mempool, or its block
+    /// reorged out): waits for it while the node knows it, else rebroadcasts its signed bytes.
+    /// `None`: it can never be mined (its nonce went to another transaction, or its bytes were not
+    /// kept), so the caller may sign the intent anew.
+    async fn revive(&self, key: &str, hash: B256) -> Result<Option<Sent>, SendError> {
+        let store_err = |e: crate::store::StoreError| SendError::Store(e.to_string());
+        let transport = |e: RpcError<TransportErrorKind>| SendError::Transport(e.to_string());
+        let known = self
+            .provider
+            .get_transaction_by_hash(hash)
+            .await
+            .map_err(transport)?
+            .is_some();
+        if !known {
+            let Some(raw) = self.store.submission_raw(key).map_err(store_err)? else {
+                return Ok(None);
+            };
+            if let Err(e) = self.provider.send_raw_transaction(&raw).await {
+                let message = e.to_string().to_lowercase();
+                if message.contains("nonce") {
+                    // Its nonce is used by another of our transactions: this one can never land.
+                    tracing::info!(key, tx = %hash, error = %e, "recorded transaction can no longer land");
+                    return Ok(None);
+                }
+                if !message.contains("already known") {
+                    return Err(SendError::Transport(e.to_string()));
+                }
+            }
+            self.store
+                .set_submission_status(key, SubmissionStatus::Pending, None, None)
+                .map_err(store_err)?;
+            tracing::info!(key, tx = %hash, "rebroadcast the recorded transaction");
+        }
+        let receipt = self
+            .wait_receipt(hash, self.receipt_timeout)
+            .await?
+            .ok_or_else(|| SendError::Transport(format!("transaction {hash} not mined in time")))?;
+        self.settle(key, hash, &receipt, false).map(Some)
     }
 
     async fn wait_receipt(
@@ -339,6 +364,7 @@ mod tests {
 
     #[test]
     fn reverts_are_decoded_by_name() {
+        use proofmarket_bindings::{IProofVerifier, ITaskRegistry};
         let data = IProofVerifier::InvalidProof {}.abi_encode();
         let decoded = decode_revert(&data).expect("known error");
         assert_eq!(error_name(&decoded), "InvalidProof");
@@ -349,7 +375,105 @@ mod tests {
         .abi_encode();
         let decoded = decode_revert(&data).expect("known error");
         assert_eq!(error_name(&decoded), "AlreadyProven");
-        assert!(decoded.contains('7'), "{decoded}");
+        assert!(
+            decoded.starts_with("AlreadyProven(taskId: 7, "),
+            "{decoded}"
+        );
         assert_eq!(decode_revert(&[1, 2, 3, 4]), None);
+        assert_eq!(decode_revert(&[]), None);
+    }
+
+    /// One error of every contract family the prover and the sequencer send to decodes by name
+    /// through the one decoder (the prover's used to know only four interfaces).
+    #[test]
+    fn every_contract_family_decodes_by_name() {
+        use proofmarket_bindings::{
+            AscendingPriceAuction, ElectionRace, MechanismRouter, OrderBook, ProverRegistry,
+            Rollup, SealedBidAuction, TaskRegistry, TreeAssignment,
+        };
+        let seven = U256::from(7);
+        let cases: Vec<(Vec<u8>, &str)> = vec![
+            (
+                TaskRegistry::TaskExpired {
+                    taskId: seven,
+                    deadline: 1_700_000_000,
+                }
+                .abi_encode(),
+                "TaskExpired(taskId: 7, deadline: 1700000000)",
+            ),
+            (
+                ProverRegistry::NotRegistered {
+                    prover: Address::repeat_byte(2),
+                }
+                .abi_encode(),
+                "NotRegistered(prover: 0x0202",
+            ),
+            (
+                SealedBidAuction::CommitWindowClosed {
+                    taskId: seven,
+                    commitEnd: U256::from(100),
+                }
+                .abi_encode(),
+                "CommitWindowClosed(taskId: 7, commitEnd: 100)",
+            ),
+            (
+                AscendingPriceAuction::LockPastDeadline {
+                    taskId: seven,
+                    lockDeadline: U256::from(200),
+                    deadline: U256::from(150),
+                }
+                .abi_encode(),
+                "LockPastDeadline(taskId: 7, lockDeadline: 200, deadline: 150)",
+            ),
+            (
+                OrderBook::InsufficientFreeStake {
+                    prover: Address::repeat_byte(4),
+                    required: U256::from(5),
+                    free: U256::from(1),
+                }
+                .abi_encode(),
+                "InsufficientFreeStake(prover: 0x0404",
+            ),
+            (
+                ElectionRace::ElectionWindowOpen {
+                    taskId: seven,
+                    electionEnd: U256::from(300),
+                }
+                .abi_encode(),
+                "ElectionWindowOpen(taskId: 7, electionEnd: 300)",
+            ),
+            (
+                TreeAssignment::RedundancyNotOne {
+                    redundancy: U256::from(2),
+                }
+                .abi_encode(),
+                "RedundancyNotOne(redundancy: 2)",
+            ),
+            (Rollup::NoBlocks {}.abi_encode(), "NoBlocks()"),
+            (
+                Rollup::NotSequencer {
+                    account: Address::repeat_byte(3),
+                    number: 9,
+                }
+                .abi_encode(),
+                "NotSequencer(account: 0x0303",
+            ),
+            (
+                MechanismRouter::UnknownInstance {
+                    instanceId: U256::from(42),
+                }
+                .abi_encode(),
+                "UnknownInstance(instanceId: 42)",
+            ),
+        ];
+        for (data, expected) in cases {
+            let decoded = decode_revert(&data).expect("a proofmarket error");
+            assert!(decoded.starts_with(expected), "{decoded} vs {expected}");
+            assert_eq!(
+                decoded,
+                crate::chain::revert::describe(&data).display,
+                "one decoder for the prover and the sequencer"
+            );
+        }
     }
 }

@@ -126,9 +126,18 @@ impl BlockPoster {
                 txsCommitment: body.txs_commitment,
                 txs: body.txs.clone(),
             };
-            // The key names the block's content: a re-built block with the same number after a prune
-            // is a new intent.
-            let key = format!("post-block:{}:{}", body.number, body.new_state_root);
+            // The key names the block's content and the posting epoch: a block rebuilt after a
+            // prune is a new intent even with the same number and content (its transfers are
+            // requeued in order, so it usually has both).
+            let epoch = self.node.post_epoch()?;
+            let key = if epoch == 0 {
+                format!("post-block:{}:{}", body.number, body.new_state_root)
+            } else {
+                format!(
+                    "post-block:{}:{}:e{epoch}",
+                    body.number, body.new_state_root
+                )
+            };
             let sent = self
                 .submitter
                 .send(

@@ -53,18 +53,18 @@ pub struct SequencerArgs {
     #[arg(long, env = "PROOFMARKET_METRICS")]
     pub metrics: Option<SocketAddr>,
     /// Most transfers per block.
-    #[arg(long)]
+    #[arg(long, env = "PROOFMARKET_MAX_BLOCK_TXS")]
     pub max_block_txs: Option<usize>,
     /// Milliseconds after which whatever is queued is built into a block.
-    #[arg(long)]
+    #[arg(long, env = "PROOFMARKET_BLOCK_INTERVAL_MS")]
     pub block_interval_ms: Option<u64>,
     /// Prove blocks through this mechanism instance of the deployment (e.g. `race`, `sealed-bid`,
     /// `tree`), pinned at the router. Exclusive with --qos.
-    #[arg(long, conflicts_with = "qos")]
+    #[arg(long, env = "PROOFMARKET_MECHANISM", conflicts_with = "qos")]
     pub mechanism: Option<String>,
     /// Let the router choose by this QoS profile: a persona (`arbitrage`, `daily-rollup`,
     /// `cost-sensitive`, `rollup-block`) or `speed=…,cost=…,safety=…,censorship=…` (0–10 each).
-    #[arg(long)]
+    #[arg(long, env = "PROOFMARKET_QOS")]
     pub qos: Option<String>,
 }
 
@@ -248,5 +248,41 @@ pub async fn run(args: SequencerArgs) -> eyre::Result<()> {
         Outcome::Failed { service, error } => {
             Err(error.wrap_err(format!("service {service} failed")))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    #[test]
+    fn example_config_parses_and_typos_are_errors() {
+        let text = include_str!("../../examples/sequencer.toml");
+        let file: SequencerFile =
+            crate::config::parse_str(text, Path::new("sequencer.toml")).expect("example");
+        assert_eq!(file.chain.rpc_url.as_deref(), Some("http://127.0.0.1:8545"));
+        assert_eq!(file.chain.reorg_depth, 12);
+        assert_eq!(file.chain.poll_interval_ms, 1000);
+        assert_eq!(file.chain.log_chunk_blocks, 2000);
+        assert_eq!(file.store.path.as_deref(), Some(Path::new("sequencer.db")));
+        assert_eq!(
+            file.metrics.listen,
+            Some(SocketAddr::from(([127, 0, 0, 1], 9101)))
+        );
+        let s = &file.sequencer;
+        assert_eq!(s.listen, SocketAddr::from(([127, 0, 0, 1], 8547)));
+        assert_eq!(
+            (s.max_block_txs, s.block_interval_ms, s.max_mempool),
+            (8, 2000, 10_000)
+        );
+        assert_eq!((s.mechanism.as_deref(), s.qos.as_deref()), (None, None));
+        let typo = crate::config::parse_str::<SequencerFile>(
+            "[sequencer]\nmax_block_tx = 4\n",
+            Path::new("s.toml"),
+        )
+        .expect_err("an unknown key");
+        assert!(typo.to_string().contains("max_block_tx"), "{typo}");
     }
 }

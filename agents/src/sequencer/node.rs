@@ -13,6 +13,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::store::{BlockRow, Store, StoreError};
 
+/// Where the posting epoch lives in the store's `kv` table.
+const EPOCH_NS: &str = "sequencer";
+const EPOCH_KEY: &str = "post-epoch";
 /// Block status values stored in `blocks.status`.
 pub mod status {
     /// Built and persisted, not yet on L1.
@@ -322,6 +325,10 @@ impl L2Node {
     /// the mempool, dropping any that no longer apply. Returns how many transfers were requeued.
     pub fn rollback(&self, from: u64) -> Result<usize, NodeError> {
         let keep = from.saturating_sub(1);
+        // A new posting epoch first: the blocks rebuilt from the requeued transfers usually have
+        // the same numbers and content as the pruned ones, and must still be posted again.
+        let epoch = self.post_epoch()? + 1;
+        self.store.kv_set(EPOCH_NS, EPOCH_KEY, &epoch.to_string())?;
         let pruned_rows: Vec<BlockRow> = self
             .store
             .blocks()?
@@ -368,6 +375,17 @@ impl L2Node {
         }
         l2.mempool = kept;
         Ok(requeued)
+    }
+
+    /// How many times L1 pruned this sequencer's blocks (0 before the first prune). Part of each
+    /// block's posting key, so that a block re-posted after a prune is a new intent even when its
+    /// content is the same.
+    pub fn post_epoch(&self) -> Result<u64, NodeError> {
+        Ok(self
+            .store
+            .kv_get(EPOCH_NS, EPOCH_KEY)?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0))
     }
 
     /// The store.

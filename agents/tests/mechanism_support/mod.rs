@@ -156,6 +156,7 @@ impl World {
             hardware_class: 0,
             poll_interval: Duration::from_millis(300),
             log_chunk_blocks: 1_000,
+            reorg_depth: 12,
             prices,
             speed: Some(ProvingSpeed {
                 base_secs: 2.0,

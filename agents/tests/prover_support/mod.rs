@@ -179,6 +179,7 @@ impl Net {
             hardware_class: 0,
             poll_interval: Duration::from_millis(200),
             log_chunk_blocks: 1_000,
+            reorg_depth: 12,
             prices: Prices::default(),
             speed: Some(ProvingSpeed {
                 base_secs: 2.0,
@@ -306,4 +307,105 @@ where
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// A TCP proxy in front of the RPC that a test can cut (every open connection is closed and new
+/// ones are closed on accept, as when a provider drops) and restore.
+pub struct Proxy {
+    /// `http://127.0.0.1:<port>`: the URL to give the agent instead of anvil's.
+    pub url: String,
+    state: std::sync::Arc<ProxyState>,
+    accept: JoinHandle<()>,
+}
+
+struct ProxyState {
+    cut: std::sync::atomic::AtomicBool,
+    /// Connections closed on accept while cut.
+    refused: std::sync::atomic::AtomicUsize,
+    /// Cancelled on `cut`: ends every connection opened before it.
+    generation: std::sync::Mutex<CancellationToken>,
+}
+
+impl Proxy {
+    /// Listens on a free loopback port and forwards to `upstream` (`http://host:port`).
+    pub async fn start(upstream: &str) -> Self {
+        let upstream = upstream
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_string();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind the proxy");
+        let url = format!("http://{}", listener.local_addr().expect("proxy address"));
+        let state = std::sync::Arc::new(ProxyState {
+            cut: std::sync::atomic::AtomicBool::new(false),
+            refused: std::sync::atomic::AtomicUsize::new(0),
+            generation: std::sync::Mutex::new(CancellationToken::new()),
+        });
+        let shared = state.clone();
+        let accept = tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if shared.cut.load(std::sync::atomic::Ordering::SeqCst) {
+                    shared
+                        .refused
+                        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    drop(inbound);
+                    continue;
+                }
+                let token = shared.generation.lock().expect("proxy lock").clone();
+                let upstream = upstream.clone();
+                tokio::spawn(async move {
+                    let Ok(mut outbound) = tokio::net::TcpStream::connect(&upstream).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = token.cancelled() => {}
+                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                    }
+                });
+            }
+        });
+        Self { url, state, accept }
+    }
+
+    /// Drops every connection and refuses new ones until [`Proxy::restore`].
+    pub fn cut(&self) {
+        self.state
+            .cut
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        let mut generation = self.state.generation.lock().expect("proxy lock");
+        generation.cancel();
+        *generation = CancellationToken::new();
+    }
+
+    /// Forwards again.
+    pub fn restore(&self) {
+        self.state
+            .cut
+            .store(false, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Connections refused while cut.
+    pub fn refused(&self) -> usize {
+        self.state.refused.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.accept.abort();
+        if let Ok(generation) = self.state.generation.lock() {
+            generation.cancel();
+        }
+    }
+}
+
+/// The supervisor's restart count for `service`, from the process's Prometheus recorder.
+pub fn restarts(service: &str) -> u64 {
+    let needle = format!("proofmarket_service_restarts_total{{service=\"{service}\"}} ");
+    proofmarket::metrics::render()
+        .lines()
+        .find_map(|line| line.strip_prefix(&needle))
+        .and_then(|n| n.trim().parse::<f64>().ok())
+        .map_or(0, |n| n as u64)
 }

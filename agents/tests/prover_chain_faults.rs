@@ -1,0 +1,294 @@
+//! The prover against a misbehaving chain, on anvil, asserted on L1 state:
+//! - the RPC drops mid-proof (a TCP proxy in front of anvil is cut): the service's life ends, the
+//!   supervisor restarts it with backoff until the RPC is back, and the block is proven with exactly
+//!   one `submitProof`;
+//! - a reorg (anvil `evm_snapshot`/`evm_revert`) takes away the blocks holding a task's opening and
+//!   our accepted proof, and the task is opened again in new blocks: the prover proves it again and
+//!   revives its one signed submission — one `submitProof` on the canonical chain, not zero, not two.
+
+mod prover_support;
+
+use std::time::{Duration, Instant};
+
+use alloy::network::TransactionBuilder;
+use alloy::primitives::{Address, U256};
+use alloy::providers::Provider;
+use alloy::rpc::types::TransactionRequest;
+use proofmarket::chain::connect;
+use proofmarket::prover::service::{CURSOR, ProverService};
+use proofmarket::store::{Store, TaskState};
+use proofmarket::supervisor::{Backoff, Outcome, Supervisor};
+use proofmarket_bindings::{ProverRegistry, Rollup};
+use prover_support::{Net, Proxy, restarts, wait_for};
+
+/// Waits until `prover`'s proof of `task_id` is on L1 and its store has seen it accepted.
+async fn wait_proven(net: &Net, store: &Store, task_id: u64, prover: Address) {
+    let registry = net.registry();
+    wait_for("the prover's proof on L1", Duration::from_secs(240), || {
+        let registry = registry.clone();
+        async move {
+            registry
+                .hasProven(U256::from(task_id), prover)
+                .call()
+                .await
+                .expect("hasProven")
+        }
+    })
+    .await;
+    wait_for(
+        "the store to record the proof",
+        Duration::from_secs(60),
+        || {
+            let store = store.clone();
+            async move {
+                store
+                    .task(task_id)
+                    .expect("task row")
+                    .is_some_and(|t| t.state == TaskState::Proven)
+            }
+        },
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_rpc_is_ridden_out_and_the_block_proven_once() {
+    let started = Instant::now();
+    proofmarket::metrics::install().expect("metrics recorder");
+    let net = Net::start(|_| {}).await;
+    let key = net.key(1);
+    let me = key.address();
+    net.fund(me).await;
+    let proxy = Proxy::start(&net.anvil.endpoint()).await;
+    let provider = connect(&proxy.url, Some(key.clone()))
+        .await
+        .expect("connect through the proxy");
+    let store = Store::open(&net.dir.path().join("prover.db")).expect("store");
+    let service = ProverService::new(
+        provider,
+        key.clone(),
+        net.addresses.clone(),
+        store.clone(),
+        net.settings(None),
+    );
+    let mut supervisor = Supervisor::new()
+        .without_signals()
+        .grace(Duration::from_secs(10));
+    supervisor.spawn_with(
+        service,
+        Backoff {
+            initial: Duration::from_millis(200),
+            max: Duration::from_secs(1),
+            stable: Duration::from_secs(60),
+            max_restarts: None,
+        },
+    );
+    let shutdown = supervisor.shutdown_token();
+    let supervised = tokio::spawn(supervisor.run());
+
+    let (_, task_id) = net.post_block().await;
+    wait_for(
+        "the prover to prove the block",
+        Duration::from_secs(120),
+        || {
+            let store = store.clone();
+            async move {
+                store
+                    .task(task_id)
+                    .expect("task row")
+                    .is_some_and(|t| t.state == TaskState::Proving)
+                    && store.cursor(CURSOR).expect("cursor").is_some()
+            }
+        },
+    )
+    .await;
+
+    // The provider drops: open connections die, new ones are closed on accept.
+    proxy.cut();
+    let before = restarts("prover");
+    wait_for(
+        "the supervisor to restart the prover (twice: once when the RPC dropped, once more while it was down)",
+        Duration::from_secs(60),
+        || {
+            let n = restarts("prover");
+            async move { n >= before + 2 }
+        },
+    )
+    .await;
+    assert!(proxy.refused() > 0, "the prover kept trying the RPC");
+    assert!(!supervised.is_finished(), "an RPC outage is not fatal");
+    assert_eq!(
+        net.submissions_by(me).await.len(),
+        0,
+        "nothing submitted yet"
+    );
+
+    proxy.restore();
+    wait_proven(&net, &store, task_id, me).await;
+    shutdown.cancel();
+    let outcome = supervised.await.expect("join");
+    assert!(matches!(outcome, Outcome::Drained), "{outcome:?}");
+
+    assert_eq!(
+        net.submissions_by(me).await.len(),
+        1,
+        "exactly one submitProof"
+    );
+    assert_eq!(net.accepted_for(task_id, me).await, 1);
+    assert!(
+        Rollup::new(net.addresses.rollup.expect("rollup"), &net.admin)
+            .isTaskProven(U256::from(task_id))
+            .call()
+            .await
+            .expect("isTaskProven")
+    );
+    assert!(
+        net.registry()
+            .claimable(me)
+            .call()
+            .await
+            .expect("claimable")
+            > U256::ZERO
+    );
+    // `status` shows the live record: one completed task for the prover, the task fulfilled and paid.
+    let status = proofmarket::status::collect(&net.admin, &net.addresses, 10)
+        .await
+        .expect("status");
+    let record = status
+        .provers
+        .iter()
+        .find(|p| p.address == me)
+        .expect("the prover's record");
+    assert_eq!(
+        (record.completed, record.missed, record.slashed_count),
+        (1, 0, 0)
+    );
+    let task = status
+        .tasks
+        .iter()
+        .find(|t| t.id == task_id)
+        .expect("the task");
+    assert_eq!(task.status, "fulfilled");
+    assert_eq!(task.proofs, "1/1");
+    assert!(task.paid > U256::ZERO);
+    let text = proofmarket::status::render(&status);
+    assert!(text.contains(&me.to_string()), "{text}");
+    println!(
+        "restarts: {}, refused connections: {}, wall {:.1}s",
+        restarts("prover") - before,
+        proxy.refused(),
+        started.elapsed().as_secs_f64()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reorg_that_takes_our_proof_is_proven_again_with_one_submission() {
+    let started = Instant::now();
+    let net = Net::start(|_| {}).await;
+    let key = net.key(2);
+    let me = key.address();
+    net.fund(me).await;
+    let running = net
+        .start_prover(&key, &net.dir.path().join("prover.db"), net.settings(None))
+        .await;
+    let prover_registry = ProverRegistry::new(net.addresses.prover_registry, &net.admin);
+    wait_for("the prover to register", Duration::from_secs(120), || {
+        let registry = prover_registry.clone();
+        async move {
+            registry
+                .isRegistered(me)
+                .call()
+                .await
+                .expect("isRegistered")
+        }
+    })
+    .await;
+
+    // The fork point: everything after it is what the reorg replaces.
+    let snapshot: serde_json::Value = net
+        .admin
+        .raw_request("evm_snapshot".into(), ())
+        .await
+        .expect("evm_snapshot");
+    let fork_head = net.admin.get_block_number().await.expect("head");
+    let (number, task_id) = net.post_block().await;
+    let post_tx = net
+        .seq_store
+        .block(number)
+        .expect("row")
+        .expect("block row")
+        .l1_tx
+        .expect("posting tx");
+    let post = net
+        .admin
+        .get_transaction_by_hash(post_tx)
+        .await
+        .expect("tx")
+        .expect("the posting transaction");
+    let calldata = alloy::consensus::Transaction::input(&post).clone();
+    wait_proven(&net, &running.store, task_id, me).await;
+    let first = net.submissions_by(me).await;
+    assert_eq!(first.len(), 1);
+
+    // The reorg: the blocks with the task's opening and our proof are gone ...
+    let reverted: bool = net
+        .admin
+        .raw_request("evm_revert".into(), (snapshot,))
+        .await
+        .expect("evm_revert");
+    assert!(reverted);
+    assert_eq!(net.admin.get_block_number().await.expect("head"), fork_head);
+    let registry = net.registry();
+    assert!(
+        !registry
+            .hasProven(U256::from(task_id), me)
+            .call()
+            .await
+            .expect("hasProven")
+    );
+    // ... and the other branch carries the same block's posting, so the same task opens again in
+    // blocks with other hashes.
+    let receipt = net
+        .admin
+        .send_transaction(
+            TransactionRequest::default()
+                .with_to(net.addresses.rollup.expect("rollup"))
+                .with_input(calldata),
+        )
+        .await
+        .expect("re-post")
+        .get_receipt()
+        .await
+        .expect("re-post receipt");
+    assert!(receipt.status());
+    assert_eq!(
+        registry
+            .taskOf(U256::from(task_id))
+            .call()
+            .await
+            .expect("taskOf")
+            .status,
+        1,
+        "the task is open again under the same id"
+    );
+
+    wait_proven(&net, &running.store, task_id, me).await;
+    running.assert_alive();
+    running.stop().await;
+    let canonical = net.submissions_by(me).await;
+    assert_eq!(canonical.len(), 1, "one submitProof on the canonical chain");
+    assert_eq!(
+        canonical, first,
+        "the same signed transaction, rebroadcast: no second signing for the intent"
+    );
+    assert_eq!(net.accepted_for(task_id, me).await, 1);
+    assert!(
+        Rollup::new(net.addresses.rollup.expect("rollup"), &net.admin)
+            .isTaskProven(U256::from(task_id))
+            .call()
+            .await
+            .expect("isTaskProven")
+    );
+    assert!(registry.claimable(me).call().await.expect("claimable") > U256::ZERO);
+    println!("wall {:.1}s", started.elapsed().as_secs_f64());
+}
