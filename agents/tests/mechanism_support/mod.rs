@@ -8,9 +8,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use alloy::node_bindings::{Anvil, AnvilInstance};
-use alloy::primitives::{Address, U256};
+use alloy::primitives::{Address, B256, U256};
 use alloy::providers::Provider;
+use alloy::rpc::types::{Filter, Log};
 use alloy::signers::local::PrivateKeySigner;
+use alloy::sol_types::SolEvent;
 use proofmarket::chain::addresses::Addresses;
 use proofmarket::chain::submitter::{Submitter, SubmitterConfig};
 use proofmarket::chain::{ChainProvider, connect};
@@ -145,10 +147,14 @@ impl World {
         prices: Prices,
         strategy: StrategySection,
     ) -> RunningProver {
-        let key = self.key(i);
-        let provider = self.provider(i).await;
-        let store = Store::open(&self.dir.path().join(format!("prover{i}.db"))).expect("store");
-        let settings = ProverSettings {
+        self.start_prover_with(i, self.settings(prices), strategy)
+            .await
+    }
+
+    /// The test provers' settings: 200 tokens of stake, two task slots, a fixed proving speed (no
+    /// calibration), 300 ms polls.
+    pub fn settings(&self, prices: Prices) -> ProverSettings {
+        ProverSettings {
             sequencer_url: None,
             workers: 1,
             max_concurrent: 2,
@@ -165,7 +171,20 @@ impl World {
                 workers: 1,
             }),
             key_dir: proofmarket_circuits::keys::default_key_dir(),
-        };
+        }
+    }
+
+    /// Starts the real prover agent as account `i` with these settings, its store at
+    /// `prover{i}.db` in the world's directory (so starting account `i` again resumes from it).
+    pub async fn start_prover_with(
+        &self,
+        i: usize,
+        settings: ProverSettings,
+        strategy: StrategySection,
+    ) -> RunningProver {
+        let key = self.key(i);
+        let provider = self.provider(i).await;
+        let store = Store::open(&self.dir.path().join(format!("prover{i}.db"))).expect("store");
         let service = ProverService::new(
             provider,
             key.clone(),
@@ -310,5 +329,122 @@ where
             "timed out after {secs}s waiting for: {what}"
         );
         tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+impl World {
+    /// The sequencer posts the next block of two transfers (account 1 → 2, at account 1's next L2
+    /// nonce); returns (block number, root task id). The L2 node is restored from the sequencer's
+    /// store each time, so this follows [`World::post_block`] and earlier calls.
+    pub async fn post_next_block(&self) -> (u64, u64) {
+        let seq_store = Store::open(&self.dir.path().join("sequencer.db")).expect("store");
+        let node = L2Node::restore(seq_store.clone(), devnet_genesis(), 100).expect("node");
+        let (_, nonce) = node.account(1).expect("account").expect("account 1");
+        for (i, amount) in [10u64, 20].into_iter().enumerate() {
+            node.submit(
+                Transaction {
+                    from: 1,
+                    to: 2,
+                    amount,
+                    nonce: nonce + i as u64,
+                }
+                .sign(&devnet_key(1)),
+            )
+            .expect("submit")
+            .expect("accepted");
+        }
+        let number = node
+            .build_block(8)
+            .expect("build")
+            .expect("a block")
+            .body
+            .number;
+        let submitter = Submitter::new(
+            self.admin.clone(),
+            self.deployer.clone(),
+            seq_store.clone(),
+            SubmitterConfig::default(),
+            "test",
+        );
+        let poster = BlockPoster {
+            node: node.clone(),
+            submitter,
+            rollup: self.rollup,
+            policy: BuildPolicy {
+                max_block_txs: 8,
+                block_interval: Duration::from_millis(50),
+            },
+        };
+        poster.post_pending().await.expect("post");
+        let task_id = seq_store
+            .block(number)
+            .expect("row")
+            .expect("block row")
+            .task_id
+            .expect("root task");
+        (number, task_id)
+    }
+
+    /// Every transaction `from` sent to `to` whose input starts with `selector`, in chain order.
+    pub async fn txs_from(&self, from: Address, to: Address, selector: [u8; 4]) -> Vec<B256> {
+        use alloy::consensus::Transaction as _;
+        let head = self.admin.get_block_number().await.expect("head");
+        let mut found = Vec::new();
+        for n in self.addresses.deployed_block..=head {
+            let block = self
+                .admin
+                .get_block_by_number(alloy::eips::BlockNumberOrTag::Number(n))
+                .full()
+                .await
+                .expect("block")
+                .expect("block exists");
+            for tx in block.transactions.into_transactions() {
+                if tx.inner.signer() == from
+                    && tx.to() == Some(to)
+                    && tx.input().get(..4) == Some(&selector[..])
+                {
+                    found.push(*tx.inner.tx_hash());
+                }
+            }
+        }
+        found
+    }
+
+    /// Every log of `contracts` since the deployment, in chain order.
+    pub async fn logs(&self, contracts: Vec<Address>) -> Vec<Log> {
+        self.admin
+            .get_logs(
+                &Filter::new()
+                    .address(contracts)
+                    .from_block(self.addresses.deployed_block),
+            )
+            .await
+            .expect("logs")
+    }
+
+    /// The logs of `contracts` that decode as `E`, with the log's (block, index) position.
+    pub async fn events<E: SolEvent>(&self, contracts: Vec<Address>) -> Vec<((u64, u64), E)> {
+        self.logs(contracts)
+            .await
+            .iter()
+            .filter(|log| log.topic0() == Some(&E::SIGNATURE_HASH))
+            .map(|log| {
+                let at = (
+                    log.block_number.expect("mined log"),
+                    log.log_index.expect("mined log"),
+                );
+                (at, log.log_decode::<E>().expect("decode").inner.data)
+            })
+            .collect()
+    }
+}
+
+impl RunningProver {
+    /// Kills the agent where it stands (its run future is dropped: no graceful drain, no offer
+    /// withdrawn), as a crash or `kill -9` would.
+    pub async fn kill(self) -> Store {
+        self.handle.abort();
+        let _ = self.handle.await;
+        self.store
     }
 }
