@@ -409,3 +409,164 @@ pub fn restarts(service: &str) -> u64 {
         .and_then(|n| n.trim().parse::<f64>().ok())
         .map_or(0, |n| n as u64)
 }
+
+/// A JSON-RPC proxy in front of anvil that can swallow one broadcast: the next
+/// `eth_sendRawTransaction` whose transaction calls `selector` is held — never forwarded, never
+/// answered — as if the sending process died between recording the signed transaction and its
+/// broadcast reaching the node. Every other request is forwarded; every broadcast of a transaction
+/// calling `selector` is recorded (held or forwarded, raw bytes).
+pub struct RpcProxy {
+    /// `http://127.0.0.1:<port>`: the URL to give the agent instead of anvil's.
+    pub url: String,
+    state: std::sync::Arc<RpcProxyState>,
+    server: JoinHandle<()>,
+}
+
+struct RpcProxyState {
+    upstream: String,
+    client: reqwest::Client,
+    selector: [u8; 4],
+    hold_next: std::sync::atomic::AtomicBool,
+    held: std::sync::Mutex<Vec<alloy::primitives::Bytes>>,
+    forwarded: std::sync::Mutex<Vec<alloy::primitives::Bytes>>,
+}
+
+impl RpcProxyState {
+    /// The raw transaction of an `eth_sendRawTransaction` request calling our selector.
+    fn watched_raw_tx(&self, request: &serde_json::Value) -> Option<alloy::primitives::Bytes> {
+        use alloy::eips::eip2718::Decodable2718;
+        if request.get("method")?.as_str()? != "eth_sendRawTransaction" {
+            return None;
+        }
+        let hex = request.get("params")?.get(0)?.as_str()?;
+        let raw: alloy::primitives::Bytes = hex.parse().ok()?;
+        let tx = alloy::consensus::TxEnvelope::decode_2718(&mut raw.as_ref()).ok()?;
+        (tx.input().get(..4) == Some(&self.selector[..])).then_some(raw)
+    }
+}
+
+async fn relay(
+    axum::extract::State(state): axum::extract::State<std::sync::Arc<RpcProxyState>>,
+    body: axum::body::Bytes,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let request: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+    let requests = match &request {
+        serde_json::Value::Array(batch) => batch.iter().collect(),
+        single => vec![single],
+    };
+    for raw in requests.into_iter().filter_map(|r| state.watched_raw_tx(r)) {
+        if state
+            .hold_next
+            .swap(false, std::sync::atomic::Ordering::SeqCst)
+        {
+            state.held.lock().expect("proxy lock").push(raw.clone());
+            // The broadcast never reaches the node and its sender never hears back.
+            std::future::pending::<()>().await;
+        }
+        state.forwarded.lock().expect("proxy lock").push(raw);
+    }
+    match state
+        .client
+        .post(&state.upstream)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+    {
+        Ok(response) => {
+            let status = axum::http::StatusCode::from_u16(response.status().as_u16())
+                .unwrap_or(axum::http::StatusCode::BAD_GATEWAY);
+            let bytes = response.bytes().await.unwrap_or_default();
+            (
+                status,
+                [(axum::http::header::CONTENT_TYPE, "application/json")],
+                bytes,
+            )
+                .into_response()
+        }
+        Err(e) => (axum::http::StatusCode::BAD_GATEWAY, e.to_string()).into_response(),
+    }
+}
+
+impl RpcProxy {
+    /// Listens on a free loopback port and forwards to `upstream` (anvil's endpoint), watching
+    /// broadcasts of transactions that call `selector`.
+    pub async fn start(upstream: &str, selector: [u8; 4]) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind the RPC proxy");
+        let url = format!("http://{}", listener.local_addr().expect("proxy address"));
+        let state = std::sync::Arc::new(RpcProxyState {
+            upstream: upstream.to_string(),
+            client: reqwest::Client::new(),
+            selector,
+            hold_next: std::sync::atomic::AtomicBool::new(false),
+            held: std::sync::Mutex::default(),
+            forwarded: std::sync::Mutex::default(),
+        });
+        let router = axum::Router::new()
+            .route("/", axum::routing::post(relay))
+            .with_state(state.clone());
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        Self { url, state, server }
+    }
+
+    /// Holds the next watched broadcast (see the type's docs).
+    pub fn hold_next_broadcast(&self) {
+        self.state
+            .hold_next
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Watched broadcasts held so far (raw signed transactions).
+    pub fn held(&self) -> Vec<alloy::primitives::Bytes> {
+        self.state.held.lock().expect("proxy lock").clone()
+    }
+
+    /// Watched broadcasts forwarded to the node so far (raw signed transactions).
+    pub fn forwarded(&self) -> Vec<alloy::primitives::Bytes> {
+        self.state.forwarded.lock().expect("proxy lock").clone()
+    }
+}
+
+impl Drop for RpcProxy {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+impl Net {
+    /// Starts a prover service with `key` and the store at `store_path`, talking to L1 through
+    /// `rpc_url` (a proxy in front of anvil) instead of anvil's endpoint.
+    pub async fn start_prover_via(
+        &self,
+        rpc_url: &str,
+        key: &PrivateKeySigner,
+        store_path: &Path,
+        settings: ProverSettings,
+    ) -> Running {
+        let provider = connect(rpc_url, Some(key.clone()))
+            .await
+            .expect("connect through the proxy");
+        let store = Store::open(store_path).expect("prover store");
+        let service = ProverService::new(
+            provider,
+            key.clone(),
+            self.addresses.clone(),
+            store.clone(),
+            settings,
+        );
+        let outcomes = service.outcomes();
+        let shutdown = CancellationToken::new();
+        let handle = tokio::spawn(service.run(shutdown.clone()));
+        Running {
+            handle,
+            shutdown,
+            outcomes,
+            store,
+        }
+    }
+}
