@@ -832,6 +832,7 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
         returns (uint256 credit)
     {
         uint256 word = _mechanismWord(t.mechanismId);
+        // forge-lint: disable-next-line(unsafe-typecast) the address is the low 160 bits, flags sit above
         address mechanism = address(uint160(word));
         bool assigned = touched && a.active;
         uint96 price = assigned ? a.price : 0;
@@ -1002,11 +1003,13 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
     /// @dev `IMechanism.onTaskClosed(taskId)` on the mechanism of interned `word`, unless it declared that it keeps no
     ///      per-task state (STATELESS).
     function _tellClosed(uint256 word, uint256 taskId) internal {
+        // forge-lint: disable-next-line(unsafe-typecast) the address is the low 160 bits, flags sit above
         if (word & STATELESS == 0) IMechanism(address(uint160(word))).onTaskClosed(taskId);
     }
 
     /// @dev The mechanism's address in `_mechanismList[id - 1]` (see `_mechanismWord`).
     function _mechanismAt(uint256 id) internal view returns (address) {
+        // forge-lint: disable-next-line(unsafe-typecast) the address is the low 160 bits, flags sit above
         return address(uint160(_mechanismWord(id)));
     }
 

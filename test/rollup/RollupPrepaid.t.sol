@@ -75,7 +75,7 @@ contract RollupPrepaidTest is RollupTestBase {
 
     function test_TokensSentToTheRollupJoinThePool() public {
         fund(address(this), 5e18);
-        token.transfer(address(rollup), 5e18);
+        assertTrue(token.transfer(address(rollup), 5e18));
         assertEq(rollup.rewardPool(), POOL_FUNDING + 5e18);
     }
 
@@ -83,6 +83,7 @@ contract RollupPrepaidTest is RollupTestBase {
     /// cover is refused.
     function test_RevertWhen_OnlyReservedRewardsCouldPayTheBlock() public {
         IRollup.Config memory c = defaultConfig();
+        // forge-lint: disable-next-line(unsafe-typecast) 500e18 fits a uint96
         c.blockReward = uint96(POOL_FUNDING / 2) + 1;
         rollup.setConfig(c);
         IRollup.BlockHeader memory h1 = postAndRequest(0); // reserves the first block's sequencer share
