@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {IProverRegistry} from "./interfaces/IProverRegistry.sol";
+import {ITaskRegistry} from "./interfaces/ITaskRegistry.sol";
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
@@ -29,10 +30,9 @@ contract ProverRegistry is IProverRegistry, AccessControl, ReentrancyGuardTransi
     /// @notice Seconds between requestUnstake and completeUnstake.
     uint64 public immutable unstakeDelay;
 
-    /// @dev A prover in storage: two slots. The second holds everything a proof's completion touches (the
-    ///      registration flag, the assignment count and the completion counter), so that recording an open-race
-    ///      completion, with its registration check, reads and writes one slot. `unstakeAvailableAt` is
-    ///      40-bit (good until year 36812; the interface widens it).
+    /// @dev A prover in storage: two slots. The second holds everything a delivery touches (the assignment
+    ///      count and the completion counter of delivered assignments; unassigned completions are counted by the
+    ///      TaskRegistry). `unstakeAvailableAt` is 40-bit (good until year 36812; the interface widens it).
     struct ProverData {
         // slot 0
         uint128 stake;
@@ -57,6 +57,8 @@ contract ProverRegistry is IProverRegistry, AccessControl, ReentrancyGuardTransi
     mapping(address prover => ProverData) internal _provers;
     mapping(address prover => SlashRecord) internal _records;
     address[] internal _proverList;
+    /// @dev The TaskRegistry whose unassigned completions `recordOf` adds (see `_grantRole`).
+    address internal _taskRegistry;
 
     modifier onlyTaskRegistry() {
         if (!hasRole(TASK_REGISTRY_ROLE, msg.sender)) revert OnlyTaskRegistry(msg.sender);
@@ -225,8 +227,11 @@ contract ProverRegistry is IProverRegistry, AccessControl, ReentrancyGuardTransi
     /// @inheritdoc IProverRegistry
     function recordOf(address prover) external view returns (ProverRecord memory) {
         SlashRecord storage r = _records[prover];
+        uint256 completed = _provers[prover].completed;
+        address tasks = _taskRegistry;
+        if (tasks != address(0)) completed += ITaskRegistry(tasks).unassignedCompletionsOf(prover);
         return ProverRecord({
-            completed: _provers[prover].completed,
+            completed: completed.toUint64(),
             missed: r.missed,
             slashedCount: r.slashedCount,
             slashedAmount: r.slashedAmount
@@ -251,6 +256,34 @@ contract ProverRegistry is IProverRegistry, AccessControl, ReentrancyGuardTransi
     /// @inheritdoc IProverRegistry
     function proverAt(uint256 index) external view returns (address) {
         return _proverList[index];
+    }
+
+    // ------------------------------------------------------------------ the bound task registry
+
+    /// @inheritdoc IProverRegistry
+    function taskRegistry() external view returns (address) {
+        return _taskRegistry;
+    }
+
+    /// @dev Binds the TaskRegistry whose unassigned completions `recordOf` adds: the first account granted
+    ///      TASK_REGISTRY_ROLE that names this contract as its `provers()` (every deployment grants the role to its
+    ///      TaskRegistry right after deploying it; other holders of the role, such as a test harness, do not name
+    ///      it and are not bound). The binding is permanent: the counts it adds are history, and revoking the
+    ///      role must not erase them. A second such TaskRegistry is refused (TaskRegistryAlreadyBound), because
+    ///      its open-race completions would be missing from every record.
+    function _grantRole(bytes32 role, address account) internal override returns (bool granted) {
+        granted = super._grantRole(role, account);
+        if (role != TASK_REGISTRY_ROLE || account == _taskRegistry || !_namesThisRegistry(account)) return granted;
+        if (_taskRegistry != address(0)) revert TaskRegistryAlreadyBound(_taskRegistry, account);
+        _taskRegistry = account;
+        emit TaskRegistryBound(account);
+    }
+
+    /// @dev Whether `account` answers `provers()` with this contract (a failing or malformed answer: no).
+    function _namesThisRegistry(address account) internal view returns (bool) {
+        if (account.code.length == 0) return false;
+        (bool ok, bytes memory ret) = account.staticcall{gas: 50_000}(abi.encodeCall(ITaskRegistry.provers, ()));
+        return ok && ret.length == 32 && abi.decode(ret, (uint256)) == uint256(uint160(address(this)));
     }
 
     // ------------------------------------------------------------------ internal

@@ -4,8 +4,9 @@ pragma solidity 0.8.30;
 import {IMechanismRouter} from "./interfaces/IMechanismRouter.sol";
 import {IProofConsumer} from "./interfaces/IProofConsumer.sol";
 import {IRollup} from "./interfaces/IRollup.sol";
+import {ISequencerSelector} from "./interfaces/ISequencerSelector.sol";
 import {ITaskRegistry} from "./interfaces/ITaskRegistry.sol";
-import {TaskRequest, TaskStatus} from "./types/Task.sol";
+import {QoSProfile, TaskRequest, TaskStatus} from "./types/Task.sol";
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
@@ -36,23 +37,49 @@ contract Rollup is IRollup, AccessControl, ReentrancyGuardTransient {
     /// @notice The payment token (the TaskRegistry's escrow token).
     IERC20 public immutable token;
 
-    /// @dev Chain pointers and reward accounting, packed in one slot so that every step touches it once.
-    ///      provenBlock: last finalised block; tipBlock: last posted block (provenBlock ≤ tipBlock; 32 bits
+    /// @dev Chain pointers and what the Rollup owes its sequencers, packed in one slot so that every step touches it
+    ///      once. provenBlock: last finalised block; tipBlock: last posted block (provenBlock ≤ tipBlock; 32 bits
     ///      last 136 years at one block a second, and posting past 2^32 − 1 reverts on overflow);
     ///      pendingRewards: sequencer rewards reserved for requested blocks in (provenBlock, tipBlock];
-    ///      rewardPool: unreserved tokens available for block rewards.
-    ///      Books: token balance = rewardPool + pendingRewards + Σ credits (+ donations, never counted).
+    ///      credits: Σ sequencer credits not yet withdrawn.
+    ///      Books: the Rollup's tokens are its TaskRegistry balance (where fundRewards parks them, root tasks are
+    ///      escrowed from and refunds are credited) plus its own token balance ("loose": transiently after paying
+    ///      a sequencer, or sent to it); rewardPool = those holdings − pendingRewards − credits, never negative.
     struct Chain {
         uint32 provenBlock;
         uint32 tipBlock;
         uint96 pendingRewards;
-        uint96 rewardPool;
+        uint96 credits;
     }
 
     Chain internal _chain;
     bytes32 internal _provenStateRoot;
     bytes32 internal _tipStateRoot;
-    Config internal _config;
+
+    /// @dev IRollup.Config as stored: its fields in their order (five slots), with two flags in slot 0's spare bits
+    ///      so that a request reads the router's and mechanismData's slots only when they are set (−4.2k per
+    ///      request on the direct path without mechanism data). `config()` rebuilds the Config.
+    struct StoredConfig {
+        // slot 0
+        ISequencerSelector selector;
+        uint32 proofWindow;
+        uint16 maxPendingBlocks;
+        uint16 sequencerShareBps;
+        uint8 redundancy;
+        bool routed; // router != 0
+        bool hasMechanismData; // mechanismData.length != 0
+        // slot 1
+        address mechanism;
+        uint96 blockReward;
+        // slot 2
+        IMechanismRouter router;
+        // slot 3
+        QoSProfile qos;
+        // slot 4
+        bytes mechanismData;
+    }
+
+    StoredConfig internal _config;
     /// @dev keccak256(abi.encode(BlockHeader)) of block n at index n % HEADER_RING_SIZE: the only per-block
     ///      storage. Only pending blocks need their hash (at most maxPendingBlocks ≤ HEADER_RING_SIZE of them,
     ///      so they never share a slot), and reusing slots makes a post rewrite a non-zero slot instead of
@@ -85,7 +112,7 @@ contract Rollup is IRollup, AccessControl, ReentrancyGuardTransient {
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(CONFIG_ADMIN_ROLE, admin);
         _setConfig(initialConfig);
-        // The registry pulls each task's escrow from the Rollup; the Rollup holds no other approval.
+        // The registry pulls deposits (and, through the router, task escrows) from the Rollup; no other approval.
         paymentToken.forceApprove(address(registry), type(uint256).max);
     }
 
@@ -142,6 +169,7 @@ contract Rollup is IRollup, AccessControl, ReentrancyGuardTransient {
             chain.provenBlock = uint32(number); // number ≤ tipBlock, a uint32
             uint96 reward = header.sequencerReward;
             chain.pendingRewards -= reward;
+            chain.credits += reward;
             if (reward != 0) _credits[header.sequencer] += reward;
             emit BlockFinalized(number, header.sequencer, stateRoot, reward);
         }
@@ -177,7 +205,6 @@ contract Rollup is IRollup, AccessControl, ReentrancyGuardTransient {
 
         // Effects: the tip goes back to the last proven block; reserved sequencer rewards return to the pool.
         uint256 released = chain.pendingRewards;
-        chain.rewardPool += chain.pendingRewards; // the sum is bounded by tokens held: no uint96 overflow
         uint64 lastPruned = chain.tipBlock;
         chain.pendingRewards = 0;
         chain.tipBlock = chain.provenBlock;
@@ -187,8 +214,9 @@ contract Rollup is IRollup, AccessControl, ReentrancyGuardTransient {
         emit BlocksPruned(first.number, lastPruned, stateRoot, released);
 
         // Interactions: expiry slashes the first block's assigned provers by its mechanism's rules and
-        // credits the unspent escrow back to the Rollup; later blocks' tasks are cancelled where the
-        // registry allows (no assignment, no accepted proof) so nobody is paid to prove a discarded block.
+        // credits the unspent escrow back to the Rollup's registry balance (the pool); later blocks' tasks are
+        // cancelled where the registry allows (no assignment, no accepted proof) so nobody is paid to prove a
+        // discarded block.
         if (expireFirst) taskRegistry.expire(first.taskId);
         for (uint256 i = 1; i < count; ++i) {
             uint256 taskId = pending[i].taskId;
@@ -222,29 +250,33 @@ contract Rollup is IRollup, AccessControl, ReentrancyGuardTransient {
     // ─── Rewards ───────────────────────────────────────────────────────────────────────────────────
 
     /// @inheritdoc IRollup
+    /// @dev Parks the funding in the TaskRegistry at once (root tasks are escrowed from that balance).
     function fundRewards(uint256 amount) external nonReentrant {
         if (amount == 0) revert ZeroAmount();
-        _chain.rewardPool = SafeCast.toUint96(_chain.rewardPool + amount);
         emit RewardsFunded(msg.sender, amount);
         token.safeTransferFrom(msg.sender, address(this), amount);
+        taskRegistry.deposit(amount);
     }
 
     /// @inheritdoc IRollup
     function sweepRefunds() external nonReentrant returns (uint256 amount) {
-        if (taskRegistry.claimable(address(this)) == 0) revert NothingToSweep();
-        uint256 before = token.balanceOf(address(this));
-        taskRegistry.withdraw();
-        amount = token.balanceOf(address(this)) - before;
-        _chain.rewardPool = SafeCast.toUint96(_chain.rewardPool + amount);
+        amount = token.balanceOf(address(this));
+        if (amount == 0) revert NothingToSweep();
         emit RefundsSwept(amount);
+        taskRegistry.deposit(amount);
     }
 
     /// @inheritdoc IRollup
+    /// @dev Paid from the loose tokens; when they do not cover it, the registry balance is withdrawn first (the
+    ///      rest stays loose until the next request or `sweepRefunds` parks it again). The holdings cover every
+    ///      credit: the pool is never negative.
     function withdraw() external nonReentrant returns (uint256 amount) {
         amount = _credits[msg.sender];
         if (amount == 0) revert NothingToWithdraw(msg.sender);
         _credits[msg.sender] = 0;
+        _chain.credits -= SafeCast.toUint96(amount);
         emit Withdrawn(msg.sender, amount);
+        if (token.balanceOf(address(this)) < amount) taskRegistry.withdraw();
         token.safeTransfer(msg.sender, amount);
     }
 
@@ -281,7 +313,8 @@ contract Rollup is IRollup, AccessControl, ReentrancyGuardTransient {
 
     /// @inheritdoc IRollup
     function rewardPool() external view returns (uint256) {
-        return _chain.rewardPool;
+        Chain memory chain = _chain;
+        return _holdings() - chain.pendingRewards - chain.credits;
     }
 
     /// @inheritdoc IRollup
@@ -296,7 +329,19 @@ contract Rollup is IRollup, AccessControl, ReentrancyGuardTransient {
 
     /// @inheritdoc IRollup
     function config() external view returns (Config memory) {
-        return _config;
+        StoredConfig storage c = _config;
+        return Config({
+            selector: c.selector,
+            proofWindow: c.proofWindow,
+            maxPendingBlocks: c.maxPendingBlocks,
+            sequencerShareBps: c.sequencerShareBps,
+            redundancy: c.redundancy,
+            mechanism: c.mechanism,
+            blockReward: c.blockReward,
+            router: c.router,
+            qos: c.qos,
+            mechanismData: c.mechanismData
+        });
     }
 
     /// @inheritdoc IRollup
@@ -322,7 +367,7 @@ contract Rollup is IRollup, AccessControl, ReentrancyGuardTransient {
         bytes32 txsCommitment,
         bytes calldata txs
     ) internal returns (BlockHeader memory header, bytes32 headerHash) {
-        Config storage cfg = _config;
+        StoredConfig storage cfg = _config;
         if (!cfg.selector.isSequencer(msg.sender, number)) revert NotSequencer(msg.sender, number);
         Chain memory chain = _chain;
         if (number != uint64(chain.tipBlock) + 1) revert WrongBlockNumber(uint64(chain.tipBlock) + 1, number);
@@ -367,25 +412,31 @@ contract Rollup is IRollup, AccessControl, ReentrancyGuardTransient {
         if (header.taskId != 0) revert ProofAlreadyRequested(number, header.taskId);
         if (block.timestamp >= header.proofDeadline) revert ProofWindowClosed(number, header.proofDeadline);
 
-        Config storage cfg = _config;
+        StoredConfig storage cfg = _config;
         uint96 reward = cfg.blockReward;
         // casting to 'uint96' is safe because sequencerShareBps < BPS, so the share is below the uint96 reward
         // forge-lint: disable-next-line(unsafe-typecast)
         uint96 sequencerReward = uint96(uint256(reward) * cfg.sequencerShareBps / BPS);
         uint96 provingBudget = reward - sequencerReward;
-        if (chain.rewardPool < reward) revert InsufficientRewardPool(reward, chain.rewardPool);
-        chain.rewardPool -= reward;
+        IMechanismRouter router = cfg.routed ? cfg.router : IMechanismRouter(address(0));
+        (uint256 toPark, bool unpark) = _checkPool(chain, reward, provingBudget, address(router) != address(0));
         chain.pendingRewards += sequencerReward;
         _chain = chain;
 
-        // The proving path: straight into the TaskRegistry under the configured mechanism, or through the
-        // MechanismRouter (pinned to that mechanism, or chosen by the QoS profile when it is zero). Either
-        // way the Rollup is the requester and the registry pulls the escrow from it.
+        // The proving path: straight into the TaskRegistry under the configured mechanism, escrowed from the
+        // Rollup's registry balance (loose tokens parked there first when it falls short), or through the
+        // MechanismRouter (pinned to that mechanism, or chosen by the QoS profile when it is zero), which has
+        // the registry pull the escrow from the Rollup's own balance (the registry balance withdrawn first
+        // when that falls short). Either way the Rollup is the requester.
         TaskRequest memory taskRequest = _rootTaskRequest(header, provingBudget, cfg);
-        IMechanismRouter router = cfg.router;
         uint256 taskId;
-        if (address(router) == address(0)) taskId = taskRegistry.createTask(taskRequest);
-        else (taskId,) = router.route(taskRequest);
+        if (address(router) == address(0)) {
+            if (toPark != 0) taskRegistry.deposit(toPark);
+            taskId = taskRegistry.createTaskFromBalance(taskRequest);
+        } else {
+            if (unpark) taskRegistry.withdraw();
+            (taskId,) = router.route(taskRequest);
+        }
 
         header.taskId = taskId;
         header.sequencerReward = sequencerReward;
@@ -396,7 +447,7 @@ contract Rollup is IRollup, AccessControl, ReentrancyGuardTransient {
 
     /// @dev The root task of a block: public inputs [prev_state_root, new_state_root, txs_commitment,
     ///      block_number] (the registry appends the prover), escrow = the provers' share of the block reward.
-    function _rootTaskRequest(BlockHeader memory header, uint96 provingBudget, Config storage cfg)
+    function _rootTaskRequest(BlockHeader memory header, uint96 provingBudget, StoredConfig storage cfg)
         internal
         view
         returns (TaskRequest memory)
@@ -413,7 +464,7 @@ contract Rollup is IRollup, AccessControl, ReentrancyGuardTransient {
             // No fallback: a missed window prunes the block, and the sequencer re-posts from the proven root.
             fallbackMechanism: address(0),
             fallbackWindow: 0,
-            mechanismData: cfg.mechanismData
+            mechanismData: cfg.hasMechanismData ? cfg.mechanismData : bytes("")
         });
     }
 
@@ -432,6 +483,35 @@ contract Rollup is IRollup, AccessControl, ReentrancyGuardTransient {
         bytes32 supplied = keccak256(abi.encode(header));
         bytes32 stored = _headerRing[header.number % HEADER_RING_SIZE];
         if (stored != supplied) revert HeaderMismatch(header.number, stored, supplied);
+    }
+
+    /// @dev Refuses a block reward the pool (holdings − reserved − credited) cannot pay (InsufficientRewardPool) and
+    ///      says where the escrow's tokens must be first. The loose balance is read only when it matters: the
+    ///      router path pulls the escrow from it (`unpark`: withdraw the registry balance first when it falls
+    ///      short); the direct path escrows from the registry balance and parks the loose tokens there first
+    ///      (`toPark`) only when that balance alone does not cover what is owed plus the reward.
+    function _checkPool(Chain memory chain, uint96 reward, uint96 provingBudget, bool routed)
+        internal
+        view
+        returns (uint256 toPark, bool unpark)
+    {
+        uint256 owed = uint256(chain.pendingRewards) + chain.credits + reward;
+        uint256 held = taskRegistry.claimable(address(this));
+        uint256 loose;
+        if (routed || held < owed) loose = token.balanceOf(address(this));
+        if (held + loose < owed) revert InsufficientRewardPool(reward, _positive(held + loose, owed - reward));
+        if (routed) unpark = loose < provingBudget; // then held > 0: held + loose >= owed >= provingBudget
+        else if (held < owed) toPark = loose; // > 0: held + loose >= owed > held
+    }
+
+    /// @dev The Rollup's tokens: its TaskRegistry balance plus its own token balance.
+    function _holdings() internal view returns (uint256) {
+        return taskRegistry.claimable(address(this)) + token.balanceOf(address(this));
+    }
+
+    /// @dev `a − b`, or 0 when b > a.
+    function _positive(uint256 a, uint256 b) internal pure returns (uint256) {
+        return a > b ? a - b : 0;
     }
 
     function _isProvenBit(uint256 taskId) internal view returns (bool) {
@@ -463,7 +543,19 @@ contract Rollup is IRollup, AccessControl, ReentrancyGuardTransient {
         // refuses a zero-payment task): reward − ⌊reward·bps/BPS⌋ ≥ 1.
         if (newConfig.blockReward == 0) revert InvalidConfig(6);
         if (newConfig.qos.minRedundancy > newConfig.redundancy) revert InvalidConfig(8);
-        _config = newConfig;
+        StoredConfig storage c = _config;
+        c.selector = newConfig.selector;
+        c.proofWindow = newConfig.proofWindow;
+        c.maxPendingBlocks = newConfig.maxPendingBlocks;
+        c.sequencerShareBps = newConfig.sequencerShareBps;
+        c.redundancy = newConfig.redundancy;
+        c.routed = address(newConfig.router) != address(0);
+        c.hasMechanismData = newConfig.mechanismData.length != 0;
+        c.mechanism = newConfig.mechanism;
+        c.blockReward = newConfig.blockReward;
+        c.router = newConfig.router;
+        c.qos = newConfig.qos;
+        c.mechanismData = newConfig.mechanismData;
         emit ConfigSet(newConfig);
     }
 }

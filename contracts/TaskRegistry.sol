@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {IBudgetedMechanism} from "./interfaces/IBudgetedMechanism.sol";
 import {IMechanism} from "./interfaces/IMechanism.sol";
 import {IProofConsumer} from "./interfaces/IProofConsumer.sol";
+import {IProofVerifier} from "./interfaces/IProofVerifier.sol";
 import {IProverRegistry} from "./interfaces/IProverRegistry.sol";
 import {IRedundancyCapped} from "./interfaces/IRedundancyCapped.sol";
+import {IStatelessMechanism} from "./interfaces/IStatelessMechanism.sol";
 import {ITaskRegistry} from "./interfaces/ITaskRegistry.sol";
 import {IVerifierRegistry} from "./interfaces/IVerifierRegistry.sol";
 import {SlashSplit} from "./libraries/SlashSplit.sol";
@@ -40,8 +43,29 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
     uint256 internal constant FALLBACK_OPEN_GAS = 2_000_000;
     /// @dev Top bit of a credit word: set on an account's first credit and kept when it withdraws, so that every
     ///      later credit rewrites a non-zero slot (2,900 gas) instead of filling an empty one (20,000). The
-    ///      amount is the low 255 bits.
+    ///      amount is the low 192 bits (AMOUNT_MASK); a prover's word also holds PROVER_CHECKED and its count of
+    ///      unassigned completions.
     uint256 internal constant CREDIT_SEEN = 1 << 255;
+    /// @dev Bit 254 of a prover's credit word: its registration was checked with the ProverRegistry (registration
+    ///      is permanent there), so later unassigned proofs skip the call.
+    uint256 internal constant PROVER_CHECKED = 1 << 254;
+    /// @dev Bits 192-253 of a prover's credit word count its unassigned completions (`unassignedCompletionsOf`);
+    ///      the amount is the low 192 bits.
+    uint256 internal constant COMPLETION_UNIT = 1 << 192;
+    uint256 internal constant AMOUNT_MASK = COMPLETION_UNIT - 1;
+    /// @dev `TaskData.flags`: the requester asked for the IProofConsumer callbacks.
+    uint8 internal constant FLAG_NOTIFY = 1;
+    /// @dev `TaskData.flags`: the task has a fallback or had an assignment, so its slot 3 (reservations, cover
+    ///      bounty, reopen, fallback) and its (task, prover) assignment words may be non-zero. Set by the first
+    ///      `assign` or, for a task created with a fallback, by `_storeFallback` (a warm rewrite of the slot-0 word
+    ///      just written: nothing is added to a race task's creation); while it is clear every one of those words
+    ///      is zero and the proof, cancel and expiry paths do not read them.
+    uint8 internal constant FLAG_TOUCHED = 2;
+    /// @dev Bit 160 of a mechanism's interned address word: it declared IBudgetedMechanism.takesBudgetInHook.
+    uint256 internal constant BUDGET_HOOK = 1 << 160;
+    /// @dev Bit 161 of a mechanism's interned address word: it declared IStatelessMechanism.keepsNoTaskState, so
+    ///      its `onTaskClosed` is not called.
+    uint256 internal constant STATELESS = 1 << 161;
 
     /// @notice The one token of the deployment (escrow and payouts).
     IERC20 public immutable token;
@@ -50,8 +74,8 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
     /// @notice Circuit id → verifier.
     IVerifierRegistry public immutable verifiers;
 
-    /// @dev Packed task. Slot 0–2 are written at creation, slot 3 only with a fallback, slot 4 on the first
-    ///      slash, the rest as the task runs (they are non-zero by then or written once).
+    /// @dev Packed task. Slot 0–2 are written at creation, slot 3 only with a fallback or an assignment (see
+    ///      FLAG_TOUCHED), slot 4 with a fallback, slot 5 on the first slash.
     struct TaskData {
         // slot 0
         address requester;
@@ -60,7 +84,7 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
         uint8 redundancy;
         TaskStatus status;
         uint8 proofsAccepted;
-        bool notifyRequester;
+        uint8 flags; // FLAG_NOTIFY | FLAG_TOUCHED
         // slot 1
         uint96 maxPayment;
         uint96 paid;
@@ -115,7 +139,8 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
     mapping(uint256 taskId => mapping(address prover => AssignmentData)) internal _assignments;
     /// @dev Live (active, undelivered) assignments of a task: index → prover, for index < assignedCount.
     mapping(uint256 taskId => mapping(uint256 index => address prover)) internal _live;
-    /// @dev Credit word of an account: amount in the low 255 bits, CREDIT_SEEN on top once ever credited.
+    /// @dev Credit word of an account: amount in the low 192 bits, unassigned completions in bits 192-253 (provers),
+    ///      PROVER_CHECKED (bit 254), CREDIT_SEEN on top once ever credited.
     mapping(address account => uint256) internal _claimable;
     /// @dev Accepted proofs of provers that were not assigned (races, covers): bit `taskId & 255` of word
     ///      `taskId >> 8`. A prover that proves regularly rewrites a non-zero word, cheaper than a fresh
@@ -124,7 +149,9 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
     mapping(address prover => mapping(uint256 word => uint256 bits)) internal _provenBits;
 
     mapping(address mechanism => MechanismEntry) internal _mechanisms;
-    address[] internal _mechanismList; // id − 1 → address
+    /// @dev id − 1 → the mechanism's address in the low 160 bits, BUDGET_HOOK and STATELESS above (read with
+    ///      `_mechanismWord`).
+    uint256[] internal _mechanismList;
     mapping(bytes32 circuitId => uint16) internal _circuitIds;
     bytes32[] internal _circuitList; // id − 1 → circuit id
 
@@ -172,7 +199,7 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
     /// @inheritdoc ITaskRegistry
     function createTaskFromBalance(TaskRequest calldata request) external nonReentrant returns (uint256 taskId) {
         uint256 word = _claimable[msg.sender];
-        uint256 balance = word & ~CREDIT_SEEN;
+        uint256 balance = word & AMOUNT_MASK;
         if (request.maxPayment > balance) revert InsufficientBalance(msg.sender, request.maxPayment, balance);
         _claimable[msg.sender] = word - request.maxPayment;
         return _create(msg.sender, request, false);
@@ -193,11 +220,12 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
         if (status == TaskStatus.None) revert TaskNotFound(taskId);
         if (msg.sender != t.requester) revert OnlyRequester(msg.sender);
         if (status != TaskStatus.Open) revert TaskNotOpen(taskId, status);
-        if (t.assignedCount != 0 || t.proofsAccepted != 0) revert CannotCancel(taskId);
+        bool touched = t.flags & FLAG_TOUCHED != 0;
+        if ((touched && t.assignedCount != 0) || t.proofsAccepted != 0) revert CannotCancel(taskId);
 
-        emit TaskCancelled(taskId, _close(t, TaskStatus.Cancelled));
+        emit TaskCancelled(taskId, _close(t, TaskStatus.Cancelled, touched));
 
-        IMechanism(_mechanismAt(t.mechanismId)).onTaskClosed(taskId);
+        _tellClosed(_mechanismWord(t.mechanismId), taskId);
     }
 
     // ------------------------------------------------------------------ mechanism side
@@ -221,6 +249,7 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
         uint256 available = uint256(t.maxPayment) - t.paid - t.reserved;
         if (price > available) revert BudgetExceeded(taskId, price, available);
 
+        if (t.flags & FLAG_TOUCHED == 0) t.flags |= FLAG_TOUCHED;
         uint8 index = t.assignedCount;
         a.price = price;
         a.collateral = collateral;
@@ -274,9 +303,10 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
     {
         TaskData storage t = _tasks[taskId];
         AssignmentData storage a = _assignments[taskId][msg.sender];
-        _checkSubmission(t, a, taskId, publicInputs);
-        _verify(t, publicInputs, proof);
-        return _accept(t, a, taskId);
+        (bytes memory verifierCall, bytes32 commitment) = _verifierCall(publicInputs, proof);
+        bool touched = _checkSubmission(t, a, taskId, commitment);
+        _verify(t, verifierCall);
+        return _accept(t, a, taskId, touched);
     }
 
     // ------------------------------------------------------------------ anyone
@@ -287,39 +317,45 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
         _checkLive(t, taskId);
         if (block.timestamp <= t.deadline) revert TaskNotExpired(taskId, t.deadline);
 
-        // Slash every live assignment that did not deliver in time.
-        for (uint256 i = t.assignedCount; i > 0; --i) {
-            address prover = _live[taskId][i - 1];
-            AssignmentData storage a = _assignments[taskId][prover];
-            a.active = false;
-            t.reserved -= a.price;
-            delete _live[taskId][i - 1];
-            _slash(t, taskId, prover, a.collateral);
-        }
-        t.assignedCount = 0;
-
-        address mechanism = _mechanismAt(t.mechanismId);
+        uint256 mechanism = _mechanismWord(t.mechanismId);
         bool mechanismClosed;
-        uint16 fallbackId = t.fallbackId;
-        if (fallbackId != 0 && !t.fallbackUsed) {
-            address fallbackMechanism = _mechanismAt(fallbackId);
-            if (_mechanisms[fallbackMechanism].allowed) {
-                if (_reopen(t, taskId, mechanism, fallbackMechanism)) return;
-                mechanismClosed = true; // _reopen told the old mechanism before the fallback refused
+        bool touched = t.flags & FLAG_TOUCHED != 0;
+        if (touched) {
+            // Slash every live assignment that did not deliver in time.
+            for (uint256 i = t.assignedCount; i > 0; --i) {
+                address prover = _live[taskId][i - 1];
+                AssignmentData storage a = _assignments[taskId][prover];
+                a.active = false;
+                t.reserved -= a.price;
+                delete _live[taskId][i - 1];
+                _slash(t, taskId, prover, a.collateral);
+            }
+            t.assignedCount = 0;
+
+            uint16 fallbackId = t.fallbackId;
+            if (fallbackId != 0 && !t.fallbackUsed) {
+                address fallbackMechanism = _mechanismAt(fallbackId);
+                if (_mechanisms[fallbackMechanism].allowed) {
+                    if (_reopen(t, taskId, mechanism, fallbackMechanism)) return;
+                    mechanismClosed = true; // _reopen told the old mechanism before the fallback refused
+                }
             }
         }
 
-        emit TaskExpiredFinal(taskId, _close(t, TaskStatus.Expired));
+        emit TaskExpiredFinal(taskId, _close(t, TaskStatus.Expired, touched));
 
-        if (!mechanismClosed) IMechanism(mechanism).onTaskClosed(taskId);
-        if (t.notifyRequester) _notify(t.requester, abi.encodeCall(IProofConsumer.onTaskExpired, (taskId)), taskId);
+        if (!mechanismClosed) _tellClosed(mechanism, taskId);
+        if (t.flags & FLAG_NOTIFY != 0) {
+            _notify(t.requester, abi.encodeCall(IProofConsumer.onTaskExpired, (taskId)), taskId);
+        }
     }
 
     /// @inheritdoc ITaskRegistry
     function withdraw() external nonReentrant returns (uint256 amount) {
-        amount = _claimable[msg.sender] & ~CREDIT_SEEN;
+        uint256 word = _claimable[msg.sender];
+        amount = word & AMOUNT_MASK;
         if (amount == 0) revert NothingToWithdraw(msg.sender);
-        _claimable[msg.sender] = CREDIT_SEEN;
+        _claimable[msg.sender] = word & ~AMOUNT_MASK; // the flags and the completion count stay
         emit Withdrawn(msg.sender, amount);
         token.safeTransfer(msg.sender, amount);
     }
@@ -330,12 +366,19 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
     function setMechanism(address mechanism, bool allowed) external onlyRole(MECHANISM_ADMIN_ROLE) {
         if (mechanism.code.length == 0) revert InvalidMechanism(mechanism);
         MechanismEntry storage m = _mechanisms[mechanism];
+        uint256 word = uint256(uint160(mechanism));
+        if (_declared(mechanism, IBudgetedMechanism.takesBudgetInHook.selector) == 1) word |= BUDGET_HOOK;
+        if (_declared(mechanism, IStatelessMechanism.keepsNoTaskState.selector) == 1) word |= STATELESS;
         if (m.id == 0) {
-            _mechanismList.push(mechanism);
+            _mechanismList.push(word);
             m.id = _mechanismList.length.toUint16();
+        } else {
+            _mechanismList[m.id - 1] = word;
         }
         m.allowed = allowed;
-        m.redundancyCap = _redundancyCapOf(mechanism);
+        uint256 cap = _declared(mechanism, IRedundancyCapped.redundancyCap.selector);
+        // forge-lint: disable-next-line(unsafe-typecast) cap < 256
+        m.redundancyCap = cap < 256 ? uint8(cap) : 0;
         emit MechanismAllowed(mechanism, allowed);
     }
 
@@ -376,7 +419,7 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
         task.createdAt = t.createdAt;
         task.closedAt = t.closedAt;
         task.slashed = t.slashed;
-        task.notifyRequester = t.notifyRequester;
+        task.notifyRequester = t.flags & FLAG_NOTIFY != 0;
         uint16 fallbackId = t.fallbackId;
         if (fallbackId != 0) task.fallbackMechanism = _mechanismAt(fallbackId);
         task.fallbackWindow = t.fallbackWindow;
@@ -384,16 +427,18 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
     }
 
     /// @inheritdoc ITaskRegistry
-    function budgetOf(uint256 taskId) external view returns (Budget memory b) {
+    /// @dev Returned from the words `_writeBudget` writes, the same as the budget hook receives.
+    function budgetOf(uint256 taskId) external view returns (Budget memory) {
         TaskData storage t = _tasks[taskId];
         if (t.status == TaskStatus.None) revert TaskNotFound(taskId);
-        b.maxPayment = t.maxPayment;
-        b.paid = t.paid;
-        b.reserved = t.reserved;
-        b.redundancy = t.redundancy;
-        b.proofsAccepted = t.proofsAccepted;
-        b.openedAt = t.openedAt == 0 ? t.createdAt : t.openedAt;
-        b.deadline = t.deadline;
+        uint256 p;
+        assembly ("memory-safe") {
+            p := mload(0x40)
+        }
+        _writeBudget(t, true, p);
+        assembly ("memory-safe") {
+            return(p, 0xe0)
+        }
     }
 
     /// @inheritdoc ITaskRegistry
@@ -409,7 +454,7 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
 
     /// @inheritdoc ITaskRegistry
     function claimable(address account) external view returns (uint256) {
-        return _claimable[account] & ~CREDIT_SEEN;
+        return _claimable[account] & AMOUNT_MASK;
     }
 
     /// @inheritdoc ITaskRegistry
@@ -430,6 +475,14 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
     /// @notice The `index`-th live assignee of `taskId` (index < taskOf(taskId).assignedCount; zero beyond).
     function liveAssigneeAt(uint256 taskId, uint256 index) external view returns (address) {
         return _live[taskId][index];
+    }
+
+    // ------------------------------------------------------------------ unassigned completions
+
+    /// @inheritdoc ITaskRegistry
+    /// @dev Bits 192-253 of the prover's credit word (see COMPLETION_UNIT).
+    function unassignedCompletionsOf(address prover) external view returns (uint256) {
+        return (_claimable[prover] & ~(CREDIT_SEEN | PROVER_CHECKED)) >> 192;
     }
 
     // ------------------------------------------------------------------ internal
@@ -466,7 +519,7 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
         {
             uint256 word = uint256(uint160(requester)) | (uint256(uint256(deadline).toUint32()) << 160)
                 | (uint256(uint32(block.timestamp)) << 192) | (uint256(redundancy) << 224)
-                | (uint256(uint8(TaskStatus.Open)) << 232) | (r.notifyRequester ? 1 << 248 : 0);
+                | (uint256(uint8(TaskStatus.Open)) << 232) | (r.notifyRequester ? uint256(FLAG_NOTIFY) << 248 : 0);
             assembly ("memory-safe") {
                 sstore(t.slot, word)
             }
@@ -510,15 +563,14 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
         }
     }
 
-    /// @dev The mechanism's declared redundancy cap (IRedundancyCapped), or 0 (call its `onTaskOpened`) when it
-    ///      declares none: the call fails, returns anything but one word in 1..255, or runs out of its gas.
-    function _redundancyCapOf(address mechanism) internal view returns (uint8) {
-        (bool ok, bytes memory ret) =
-            mechanism.staticcall{gas: 50_000}(abi.encodeCall(IRedundancyCapped.redundancyCap, ()));
+    /// @dev What a mechanism declares through an optional parameterless view (IRedundancyCapped.redundancyCap,
+    ///      IBudgetedMechanism.takesBudgetInHook): its one-word answer, or 0 (nothing declared) when the call
+    ///      fails, returns anything but one word, or runs out of its gas. A cap must be in 1..255 to count (the
+    ///      caller checks); the budget declaration must be exactly 1 (true).
+    function _declared(address mechanism, bytes4 selector) internal view returns (uint256) {
+        (bool ok, bytes memory ret) = mechanism.staticcall{gas: 50_000}(abi.encodeWithSelector(selector));
         if (!ok || ret.length != 32) return 0;
-        uint256 cap = abi.decode(ret, (uint256));
-        // forge-lint: disable-next-line(unsafe-typecast) cap < 256
-        return cap < 256 ? uint8(cap) : 0;
+        return abi.decode(ret, (uint256));
     }
 
     /// @dev `mechanism.onTaskOpened(taskId, r)`, forwarding the request's calldata verbatim: `r` is the last
@@ -546,6 +598,7 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
         MechanismEntry memory f = _mechanisms[r.fallbackMechanism];
         if (!f.allowed) revert MechanismNotRegistered(r.fallbackMechanism);
         if (r.fallbackWindow == 0) revert ZeroFallbackWindow();
+        t.flags |= FLAG_TOUCHED; // slot 3 holds the fallback (slot 0 was just written: a warm rewrite)
         t.fallbackId = f.id;
         t.fallbackWindow = r.fallbackWindow;
         t.minRedundancy = r.qos.minRedundancy;
@@ -622,7 +675,7 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
 
     /// @dev Hands the task to its fallback mechanism once. Returns false (and leaves the task as it was,
     ///      fallback marked used) when the fallback refuses it, so that the caller expires it for good.
-    function _reopen(TaskData storage t, uint256 taskId, address mechanism, address fallbackMechanism)
+    function _reopen(TaskData storage t, uint256 taskId, uint256 mechanism, address fallbackMechanism)
         internal
         returns (bool)
     {
@@ -636,7 +689,7 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
         t.openedAt = uint32(block.timestamp);
         t.closedAt = uint32(block.timestamp);
 
-        IMechanism(mechanism).onTaskClosed(taskId);
+        _tellClosed(mechanism, taskId);
         bytes memory data = _reopenCall(t, taskId, deadline, fallbackMechanism);
         // Expiry must always be able to finish: a fallback that refuses the task (reverts) ends it for good
         // instead of blocking it. The call gets a fixed gas allowance so a caller cannot starve it on purpose,
@@ -677,56 +730,130 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
             taskId, uint256(0x40), _circuitAt(t.circuitId), t.inputCommitment, deadline, t.maxPayment, t.redundancy
         );
         bytes memory qos = abi.encode(0, 0, 0, 0, t.minRedundancy, t.minStakeAtRisk);
-        bytes memory tail =
-            abi.encode(fallbackMechanism, t.notifyRequester, address(0), uint32(0), uint256(0x200), uint256(0));
+        bytes memory tail = abi.encode(
+            fallbackMechanism, t.flags & FLAG_NOTIFY != 0, address(0), uint32(0), uint256(0x200), uint256(0)
+        );
         return abi.encodePacked(IMechanism.onTaskOpened.selector, head, qos, tail);
     }
 
-    function _checkSubmission(
-        TaskData storage t,
-        AssignmentData storage a,
-        uint256 taskId,
-        uint256[] calldata publicInputs
-    ) internal view {
+    /// @dev Returns whether the task is FLAG_TOUCHED (an untouched task has no assignment: `a` is not read).
+    function _checkSubmission(TaskData storage t, AssignmentData storage a, uint256 taskId, bytes32 commitment)
+        internal
+        view
+        returns (bool touched)
+    {
         _checkLive(t, taskId);
         if (block.timestamp > t.deadline) revert TaskExpired(taskId, t.deadline);
+        touched = t.flags & FLAG_TOUCHED != 0;
+        bool assigned = touched && a.active;
         // An active assignment implies no accepted proof yet (assign refuses provers that proved).
-        if (a.proven || (!a.active && _provenBits[msg.sender][taskId >> 8] & _bit(taskId) != 0)) {
+        if ((touched && a.proven) || (!assigned && _provenBits[msg.sender][taskId >> 8] & _bit(taskId) != 0)) {
             revert AlreadyProven(taskId, msg.sender);
         }
-        bytes32 commitment = keccak256(abi.encodePacked(publicInputs));
         if (commitment != t.inputCommitment) revert InputCommitmentMismatch(taskId, t.inputCommitment, commitment);
-        // Registration: an assigned prover was registered when its collateral was locked (registration is
-        // permanent); an unassigned one is checked by `recordCompletion` in `_accept` (NotRegistered), which
-        // also counts the completion: one call to the prover registry instead of two.
+        // Registration: an assigned prover was registered when its collateral was locked. An unassigned one is
+        // asked about once: its credit word keeps PROVER_CHECKED from its first accepted unassigned proof on
+        // (registration is permanent in the ProverRegistry: there is no way to deregister).
+        if (!assigned && _claimable[msg.sender] & PROVER_CHECKED == 0 && !provers.isRegistered(msg.sender)) {
+            revert IProverRegistry.NotRegistered(msg.sender);
+        }
     }
 
-    /// @dev The proof must verify with the submitter's address as the last public input: a proof copied
-    ///      from the mempool verifies only for the prover that made it.
-    function _verify(TaskData storage t, uint256[] calldata publicInputs, bytes calldata proof) internal view {
-        uint256 n = publicInputs.length;
-        uint256[] memory inputs = new uint256[](n + 1);
-        for (uint256 i; i < n; ++i) {
-            inputs[i] = publicInputs[i];
+    /// @dev The calldata of `IProofVerifier.verifyProof(proof, publicInputs ++ [uint160(msg.sender)])`, copied
+    ///      straight from calldata into fresh memory, and `keccak256(abi.encodePacked(publicInputs))` hashed from
+    ///      that copy. The proof must verify with the submitter's address as the last public input: a proof copied
+    ///      from the mempool verifies only for the prover that made it. Layout after the selector: the two offsets,
+    ///      the proof (length, bytes, zero padding), the inputs (length n + 1, n words, the prover).
+    function _verifierCall(uint256[] calldata publicInputs, bytes calldata proof)
+        internal
+        view
+        returns (bytes memory data, bytes32 commitment)
+    {
+        bytes4 selector = IProofVerifier.verifyProof.selector;
+        assembly ("memory-safe") {
+            data := mload(0x40)
+            let p := add(data, 0x20)
+            let proofLength := proof.length
+            let padded := and(add(proofLength, 31), not(31))
+            let n := shl(5, publicInputs.length)
+            mstore(p, selector)
+            mstore(add(p, 0x04), 0x40)
+            mstore(add(p, 0x24), add(0x60, padded))
+            mstore(add(p, 0x44), proofLength)
+            calldatacopy(add(p, 0x64), proof.offset, proofLength)
+            mstore(add(add(p, 0x64), proofLength), 0) // the padding
+            let q := add(add(p, 0x64), padded)
+            mstore(q, add(publicInputs.length, 1))
+            calldatacopy(add(q, 0x20), publicInputs.offset, n)
+            commitment := keccak256(add(q, 0x20), n)
+            mstore(add(add(q, 0x20), n), caller())
+            let size := sub(add(q, add(n, 0x40)), p)
+            mstore(data, size)
+            mstore(0x40, and(add(add(p, size), 31), not(31)))
         }
-        inputs[n] = uint256(uint160(msg.sender));
-        verifiers.verify(_circuitAt(t.circuitId), proof, inputs);
+    }
+
+    /// @dev Calls the circuit's current verifier, looked up in the verifier registry, directly (one call frame less
+    ///      than `VerifierRegistry.verify`; a rotation still applies at once). Its revert data is passed through
+    ///      unchanged; a verifier without code (which the verifier registry never accepts) is refused.
+    function _verify(TaskData storage t, bytes memory verifierCall) internal view {
+        bytes32 circuitId = _circuitAt(t.circuitId);
+        IVerifierRegistry registry = verifiers;
+        bytes4 lookup = IVerifierRegistry.verifierOf.selector;
+        bytes4 noCode = IVerifierRegistry.InvalidVerifier.selector;
+        assembly ("memory-safe") {
+            // verifier = registry.verifierOf(circuitId), in scratch space; UnknownCircuit is bubbled up.
+            mstore(0x00, lookup)
+            mstore(0x04, circuitId)
+            if iszero(staticcall(gas(), registry, 0x00, 0x24, 0x00, 0x20)) {
+                let p := mload(0x40)
+                returndatacopy(p, 0, returndatasize())
+                revert(p, returndatasize())
+            }
+            if lt(returndatasize(), 0x20) { revert(0, 0) }
+            let verifier := and(mload(0x00), 0xffffffffffffffffffffffffffffffffffffffff)
+            if iszero(extcodesize(verifier)) {
+                mstore(0x00, noCode)
+                mstore(0x04, verifier)
+                revert(0x00, 0x24)
+            }
+            if iszero(staticcall(gas(), verifier, add(verifierCall, 0x20), mload(verifierCall), 0, 0)) {
+                let p := mload(0x40)
+                returndatacopy(p, 0, returndatasize())
+                revert(p, returndatasize())
+            }
+        }
     }
 
     /// @dev Asks the mechanism what to pay, then settles: credit (payment plus any cover bounty), release
-    ///      or record, and fulfil once `redundancy` proofs are in.
-    function _accept(TaskData storage t, AssignmentData storage a, uint256 taskId) internal returns (uint256 credit) {
-        address mechanism = _mechanismAt(t.mechanismId);
-        bool assigned = a.active;
+    ///      or count, and fulfil once `redundancy` proofs are in.
+    function _accept(TaskData storage t, AssignmentData storage a, uint256 taskId, bool touched)
+        internal
+        returns (uint256 credit)
+    {
+        uint256 word = _mechanismWord(t.mechanismId);
+        // forge-lint: disable-next-line(unsafe-typecast) the address is the low 160 bits, flags sit above
+        address mechanism = address(uint160(word));
+        bool assigned = touched && a.active;
         uint96 price = assigned ? a.price : 0;
-        uint256 payment = IMechanism(mechanism).onProofAccepted(taskId, msg.sender, price);
-        if (a.active != assigned) revert NotAssigned(taskId, msg.sender);
+        uint256 payment = word & BUDGET_HOOK != 0
+            ? _onProofAcceptedWithBudget(mechanism, t, taskId, price, touched)
+            : IMechanism(mechanism).onProofAccepted(taskId, msg.sender, price);
 
-        // The hook may have called back (assign/unassign), so budget state is read after it.
-        uint256 available = uint256(t.maxPayment) - t.paid - t.reserved + price;
+        // The hook may have called back (assign/unassign), so the flag and the budget are read after it.
+        if (!touched) touched = t.flags & FLAG_TOUCHED != 0;
+        if (touched && a.active != assigned) revert NotAssigned(taskId, msg.sender);
+        uint256 available = uint256(t.maxPayment) - t.paid + price;
+        credit = payment;
+        if (touched) {
+            available -= t.reserved; // includes `price`
+            uint96 bounty = t.coverBounty; // a cover bounty goes to the first proof accepted after it accrued
+            if (bounty != 0) {
+                credit += bounty;
+                t.coverBounty = 0;
+            }
+        }
         if (payment > available) revert BudgetExceeded(taskId, payment, available);
-        credit = payment + t.coverBounty; // a cover bounty goes to the first proof accepted after it accrued
-        if (credit != payment) t.coverBounty = 0;
         if (!assigned) {
             _provenBits[msg.sender][taskId >> 8] |= _bit(taskId);
         } else {
@@ -735,48 +862,126 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
             _removeLive(t, taskId, a);
             t.reserved -= price;
         }
-        // forge-lint: disable-next-line(unsafe-typecast) payment <= available <= maxPayment, a uint96
-        t.paid += uint96(payment);
         uint8 accepted = t.proofsAccepted + 1;
-        t.proofsAccepted = accepted;
-        if (credit != 0) _credit(msg.sender, credit);
+        bool fulfils = accepted == t.redundancy;
+        _count(t, payment, fulfils);
+        if (!assigned) _creditProver(msg.sender, credit);
+        else if (credit != 0) _credit(msg.sender, credit);
         emit ProofAccepted(taskId, msg.sender, credit, accepted);
 
         if (assigned) provers.releaseCollateral(msg.sender, taskId, a.collateral, true);
-        else provers.recordCompletion(msg.sender);
 
-        if (accepted == t.redundancy) _fulfil(t, taskId, mechanism);
+        if (fulfils) _fulfil(t, taskId, word, touched);
     }
 
-    function _fulfil(TaskData storage t, uint256 taskId, address mechanism) internal {
-        // Remaining live assignments (redundancy met by others) end without penalty.
-        for (uint256 i = t.assignedCount; i > 0; --i) {
-            address prover = _live[taskId][i - 1];
-            AssignmentData storage a = _assignments[taskId][prover];
-            a.active = false;
-            delete _live[taskId][i - 1];
-            provers.releaseCollateral(prover, taskId, a.collateral, false);
+    /// @dev One write per task word for an accepted proof: slot 0 proofsAccepted + 1 (bits 240-247; at most the
+    ///      redundancy, a uint8) and, when it fulfils, status Fulfilled (bits 232-239); slot 1 paid + `payment`
+    ///      (bits 96-191; paid + payment <= maxPayment, a uint96, checked by the caller) and, when it fulfils,
+    ///      closedAt (bits 224-255, uint32 of the time as `_close` writes it). Tested through taskOf.
+    function _count(TaskData storage t, uint256 payment, bool fulfils) internal {
+        assembly ("memory-safe") {
+            let w := add(sload(t.slot), shl(240, 1))
+            if fulfils { w := or(and(w, not(shl(232, 0xff))), shl(232, 3))} // TaskStatus.Fulfilled
+            sstore(t.slot, w)
+            w := add(sload(add(t.slot, 1)), shl(96, payment))
+            if fulfils { w := or(and(w, not(shl(224, 0xffffffff))), shl(224, and(timestamp(), 0xffffffff))) }
+            sstore(add(t.slot, 1), w)
         }
-        if (t.assignedCount != 0) {
-            t.assignedCount = 0;
-            t.reserved = 0;
+    }
+
+    /// @dev `IBudgetedMechanism(mechanism).onProofAcceptedWithBudget(taskId, msg.sender, price, budgetOf(taskId))`
+    ///      with the budget built from the task words already read (an untouched task's reservation is zero and
+    ///      it opened at creation) and the calldata written straight to memory. A refusal (revert) is bubbled up
+    ///      unchanged. Tested: the hook receives exactly `budgetOf` (test/core/GasShortcuts.t.sol).
+    function _onProofAcceptedWithBudget(
+        address mechanism,
+        TaskData storage t,
+        uint256 taskId,
+        uint96 price,
+        bool touched
+    ) internal returns (uint256 payment) {
+        bytes4 selector = IBudgetedMechanism.onProofAcceptedWithBudget.selector;
+        uint256 p;
+        assembly ("memory-safe") {
+            p := mload(0x40)
+            mstore(0x40, add(p, 0x160))
+            mstore(p, selector)
+            mstore(add(p, 0x04), taskId)
+            mstore(add(p, 0x24), caller())
+            mstore(add(p, 0x44), price)
         }
-        uint256 refund = _close(t, TaskStatus.Fulfilled); // the last proof took any cover bounty
+        _writeBudget(t, touched, p + 0x64);
+        assembly ("memory-safe") {
+            if iszero(call(gas(), mechanism, 0, p, 0x144, 0x00, 0x20)) {
+                returndatacopy(p, 0, returndatasize())
+                revert(p, returndatasize())
+            }
+            if lt(returndatasize(), 0x20) { revert(0, 0) }
+            payment := mload(0x00)
+        }
+    }
+
+    /// @dev Writes the task's ITaskRegistry.Budget, ABI-encoded (seven words), at memory `p`, from TaskData's layout:
+    ///      slot 0 deadline bits 160-191, createdAt 192-223, redundancy 224-231, proofsAccepted 240-247; slot 1
+    ///      maxPayment 0-95, paid 96-191; slot 3 reserved 0-95, openedAt 192-223 (zero until a reopen: createdAt
+    ///      applies). `touched` false: slot 3 is known to be zero and is not read. Tested against the task's fields
+    ///      (test/core/GasShortcuts.t.sol).
+    function _writeBudget(TaskData storage t, bool touched, uint256 p) internal view {
+        assembly ("memory-safe") {
+            let w := sload(add(t.slot, 1))
+            mstore(p, and(w, 0xffffffffffffffffffffffff))
+            mstore(add(p, 0x20), and(shr(96, w), 0xffffffffffffffffffffffff))
+            mstore(add(p, 0x40), 0)
+            w := sload(t.slot)
+            mstore(add(p, 0x60), and(shr(224, w), 0xff))
+            mstore(add(p, 0x80), and(shr(240, w), 0xff))
+            mstore(add(p, 0xa0), and(shr(192, w), 0xffffffff))
+            mstore(add(p, 0xc0), and(shr(160, w), 0xffffffff))
+            if touched {
+                w := sload(add(t.slot, 3))
+                mstore(add(p, 0x40), and(w, 0xffffffffffffffffffffffff))
+                let reopenedAt := and(shr(192, w), 0xffffffff)
+                if reopenedAt { mstore(add(p, 0xa0), reopenedAt) }
+            }
+        }
+    }
+
+    function _fulfil(TaskData storage t, uint256 taskId, uint256 mechanism, bool touched) internal {
+        if (touched) {
+            // Remaining live assignments (redundancy met by others) end without penalty.
+            for (uint256 i = t.assignedCount; i > 0; --i) {
+                address prover = _live[taskId][i - 1];
+                AssignmentData storage a = _assignments[taskId][prover];
+                a.active = false;
+                delete _live[taskId][i - 1];
+                provers.releaseCollateral(prover, taskId, a.collateral, false);
+            }
+            if (t.assignedCount != 0) {
+                t.assignedCount = 0;
+                t.reserved = 0;
+            }
+        }
+        uint256 refund = _refund(t, touched); // status and closedAt were written by `_count`
         emit TaskFulfilled(taskId, t.paid, refund);
 
-        IMechanism(mechanism).onTaskClosed(taskId);
-        if (t.notifyRequester) {
+        _tellClosed(mechanism, taskId);
+        if (t.flags & FLAG_NOTIFY != 0) {
             _notify(t.requester, abi.encodeCall(IProofConsumer.onTaskFulfilled, (taskId, msg.sender)), taskId);
         }
     }
 
     /// @dev Ends a task in a final `status`: unspent escrow and any unclaimed cover bounty are credited to the
-    ///      requester.
-    function _close(TaskData storage t, TaskStatus status) internal returns (uint256 refund) {
-        uint256 bounty = t.coverBounty;
-        refund = uint256(t.maxPayment) - t.paid + bounty;
+    ///      requester. An untouched task has no cover bounty (slot 3 is zero): it is not read.
+    function _close(TaskData storage t, TaskStatus status, bool touched) internal returns (uint256) {
         t.status = status;
         t.closedAt = uint32(block.timestamp);
+        return _refund(t, touched);
+    }
+
+    /// @dev The refund part of `_close` (a fulfilment writes the status with its last proof's count).
+    function _refund(TaskData storage t, bool touched) internal returns (uint256 refund) {
+        uint256 bounty = touched ? t.coverBounty : 0;
+        refund = uint256(t.maxPayment) - t.paid + bounty;
         if (bounty != 0) t.coverBounty = 0;
         if (refund != 0) _credit(t.requester, refund);
     }
@@ -795,13 +1000,26 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
         if (!ok) emit RequesterCallbackFailed(taskId, requester);
     }
 
-    /// @dev `_mechanismList[id - 1]` without the compiler's bounds check, which reads the array's length (a
-    ///      second cold slot). Every id stored in a task was handed out as the list's length after a push, so
-    ///      `1 <= id <= length` holds wherever this is called (callers have checked that the task exists).
-    function _mechanismAt(uint256 id) internal view returns (address mechanism) {
+    /// @dev `IMechanism.onTaskClosed(taskId)` on the mechanism of interned `word`, unless it declared that it keeps no
+    ///      per-task state (STATELESS).
+    function _tellClosed(uint256 word, uint256 taskId) internal {
+        // forge-lint: disable-next-line(unsafe-typecast) the address is the low 160 bits, flags sit above
+        if (word & STATELESS == 0) IMechanism(address(uint160(word))).onTaskClosed(taskId);
+    }
+
+    /// @dev The mechanism's address in `_mechanismList[id - 1]` (see `_mechanismWord`).
+    function _mechanismAt(uint256 id) internal view returns (address) {
+        // forge-lint: disable-next-line(unsafe-typecast) the address is the low 160 bits, flags sit above
+        return address(uint160(_mechanismWord(id)));
+    }
+
+    /// @dev `_mechanismList[id - 1]` (address and flags) without the compiler's bounds check, which reads the
+    ///      array's length (a second cold slot). Every id stored in a task was handed out as the list's length after
+    ///      a push, so `1 <= id <= length` holds wherever this is called (callers have checked that the task exists).
+    function _mechanismWord(uint256 id) internal view returns (uint256 word) {
         assembly ("memory-safe") {
             mstore(0x00, _mechanismList.slot)
-            mechanism := sload(add(keccak256(0x00, 0x20), sub(id, 1)))
+            word := sload(add(keccak256(0x00, 0x20), sub(id, 1)))
         }
     }
 
@@ -815,7 +1033,23 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
 
     /// @dev Adds `amount` to `account`'s credit and marks the word as seen (see CREDIT_SEEN).
     function _credit(address account, uint256 amount) internal {
-        _claimable[account] = (_claimable[account] + amount) | CREDIT_SEEN;
+        _claimable[account] = _added(account, _claimable[account], amount) | CREDIT_SEEN;
+    }
+
+    /// @dev Credits a prover's unassigned proof: the amount (possibly zero), one more unassigned completion and
+    ///      PROVER_CHECKED (its registration was checked in `_checkSubmission`). The count has 62 bits: one
+    ///      increment per accepted proof cannot reach the flags.
+    function _creditProver(address prover, uint256 amount) internal {
+        _claimable[prover] =
+            (_added(prover, _claimable[prover], amount) + COMPLETION_UNIT) | CREDIT_SEEN | PROVER_CHECKED;
+    }
+
+    /// @dev `word` with `amount` added to its 192-bit amount (CreditOverflow rather than touching the count).
+    function _added(address account, uint256 word, uint256 amount) internal pure returns (uint256) {
+        if (amount > AMOUNT_MASK - (word & AMOUNT_MASK)) revert CreditOverflow(account, amount);
+        unchecked {
+            return word + amount;
+        }
     }
 
     /// @dev The bit of `taskId` in its word of `_provenBits`.

@@ -123,14 +123,15 @@ interface IProverRegistry {
     /// @notice Slashes `amount` of `prover`'s locked collateral for `taskId`, sending it to the task
     ///         registry, which splits it by its rules (task registry only). Counts a miss.
     function slashCollateral(address prover, uint256 taskId, uint256 amount) external;
-    /// @notice Counts a delivered proof for which no collateral was locked (open races; task registry only).
-    ///         Reverts with NotRegistered if `prover` is not registered: this is the registry's registration
-    ///         check for unassigned proofs (one call instead of two).
+    /// @notice Counts a delivered proof for which no collateral was locked (task registry role only). Reverts with
+    ///         NotRegistered if `prover` is not registered. The TaskRegistry no longer calls it: it counts
+    ///         unassigned completions itself (ITaskRegistry.unassignedCompletionsOf), which `recordOf` adds.
     function recordCompletion(address prover) external;
 
     /// @notice The prover's registry entry.
     function proverOf(address prover) external view returns (Prover memory);
-    /// @notice The prover's record.
+    /// @notice The prover's record. `completed` counts delivered assignments (and `recordCompletion` calls) here
+    ///         plus the bound TaskRegistry's unassigned completions of the prover (`unassignedCompletionsOf`).
     function recordOf(address prover) external view returns (ProverRecord memory);
     /// @notice stake − locked − pendingUnstake.
     function freeStake(address prover) external view returns (uint256);
@@ -140,4 +141,20 @@ interface IProverRegistry {
     function proverCount() external view returns (uint256);
     /// @notice The `index`-th registered prover.
     function proverAt(uint256 index) external view returns (address);
+
+    // ------------------------------------------------------------------ the bound task registry
+
+    /// @notice TASK_REGISTRY_ROLE was granted to a second TaskRegistry of this ProverRegistry: one ProverRegistry
+    ///         serves one TaskRegistry, whose unassigned completions `recordOf` adds.
+    /// @param bound The TaskRegistry already bound.
+    /// @param other The one the role was granted to.
+    error TaskRegistryAlreadyBound(address bound, address other);
+
+    /// @notice `taskRegistry` was granted TASK_REGISTRY_ROLE and names this ProverRegistry as its `provers()`:
+    ///         from now on `recordOf` adds its count of unassigned completions. Happens once.
+    /// @param taskRegistry The TaskRegistry.
+    event TaskRegistryBound(address indexed taskRegistry);
+
+    /// @notice The TaskRegistry whose unassigned completions `recordOf` adds (zero until it is granted the role).
+    function taskRegistry() external view returns (address);
 }

@@ -123,7 +123,7 @@ interface IRollup is IProofConsumer {
     error OnlyTaskRegistry(address caller);
     /// @param account Has no credited rewards.
     error NothingToWithdraw(address account);
-    /// @notice The TaskRegistry holds no refunds for the Rollup.
+    /// @notice The Rollup holds no loose tokens to park in the TaskRegistry.
     error NothingToSweep();
     /// @notice A zero amount was supplied.
     error ZeroAmount();
@@ -168,7 +168,8 @@ interface IRollup is IProofConsumer {
     /// @param from Who funded.
     /// @param amount Added to the pool.
     event RewardsFunded(address indexed from, uint256 amount);
-    /// @param amount Refunds withdrawn from the TaskRegistry into the pool.
+    /// @param amount Loose tokens of the Rollup deposited into its TaskRegistry balance (they were in the pool
+    ///        already; refunds are credited to that balance directly and need no sweep).
     event RefundsSwept(uint256 amount);
     /// @param account Who withdrew.
     /// @param amount How much.
@@ -215,11 +216,15 @@ interface IRollup is IProofConsumer {
     /// @param pending Every pending block's header, from the last finalised + 1 to the tip.
     function prune(BlockHeader[] calldata pending) external;
 
-    /// @notice Adds `amount` (pulled with transferFrom) to the reward pool.
+    /// @notice Adds `amount` (pulled with transferFrom) to the reward pool, parked as the Rollup's TaskRegistry
+    ///         balance, from which root tasks are escrowed (createTaskFromBalance).
     function fundRewards(uint256 amount) external;
-    /// @notice Withdraws the Rollup's refunds (unspent escrow, slash shares) from the TaskRegistry into the pool.
+    /// @notice Parks the Rollup's loose tokens (left after paying a sequencer, or sent to it) in its TaskRegistry
+    ///         balance. They count in the pool either way; refunds (unspent escrow, slash shares) are credited to
+    ///         that balance by the registry and count at once. Reverts NothingToSweep without loose tokens.
     function sweepRefunds() external returns (uint256 amount);
-    /// @notice Withdraws msg.sender's credited sequencer rewards.
+    /// @notice Withdraws msg.sender's credited sequencer rewards (from the loose tokens, or from the registry
+    ///         balance when they do not cover it).
     function withdraw() external returns (uint256 amount);
     /// @notice Replaces the parameters (CONFIG_ADMIN_ROLE only); blocks already requested keep theirs.
     function setConfig(Config calldata config) external;
@@ -238,7 +243,8 @@ interface IRollup is IProofConsumer {
     function HEADER_RING_SIZE() external view returns (uint256);
     /// @notice Whether the Rollup was notified that root task `taskId` was fulfilled.
     function isTaskProven(uint256 taskId) external view returns (bool);
-    /// @notice Unreserved tokens available for block rewards.
+    /// @notice Unreserved tokens available for block rewards: the Rollup's TaskRegistry balance plus its own token
+    ///         balance, minus the reserved sequencer rewards and the sequencer credits not yet withdrawn.
     function rewardPool() external view returns (uint256);
     /// @notice Sequencer rewards reserved for pending blocks.
     function pendingRewards() external view returns (uint256);

@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {TaskRequest, TaskStatus} from "../types/Task.sol";
+import {IProverRegistry} from "./IProverRegistry.sol";
 
 /// @title ITaskRegistry
 /// @notice The core: one registry of proof tasks shared by every coordination mechanism. A task escrows
@@ -281,4 +282,20 @@ interface ITaskRegistry {
     function setSlashSplit(uint16 treasuryBps, uint16 coverBps) external;
     /// @notice The slash split: treasury address, treasury share and cover share in basis points.
     function slashSplit() external view returns (address treasury, uint16 treasuryBps, uint16 coverBps);
+
+    // ------------------------------------------------------------------ unassigned completions
+
+    /// @notice A credit would not fit the 192-bit amount of the account's credit word (the word also holds two
+    ///         flags and, for a prover, its count of unassigned completions). Only a token whose supply exceeds
+    ///         2^192 units can reach it.
+    /// @param account The account credited.
+    /// @param amount The credit that does not fit.
+    error CreditOverflow(address account, uint256 amount);
+
+    /// @notice Proofs of `prover` accepted while it held no assignment (open races, covers, open proofs). They are
+    ///         counted here, in the prover's credit word that the acceptance writes anyway, instead of in the
+    ///         ProverRegistry; `ProverRegistry.recordOf` adds them to its own count of delivered assignments.
+    function unassignedCompletionsOf(address prover) external view returns (uint256);
+    /// @notice The ProverRegistry this registry locks and slashes collateral in and checks registrations with.
+    function provers() external view returns (IProverRegistry);
 }

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {IBudgetedMechanism} from "../interfaces/IBudgetedMechanism.sol";
 import {IMechanism} from "../interfaces/IMechanism.sol";
 import {IRedundancyCapped} from "../interfaces/IRedundancyCapped.sol";
+import {IStatelessMechanism} from "../interfaces/IStatelessMechanism.sol";
 import {ITaskRegistry} from "../interfaces/ITaskRegistry.sol";
 import {DecaySchedule} from "../libraries/DecaySchedule.sol";
 import {TaskRequest} from "../types/Task.sol";
@@ -18,8 +20,10 @@ import {TaskRequest} from "../types/Task.sol";
 ///      where window = decayWindow, or the task's whole window (deadline − openedAt) when decayWindow = 0.
 ///      On a fresh race the second term of `base` never binds; on a task reopened to the race after an
 ///      earlier mechanism spent part of the budget it caps each remaining proof at its fair share of what is
-///      left, so the last proof can always be paid. The mechanism keeps no per-task state.
-contract ProofRace is IMechanism, IRedundancyCapped {
+///      left, so the last proof can always be paid. The mechanism keeps no per-task state. It declares
+///      IBudgetedMechanism (the registry hands it the budget with each accepted proof: no `budgetOf` call back) and
+///      IStatelessMechanism (the registry skips its empty `onTaskClosed`).
+contract ProofRace is IMechanism, IRedundancyCapped, IBudgetedMechanism, IStatelessMechanism {
     /// @notice The instance's parameters are out of range.
     /// @param maxWinners The K asked for (must be ≥ 1).
     /// @param floorBps The floor asked for (must be ≤ 10000).
@@ -88,6 +92,26 @@ contract ProofRace is IMechanism, IRedundancyCapped {
     /// @inheritdoc IMechanism
     function onProofAccepted(uint256 taskId, address, uint96) external view onlyRegistry returns (uint256) {
         return paymentAt(registry.budgetOf(taskId), block.timestamp);
+    }
+
+    /// @inheritdoc IBudgetedMechanism
+    function takesBudgetInHook() external pure returns (bool) {
+        return true;
+    }
+
+    /// @inheritdoc IBudgetedMechanism
+    function onProofAcceptedWithBudget(uint256, address, uint96, ITaskRegistry.Budget calldata budget)
+        external
+        view
+        onlyRegistry
+        returns (uint256)
+    {
+        return paymentAt(budget, block.timestamp);
+    }
+
+    /// @inheritdoc IStatelessMechanism
+    function keepsNoTaskState() external pure returns (bool) {
+        return true;
     }
 
     /// @inheritdoc IMechanism

@@ -29,7 +29,7 @@ contract CappedMechanism is TestMechanism {
 /// @title GasLayoutTest
 /// @notice The behaviour behind the gas work (docs/gas.md): credit words stay non-zero after a withdrawal without
 ///         changing any balance, unassigned proofs are recorded per (prover, task) in a bitmap and `hasProven`
-///         stays exact, the registration check of an unassigned proof is done by `recordCompletion`, and a
+///         stays exact, an unassigned proof by an unregistered prover is refused (NotRegistered), and a
 ///         mechanism's declared redundancy cap replaces its `onTaskOpened` call.
 contract GasLayoutTest is Deployers {
     address internal dave = makeAddr("dave");
@@ -141,7 +141,7 @@ contract GasLayoutTest is Deployers {
         mech.assign(taskId, alice, 1e18, 1e18);
     }
 
-    // ------------------------------------------------------------------ registration check in recordCompletion
+    // ------------------------------------------------------------------ registration check of unassigned proofs
 
     function test_RevertWhen_UnregisteredProverSubmits() public {
         uint256 taskId = openRaceTask(1, 1);

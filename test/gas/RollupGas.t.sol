@@ -94,6 +94,18 @@ contract RollupGas is RollupTestBase {
         _call("pruneTwoBlocks", address(this), address(rollup), abi.encodeCall(IRollup.prune, (two(h2, h3))));
     }
 
+    /// @notice A sequencer payout when the Rollup holds no loose tokens: the registry balance is withdrawn first.
+    function test_Gas_SequencerWithdraw() public {
+        _call("sequencerWithdraw", sequencer, address(rollup), abi.encodeCall(IRollup.withdraw, ()));
+    }
+
+    /// @notice The request after such a payout parks the loose tokens back in the registry (once).
+    function test_Gas_PostAndRequestAfterPayout() public {
+        vm.prank(sequencer);
+        rollup.withdraw();
+        _call("postBlockAndRequestProof_afterPayout", sequencer, address(rollup), _postAndRequestData(1));
+    }
+
     /// @notice The whole L1 cost of one proven block as a sequencer and a prover run it: post and request
     ///         in one transaction, the root proof (verification, race payment, callback), finalisation.
     function test_Gas_OneProvenBlockEndToEnd() public {

@@ -128,7 +128,9 @@ contract RollupLifecycleTest is RollupTestBase {
         assertEq(rollup.headerHashOf(1), keccak256(abi.encode(h)), "stored hash now includes the task");
         assertEq(rollup.rewardPool(), POOL_FUNDING - BLOCK_REWARD);
         assertEq(rollup.pendingRewards(), sequencerReward);
-        assertEq(token.balanceOf(address(taskRegistry)), t.maxPayment, "escrow moved to the registry");
+        assertEq(token.balanceOf(address(taskRegistry)), POOL_FUNDING, "the pool is parked in the registry");
+        assertEq(taskRegistry.claimable(address(rollup)), POOL_FUNDING - t.maxPayment, "escrow taken from it");
+        assertEq(token.balanceOf(address(rollup)), 0, "no loose tokens");
     }
 
     function test_Lifecycle_ThreeBlocksProvenByThreeProversAndFinalized() public {
@@ -213,11 +215,11 @@ contract RollupLifecycleTest is RollupTestBase {
         assertEq(uint8(taskRegistry.taskOf(h3.taskId).status), uint8(TaskStatus.Cancelled), "orphan task cancelled");
         assertEq(taskRegistry.claimable(fixtureProvers[0]), paid2);
 
-        // Unspent escrow of the three tasks comes back to the pool.
-        uint256 budget = BLOCK_REWARD - h1.sequencerReward;
-        uint256 swept = rollup.sweepRefunds();
-        assertEq(swept, 3 * budget - paid2);
+        // Unspent escrow of the three tasks comes back to the pool at once (credited to the registry balance).
         assertEq(rollup.rewardPool(), POOL_FUNDING - paid2);
+        assertEq(taskRegistry.claimable(address(rollup)), POOL_FUNDING - paid2);
+        vm.expectRevert(IRollup.NothingToSweep.selector);
+        rollup.sweepRefunds();
 
         // A block on the pruned parent is refused; the sequencer re-posts block 1 from the genesis root.
         FixtureBlock storage b2 = chainBlocks[1];
@@ -360,13 +362,16 @@ contract RollupLifecycleTest is RollupTestBase {
             paidToProvers += proveBlock(hs[i], i, i);
         }
         rollup.finalize(hs);
-        rollup.sweepRefunds();
 
         address[] memory creditors = new address[](1);
         creditors[0] = sequencer;
         uint256 sequencerRewards = 3 * uint256(hs[0].sequencerReward);
         assertEq(rollup.claimable(sequencer), sequencerRewards);
-        assertEq(rollupBooks(creditors), token.balanceOf(address(rollup)), "books match the balance");
+        assertEq(
+            rollupBooks(creditors),
+            token.balanceOf(address(rollup)) + taskRegistry.claimable(address(rollup)),
+            "books match the holdings"
+        );
         assertEq(rollup.rewardPool() + sequencerRewards + paidToProvers, POOL_FUNDING, "every token accounted for");
         assertLt(paidToProvers, 3 * uint256(BLOCK_REWARD - hs[0].sequencerReward), "unspent escrow refunded");
     }

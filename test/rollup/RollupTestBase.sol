@@ -109,7 +109,8 @@ abstract contract RollupTestBase is Deployers, RollupFixture {
         list[2] = c;
     }
 
-    /// @notice Tokens the Rollup owes or holds by its own books: pool + reserved sequencer rewards + credits.
+    /// @notice Tokens the Rollup owes or holds by its own books: pool + reserved sequencer rewards + credits (its
+    ///         holdings: own token balance + TaskRegistry balance).
     function rollupBooks(address[] memory creditors) internal view returns (uint256 total) {
         total = rollup.rewardPool() + rollup.pendingRewards();
         for (uint256 i; i < creditors.length; ++i) {

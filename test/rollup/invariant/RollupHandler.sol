@@ -143,9 +143,9 @@ contract RollupHandler is CommonBase, StdCheats, StdUtils {
         calls["prune"]++;
     }
 
-    /// @notice Anyone sweeps the Rollup's refunds from the registry into the pool.
+    /// @notice Anyone parks the Rollup's loose tokens (left after a sequencer payout) in its registry balance.
     function sweep() external {
-        if (tasks.claimable(address(rollup)) == 0) return;
+        if (token.balanceOf(address(rollup)) == 0) return;
         rollup.sweepRefunds();
         calls["sweep"]++;
     }
