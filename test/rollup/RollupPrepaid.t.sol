@@ -11,7 +11,8 @@ import {RollupTestBase} from "./RollupTestBase.sol";
 ///         are escrowed from the Rollup's registry balance, refunds count in the pool as soon as the registry
 ///         credits them, sequencer payouts draw on the registry balance when the loose tokens fall short, loose
 ///         tokens are parked again by the next request or by `sweepRefunds`, and the router path (which pulls
-///         the escrow from the Rollup's own balance) withdraws the registry balance first.
+///         the escrow from the Rollup's own balance) withdraws the registry balance first. Also: the header ring
+///         is pre-filled at deployment.
 contract RollupPrepaidTest is RollupTestBase {
     function test_RequestEscrowsFromTheRegistryBalance() public {
         uint256 registryBefore = token.balanceOf(address(taskRegistry));
@@ -125,5 +126,22 @@ contract RollupPrepaidTest is RollupTestBase {
             POOL_FUNDING,
             "every token accounted for"
         );
+    }
+
+    // ------------------------------------------------------------------ the pre-filled header ring
+
+    /// @dev Storage slot of `_headerRing[0]` (forge inspect Rollup storageLayout; also in test/gas/RollupGas.t.sol).
+    uint256 internal constant HEADER_RING_SLOT = 9;
+
+    function test_HeaderRingIsPrefilledAndNeverExposed() public {
+        for (uint256 i; i < rollup.HEADER_RING_SIZE(); ++i) {
+            assertEq(vm.load(address(rollup), bytes32(HEADER_RING_SLOT + i)), bytes32(uint256(1)), "pre-filled");
+        }
+        assertEq(rollup.headerHashOf(0), bytes32(0), "genesis has no header");
+        assertEq(rollup.headerHashOf(1), bytes32(0), "not posted yet");
+        IRollup.BlockHeader memory h = post(0);
+        assertEq(rollup.headerHashOf(0), bytes32(0));
+        assertEq(rollup.headerHashOf(1), keccak256(abi.encode(h)));
+        assertEq(vm.load(address(rollup), bytes32(HEADER_RING_SLOT + 1)), keccak256(abi.encode(h)), "ring layout");
     }
 }
