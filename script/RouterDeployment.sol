@@ -46,7 +46,7 @@ abstract contract RouterDeployment {
     uint16 internal constant DEFAULT_TREE_UNCLE_BPS = 5000;
     uint8 internal constant DEFAULT_TREE_MAX_RANGES = 16;
     uint16 internal constant DEFAULT_TREE_MAX_POOL = 32;
-    uint8 internal constant DEFAULT_TREE_DRAW_DELAY = 1;
+    uint8 internal constant DEFAULT_TREE_DRAW_DELAY = 2;
     uint32 internal constant DEFAULT_TREE_EXIT_DELAY = 1 hours;
 
     /// @notice Largest redundancy the ascending auction and the election serve (their MAX_SLOTS).

@@ -3,19 +3,23 @@
 //! one transfer each), the agents join the bonded pool, draw the tree, prove their ranges, publish
 //! the top nodes on the sequencer's node relay and attest them; the root prover fetches the other
 //! range's node, verifies it, builds the merge and the root, and each owner is paid its share on
-//! L1. When a range owner never attests, its uncle covers the range after the range deadline and is
-//! paid for it, and the silent owner's bond is slashed.
+//! L1. The draw an agent sends carries the RLP header of the seed block fixed at opening (the
+//! contract checks it against the block hash and seeds the draw with its prevrandao). When a range
+//! owner never attests, its uncle covers the range after the range deadline and is paid for it, and
+//! the silent owner's bond is slashed.
 
 mod prover_support;
 
 use std::time::Duration;
 
-use alloy::primitives::{Address, Bytes, U256};
+use alloy::consensus::Transaction as _;
+use alloy::eips::BlockNumberOrTag;
+use alloy::primitives::{Address, B256, Bytes, U256, keccak256};
 use alloy::providers::Provider;
 use alloy::providers::ext::AnvilApi;
-use alloy::rpc::types::Filter;
+use alloy::rpc::types::{Filter, Log};
 use alloy::signers::local::PrivateKeySigner;
-use alloy::sol_types::{SolEvent, SolValue};
+use alloy::sol_types::{SolCall, SolEvent, SolValue};
 use proofmarket::prover::mech::{MechanismSettings, TREE};
 use proofmarket::prover::service::ProverService;
 use proofmarket::sequencer::api;
@@ -162,6 +166,58 @@ async fn contributions(net: &Net, tree: Address, task_id: u64) -> Vec<(Address, 
         .collect()
 }
 
+/// Every log of `tree` with event signature `sig`.
+async fn tree_logs(net: &Net, tree: Address, sig: B256) -> Vec<Log> {
+    net.admin
+        .get_logs(
+            &Filter::new()
+                .address(tree)
+                .event_signature(sig)
+                .from_block(0),
+        )
+        .await
+        .expect("logs")
+}
+
+/// The task's draw as sent: the `TreeOpened` seed block, the header the `draw` transaction that
+/// emitted `TreeDrawn` carried, and the seed block's hash on chain.
+async fn draw_header(
+    net: &Net,
+    tree: Address,
+    task_id: u64,
+) -> (u64, Bytes, alloy::primitives::B256) {
+    let opened = tree_logs(net, tree, TreeAssignment::TreeOpened::SIGNATURE_HASH)
+        .await
+        .iter()
+        .filter_map(|l| l.log_decode::<TreeAssignment::TreeOpened>().ok())
+        .find(|e| e.inner.data.taskId == U256::from(task_id))
+        .expect("TreeOpened");
+    let draw_block = opened.inner.data.drawBlock.to::<u64>();
+    let drawn = tree_logs(net, tree, TreeAssignment::TreeDrawn::SIGNATURE_HASH)
+        .await
+        .into_iter()
+        .find(|l| {
+            l.log_decode::<TreeAssignment::TreeDrawn>()
+                .is_ok_and(|e| e.inner.data.taskId == U256::from(task_id))
+        })
+        .expect("TreeDrawn");
+    let tx = net
+        .admin
+        .get_transaction_by_hash(drawn.transaction_hash.expect("tx hash"))
+        .await
+        .expect("tx")
+        .expect("the draw transaction");
+    let call = TreeAssignment::drawCall::abi_decode(tx.input()).expect("a draw call");
+    assert_eq!(call.taskId, U256::from(task_id));
+    let seed_block = net
+        .admin
+        .get_block_by_number(BlockNumberOrTag::Number(draw_block))
+        .await
+        .expect("block")
+        .expect("seed block");
+    (draw_block, call.header, seed_block.header.hash)
+}
+
 /// `(range, prover)` of every `RangeAttested` for the task.
 async fn attestations(net: &Net, tree: Address, task_id: u64) -> Vec<(u64, Address)> {
     let logs = net
@@ -212,6 +268,16 @@ async fn two_range_owners_prove_attest_and_share_the_payout() {
     )
     .await;
     mining.cancel();
+
+    // The draw carried the seed block's own header (not re-anchored: drawn within 256 blocks).
+    let (draw_block, header, seed_hash) = draw_header(&net, tree, task_id).await;
+    assert_eq!(
+        keccak256(&header),
+        seed_hash,
+        "header of block {draw_block}"
+    );
+    let reanchored = tree_logs(&net, tree, TreeAssignment::DrawReanchored::SIGNATURE_HASH).await;
+    assert!(reanchored.is_empty(), "{reanchored:?}");
 
     // Each range was attested on L1 by its own (distinct) owner.
     let mut attested = attestations(&net, tree, task_id).await;

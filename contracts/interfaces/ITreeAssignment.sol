@@ -6,9 +6,10 @@ import {IMechanism} from "./IMechanism.sol";
 /// @title ITreeAssignment
 /// @notice Protocol-elected proving of a rollup block's proof tree. The block's root-circuit task (the
 ///         only proof L1 verifies) carries `abi.encode(uint32 txCount, uint32 rangeSize)`; the tree is split
-///         into leaf ranges (TreeShape), and once the block hash of a block fixed after opening is known,
-///         anyone calls `draw`, which draws each range's owner stake-weighted among the mechanism's bonded
-///         pool and locks `rangeBond` of its pool bond. A merge goes to its left child's owner, the root to
+///         into leaf ranges (TreeShape), and once a block fixed at opening (`drawBlock`) is past, anyone
+///         calls `draw` with that block's header, whose prevrandao seeds a draw of each range's owner,
+///         stake-weighted among the mechanism's bonded pool members that have a free declared slot in the
+///         ProverRegistry, locking `rangeBond` of the owner's pool bond. A merge goes to its left child's owner, the root to
 ///         range 0's owner, which is the prover assigned in the TaskRegistry (with `rootCollateral`).
 ///         Each owner attests its range's top node on-chain by the range deadline; a range not attested in
 ///         time may be covered by the owner of its sibling subtree ("uncle"), which takes the range's
@@ -17,7 +18,9 @@ import {IMechanism} from "./IMechanism.sol";
 ///         `TaskRegistry.payContributor`; the root prover's share is what `onProofAccepted` returns.
 /// @dev Bonds are held by this contract (a range owner is not a registry assignee, since a task has one
 ///      registry slot per required proof). Conservation: token balance = Σ free pool bonds +
-///      rangeBond × Σ locked ranges + Σ claimable.
+///      rangeBond × Σ locked ranges + Σ claimable. Capacity: a member is drawn only while its live
+///      registry assignments plus its locked ranges (range 0 and the root assignment of the same task
+///      counting once) stay below its declared `maxConcurrent`.
 interface ITreeAssignment is IMechanism {
     /// @notice Lifecycle of a tree task in this mechanism.
     enum TreeStatus {
@@ -34,9 +37,10 @@ interface ITreeAssignment is IMechanism {
         Covered
     }
 
-    /// @notice Per-task state, one slot: txCount | rangeSize | drawBlock | rangeDeadline | deadline |
-    ///         rangeCount | status | rootAssigned. The requester and budget are read from the registry
-    ///         when needed (slashes, payout) rather than stored twice.
+    /// @notice A tree task (view). Stored as one packed word (TreeWord) that also holds the range owners
+    ///         and states of the first ten ranges; the requester and budget are read from the registry when
+    ///         needed (slashes, payout) rather than stored twice. `drawBlock` is reported while the task
+    ///         awaits its draw and `rangeDeadline` once drawn (they share bits), the other one is 0.
     struct TreeTask {
         uint32 txCount;
         uint32 rangeSize;
@@ -48,7 +52,8 @@ interface ITreeAssignment is IMechanism {
         bool rootAssigned;
     }
 
-    /// @notice One range (one slot): current owner, leaves, merges it leads, sibling range, state.
+    /// @notice One range (view): current owner, leaves, merges it leads, sibling range, state. Only the
+    ///         owner (a pool slot id) and the state are stored; the rest is recomputed with TreeShape.
     struct Range {
         address owner;
         uint32 count;
@@ -57,7 +62,7 @@ interface ITreeAssignment is IMechanism {
         RangeState state;
     }
 
-    /// @notice A bonded pool member (one slot).
+    /// @notice A bonded pool member (view of one pool slot; a free slot reads as zero).
     struct Member {
         address prover;
         uint96 freeBond;
@@ -69,8 +74,9 @@ interface ITreeAssignment is IMechanism {
     /// @param rangeWindowBps Share of the time from draw to deadline by which ranges must be attested.
     /// @param uncleBps Share of a covered range's slashed bond paid to the uncle (the rest to the requester).
     /// @param maxRanges Largest number of ranges a tree may split into.
-    /// @param maxPoolSize Largest pool (a draw reads every member once).
-    /// @param drawDelay Blocks between opening and the block whose hash seeds the draw (≥ 1).
+    /// @param maxPoolSize Largest pool, ≤ 256 (a draw reads every member once; members are 8-bit slot ids).
+    /// @param drawDelay Blocks between opening and the block whose prevrandao seeds the draw (≥ 1; ≥ 2 keeps
+    ///        the seed unknown to the proposer of the opening block, see TreeAssignment).
     /// @param exitDelay Seconds between requestLeave and leavePool, during which the bond stays drawable.
     /// @param baseWeight Contribution units per base proof.
     /// @param mergeWeight Contribution units per merge proof.
@@ -100,13 +106,18 @@ interface ITreeAssignment is IMechanism {
     /// @param status Its status.
     error WrongStatus(uint256 taskId, TreeStatus status);
     /// @param taskId The task.
-    /// @param drawBlock The block whose hash seeds the draw, not yet available.
+    /// @param drawBlock The block whose prevrandao seeds the draw, not yet past.
     error DrawTooEarly(uint256 taskId, uint256 drawBlock);
     /// @param taskId The task.
     /// @param deadline Its deadline, already past.
     error TaskPastDeadline(uint256 taskId, uint256 deadline);
-    /// @param taskId No pool member has `rangeBond` of free bond.
+    /// @param taskId No pool member has `rangeBond` of free bond and a free declared slot.
     error NoEligibleProvers(uint256 taskId);
+    /// @notice The registry's root assignment ran out of gas (empty revert data): refused, so that a caller
+    ///         cannot make the root unbacked by sending too little gas.
+    /// @param taskId The task.
+    /// @param prover The root prover being assigned.
+    error AssignmentOutOfGas(uint256 taskId, address prover);
     /// @param taskId The task.
     /// @param range The range index.
     /// @param state Its state, which does not allow the call.
@@ -148,10 +159,10 @@ interface ITreeAssignment is IMechanism {
     /// @param txCount Leaves.
     /// @param rangeSize Leaves per range at most.
     /// @param ranges Ranges it splits into.
-    /// @param drawBlock Block whose hash will seed the draw.
+    /// @param drawBlock Block whose prevrandao will seed the draw.
     event TreeOpened(uint256 indexed taskId, uint32 txCount, uint32 rangeSize, uint8 ranges, uint256 drawBlock);
     /// @param taskId The task.
-    /// @param drawBlock New seed block (the previous one's hash is no longer available).
+    /// @param drawBlock New seed block (the previous one's header can no longer be checked).
     event DrawReanchored(uint256 indexed taskId, uint256 drawBlock);
     /// @param taskId The task.
     /// @param range Range index.
@@ -221,9 +232,11 @@ interface ITreeAssignment is IMechanism {
     /// @notice Withdraws the requested amount once the exit delay has passed (capped by the free bond then,
     ///         since draws may have locked part of it); leaves the pool when nothing is left or locked.
     function leavePool() external returns (uint256 amount);
-    /// @notice Draws the range owners once the seed block's hash is known (anyone may call). Re-anchors the
-    ///         seed to a future block if the hash has aged out (256 blocks).
-    function draw(uint256 taskId) external;
+    /// @notice Draws the range owners once the seed block `drawBlock` is past (anyone may call), seeded by
+    ///         that block's prevrandao read from `header` (its RLP header, checked against `blockhash`).
+    ///         Re-anchors the seed to a future block if `drawBlock` is more than 256 blocks old (then `header`
+    ///         is ignored).
+    function draw(uint256 taskId, bytes calldata header) external;
     /// @notice The range owner attests its range's top node before the range deadline.
     function attest(uint256 taskId, uint256 range, bytes32 topCommitment, bytes32 nodeId) external;
     /// @notice After the range deadline, the owner of the sibling subtree (having attested its own range)
@@ -238,9 +251,13 @@ interface ITreeAssignment is IMechanism {
     function rangeOf(uint256 taskId, uint256 range) external view returns (Range memory);
     /// @notice The current root prover (range 0's owner; zero before the draw).
     function rootProverOf(uint256 taskId) external view returns (address);
-    /// @notice Pool size.
+    /// @notice Pool size (members now).
     function poolSize() external view returns (uint256);
-    /// @notice Pool member at `index`.
+    /// @notice Pool slots handed out so far (members keep their slot while they are in the pool; a slot
+    ///         freed by a leaving member is reused by the next new member). `memberAt(0 … memberSlots() − 1)`
+    ///         enumerates the pool.
+    function memberSlots() external view returns (uint256);
+    /// @notice The member in pool slot `index` (zero if the slot is free or was never used).
     function memberAt(uint256 index) external view returns (Member memory);
     /// @notice A prover's free bond and ranges locked.
     function bondOf(address prover) external view returns (uint256 freeBond, uint256 lockedRanges);

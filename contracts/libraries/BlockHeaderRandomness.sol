@@ -36,7 +36,13 @@ library BlockHeaderRandomness {
     function prevrandaoOf(uint256 blockNumber, bytes calldata header) internal view returns (bytes32) {
         bytes32 expected = blockhash(blockNumber);
         if (expected == bytes32(0)) revert BlockHashUnavailable(blockNumber);
-        bytes32 actual = keccak256(header);
+        bytes32 actual;
+        assembly ("memory-safe") {
+            // Hashed in the memory past the free pointer (not kept, so not allocated).
+            let ptr := mload(0x40)
+            calldatacopy(ptr, header.offset, header.length)
+            actual := keccak256(ptr, header.length)
+        }
         if (actual != expected) revert HeaderHashMismatch(blockNumber, expected, actual);
         return mixHashOf(header);
     }
@@ -47,62 +53,72 @@ library BlockHeaderRandomness {
     }
 
     /// @notice The mixHash item of an RLP-encoded header (no hash check).
+    /// @dev Walks the calldata directly (a draw pays for this on every call): the outer list's length must
+    ///      match the input exactly, every item before mixHash must be a string (short, long or a single
+    ///      byte) lying inside the list, and mixHash itself a 32-byte string. Bytes read past the end of
+    ///      calldata are zero, which only ever makes a length overrun the list, so truncated input is refused.
     function mixHashOf(bytes calldata header) internal pure returns (bytes32 mix) {
-        (uint256 offset, uint256 end) = _listPayload(header);
-        for (uint256 i = 0; i < MIX_HASH_INDEX; ++i) {
-            (, uint256 next) = _item(header, offset, end);
-            offset = next;
+        bool ok;
+        assembly ("memory-safe") {
+            let base := header.offset
+            let len := header.length
+            // The first byte must open a list whose payload ends exactly at the input's end.
+            let offset := 0
+            let end := 0
+            if len {
+                let b0 := byte(0, calldataload(base))
+                if gt(b0, 0xbf) {
+                    switch gt(b0, 0xf7)
+                    case 0 {
+                        offset := 1
+                        end := add(1, sub(b0, 0xc0))
+                    }
+                    default {
+                        let lenOfLen := sub(b0, 0xf7)
+                        offset := add(1, lenOfLen)
+                        end := add(offset, shr(sub(256, shl(3, lenOfLen)), calldataload(add(base, 1))))
+                    }
+                }
+            }
+            ok := and(gt(offset, 0), eq(end, len))
+            // Items 0 … 13; item 13 (mixHash) must be 32 bytes long.
+            for { let i := 0 } ok { i := add(i, 1) } {
+                if iszero(lt(offset, end)) {
+                    ok := 0
+                    break
+                }
+                let b := byte(0, calldataload(add(base, offset)))
+                // A single byte (< 0x80) is its own data; a short string (0x80 … 0xb7) has its length in
+                // the prefix; a long string (0xb8 … 0xbf) has 1–8 length bytes after it; a nested list
+                // (≥ 0xc0) is not a header field.
+                let single := lt(b, 0x80)
+                let dataStart := add(offset, iszero(single))
+                let next := add(offset, 1)
+                if iszero(single) {
+                    switch lt(b, 0xb8)
+                    case 1 { next := add(dataStart, sub(b, 0x80)) }
+                    default {
+                        if gt(b, 0xbf) {
+                            ok := 0
+                            break
+                        }
+                        let lenOfLen := sub(b, 0xb7)
+                        dataStart := add(dataStart, lenOfLen)
+                        next := add(dataStart, shr(sub(256, shl(3, lenOfLen)), calldataload(add(base, add(offset, 1)))))
+                    }
+                }
+                if gt(next, end) {
+                    ok := 0
+                    break
+                }
+                if eq(i, MIX_HASH_INDEX) {
+                    ok := eq(sub(next, dataStart), 32)
+                    mix := calldataload(add(base, dataStart))
+                    break
+                }
+                offset := next
+            }
         }
-        (uint256 start, uint256 next2) = _item(header, offset, end);
-        if (next2 - start != 32) revert MalformedHeader();
-        mix = bytes32(header[start:next2]);
-    }
-
-    /// @dev Offsets of the outer list's payload.
-    function _listPayload(bytes calldata rlp) private pure returns (uint256 offset, uint256 end) {
-        if (rlp.length == 0) revert MalformedHeader();
-        uint8 b0 = uint8(rlp[0]);
-        if (b0 < 0xc0) revert MalformedHeader();
-        uint256 length;
-        if (b0 <= 0xf7) {
-            offset = 1;
-            length = b0 - 0xc0;
-        } else {
-            uint256 lenOfLen = b0 - 0xf7;
-            offset = 1 + lenOfLen;
-            length = _bigEndian(rlp, 1, lenOfLen);
-        }
-        end = offset + length;
-        if (end != rlp.length) revert MalformedHeader();
-    }
-
-    /// @dev A string item at `offset`: returns its data start and the offset after it.
-    function _item(bytes calldata rlp, uint256 offset, uint256 end)
-        private
-        pure
-        returns (uint256 dataStart, uint256 next)
-    {
-        if (offset >= end) revert MalformedHeader();
-        uint8 b = uint8(rlp[offset]);
-        if (b < 0x80) return (offset, offset + 1);
-        if (b <= 0xb7) {
-            dataStart = offset + 1;
-            next = dataStart + (b - 0x80);
-        } else if (b <= 0xbf) {
-            uint256 lenOfLen = b - 0xb7;
-            dataStart = offset + 1 + lenOfLen;
-            next = dataStart + _bigEndian(rlp, offset + 1, lenOfLen);
-        } else {
-            revert MalformedHeader();
-        }
-        if (next > end) revert MalformedHeader();
-    }
-
-    /// @dev Big-endian integer of `len` (1..8) bytes at `offset`.
-    function _bigEndian(bytes calldata rlp, uint256 offset, uint256 len) private pure returns (uint256 v) {
-        if (len == 0 || len > 8 || offset + len > rlp.length) revert MalformedHeader();
-        for (uint256 i = 0; i < len; ++i) {
-            v = (v << 8) | uint8(rlp[offset + i]);
-        }
+        if (!ok) revert MalformedHeader();
     }
 }

@@ -37,41 +37,97 @@ library TreeShape {
     /// @notice Largest power of two strictly below `m` (m ≥ 2).
     function leftSize(uint256 m) internal pure returns (uint256 p) {
         p = 1;
-        while (p << 1 < m) p <<= 1;
+        unchecked {
+            while (p << 1 < m) p <<= 1;
+        }
     }
 
     /// @notice Number of ranges `split` yields, without allocating.
-    function rangeCount(uint256 txCount, uint256 rangeSize) internal pure returns (uint256) {
-        if (txCount <= rangeSize) return 1;
-        uint256 l = leftSize(txCount);
-        return rangeCount(l, rangeSize) + rangeCount(txCount - l, rangeSize);
+    function rangeCount(uint256 txCount, uint256 rangeSize) internal pure returns (uint256 k) {
+        // Down the right spine: each left subtree is a perfect tree of l leaves, which splits into l / 2^b
+        // ranges (2^b the largest power of two ≤ rangeSize; halving until a half fits) or is one range.
+        uint256 b = leftSize(rangeSize + 1);
+        uint256 m = txCount;
+        unchecked {
+            while (m > rangeSize) {
+                uint256 l = leftSize(m);
+                k += l > b ? l / b : 1;
+                m -= l;
+            }
+        }
+        return k + 1;
     }
 
-    /// @notice Splits a tree of `txCount` leaves into ranges of at most `rangeSize` leaves.
+    /// @notice The number of ranges of a valid tree (what `split` checks, without allocating).
     /// @param maxRanges Cap on the number of ranges (≤ 254).
-    function split(uint256 txCount, uint256 rangeSize, uint256 maxRanges) internal pure returns (Split memory s) {
+    function checkedRangeCount(uint256 txCount, uint256 rangeSize, uint256 maxRanges)
+        internal
+        pure
+        returns (uint256 k)
+    {
         if (txCount == 0) revert EmptyTree(txCount);
         if (rangeSize == 0) revert ZeroRangeSize(rangeSize);
         // ceil(n / rangeSize) is a lower bound on the range count: refuse early so that counting is bounded.
         uint256 lower = (txCount + rangeSize - 1) / rangeSize;
         if (lower > maxRanges) revert TooManyRanges(lower, maxRanges);
-        uint256 k = rangeCount(txCount, rangeSize);
+        k = rangeCount(txCount, rangeSize);
         if (k > maxRanges || k >= NO_SIBLING) revert TooManyRanges(k, maxRanges);
+    }
+
+    /// @notice Splits a tree of `txCount` leaves into ranges of at most `rangeSize` leaves.
+    /// @param maxRanges Cap on the number of ranges (≤ 254).
+    function split(uint256 txCount, uint256 rangeSize, uint256 maxRanges) internal pure returns (Split memory s) {
+        uint256 k = checkedRangeCount(txCount, rangeSize, maxRanges);
+        uint256[] memory p = packedSplit(txCount, rangeSize, k);
         s.start = new uint32[](k);
         s.count = new uint32[](k);
         s.mergesLed = new uint8[](k);
         s.sibling = new uint8[](k);
-        _split(s, 0, txCount, rangeSize);
-        if (k == 1) s.sibling[0] = NO_SIBLING;
+        s.length = k;
+        for (uint256 i; i < k; ++i) {
+            s.start[i] = uint32(p[i]);
+            s.count[i] = count(p[i]);
+            s.mergesLed[i] = mergesLed(p[i]);
+            s.sibling[i] = sibling(p[i]);
+        }
     }
 
-    /// @notice Contribution units of range `i`: its base proofs, its inner merges and the merges it leads.
-    function rangeUnits(Split memory s, uint256 i, uint256 baseWeight, uint256 mergeWeight)
-        internal
-        pure
-        returns (uint256)
-    {
-        return baseWeight * s.count[i] + mergeWeight * (s.count[i] - 1 + s.mergesLed[i]);
+    /// @notice The split of a tree already known to have `k` ranges (`checkedRangeCount`), one word per
+    ///         range: start (bits 0–31) | count (32–63) | mergesLed (64–71) | sibling (72–79). What the
+    ///         mechanism uses on chain: one array instead of four.
+    function packedSplit(uint256 txCount, uint256 rangeSize, uint256 k) internal pure returns (uint256[] memory p) {
+        p = new uint256[](k);
+        _packed(p, 0, 0, txCount, rangeSize);
+        if (k == 1) p[0] |= uint256(NO_SIBLING) << 72;
+    }
+
+    /// @notice First leaf of a packed range.
+    function start(uint256 range) internal pure returns (uint32) {
+        return uint32(range);
+    }
+
+    /// @notice Leaves of a packed range.
+    function count(uint256 range) internal pure returns (uint32) {
+        return uint32(range >> 32);
+    }
+
+    /// @notice Merges above the ranges that a packed range leads.
+    function mergesLed(uint256 range) internal pure returns (uint8) {
+        return uint8(range >> 64);
+    }
+
+    /// @notice Sibling of a packed range (NO_SIBLING for a single-range tree).
+    function sibling(uint256 range) internal pure returns (uint8) {
+        return uint8(range >> 72);
+    }
+
+    /// @notice Contribution units of a packed range: its base proofs, its inner merges and the merges it leads.
+    function units(uint256 range, uint256 baseWeight, uint256 mergeWeight) internal pure returns (uint256) {
+        uint256 c = count(range);
+        // count ≥ 1 and all factors are below 2^40: no overflow.
+        unchecked {
+            return baseWeight * c + mergeWeight * (c - 1 + mergesLed(range));
+        }
     }
 
     /// @notice Total units of a tree of `txCount` leaves: n base, n − 1 merges, one root.
@@ -83,21 +139,31 @@ library TreeShape {
         return baseWeight * txCount + mergeWeight * (txCount - 1) + rootWeight;
     }
 
-    /// @dev Appends the ranges of the subtree over [lo, lo + m) and returns the index of its leftmost range.
-    function _split(Split memory s, uint256 lo, uint256 m, uint256 rangeSize) private pure returns (uint256 first) {
-        first = s.length;
-        if (m <= rangeSize) {
-            s.start[first] = uint32(lo);
-            s.count[first] = uint32(m);
-            s.length = first + 1;
-            return first;
+    /// @dev Writes the ranges of the subtree over [lo, lo + m) from index `next` on; returns the index of
+    ///      its leftmost range and the next free index.
+    function _packed(uint256[] memory p, uint256 next, uint256 lo, uint256 m, uint256 rangeSize)
+        private
+        pure
+        returns (uint256 first, uint256 end)
+    {
+        // Values stay far below 2^256 (indices are bounds-checked).
+        unchecked {
+            if (m <= rangeSize) {
+                p[next] = lo | (m << 32);
+                return (next, next + 1);
+            }
+            uint256 l = leftSize(m);
+            uint256 li;
+            uint256 ri;
+            (li, end) = _packed(p, next, lo, l, rangeSize);
+            (ri, end) = _packed(p, end, lo + l, m - l, rangeSize);
+            // This node is a merge led by its leftmost range; a range that is a whole child of this node has
+            // the other child's leftmost range as its sibling (each range is a whole child of one node only).
+            uint256 left = p[li] + (1 << 64);
+            if (l <= rangeSize) left |= ri << 72;
+            p[li] = left;
+            if (m - l <= rangeSize) p[ri] |= li << 72;
+            first = li;
         }
-        uint256 l = leftSize(m);
-        uint256 li = _split(s, lo, l, rangeSize);
-        uint256 ri = _split(s, lo + l, m - l, rangeSize);
-        // This node is a merge led by its leftmost range.
-        s.mergesLed[li] += 1;
-        if (l <= rangeSize) s.sibling[li] = uint8(ri);
-        if (m - l <= rangeSize) s.sibling[ri] = uint8(li);
     }
 }

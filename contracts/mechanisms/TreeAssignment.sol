@@ -5,7 +5,9 @@ import {IMechanism} from "../interfaces/IMechanism.sol";
 import {IProverRegistry} from "../interfaces/IProverRegistry.sol";
 import {ITaskRegistry} from "../interfaces/ITaskRegistry.sol";
 import {ITreeAssignment} from "../interfaces/ITreeAssignment.sol";
+import {BlockHeaderRandomness} from "../libraries/BlockHeaderRandomness.sol";
 import {TreeShape} from "../libraries/TreeShape.sol";
+import {TreeWord, TreeWordLib} from "../libraries/TreeWord.sol";
 import {TaskRequest} from "../types/Task.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
@@ -14,23 +16,44 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 /// @title TreeAssignment
 /// @notice Protocol-elected assignment of a block's proof tree: ranges drawn stake-weighted from a bonded
-///         pool, merges to the left child's owner, the root to range 0's owner, sibling cover ("uncle"
-///         reward) for unattested ranges, payout split by contribution on root acceptance.
-/// @dev Randomness: `blockhash(drawBlock)` with `drawBlock = openBlock + drawDelay`, unknown when the task
-///      is opened. Bias bound: the proposer of `drawBlock` can withhold its block (forfeiting its reward)
-///      and so choose between two seeds; a party controlling c consecutive proposals chooses among at most
-///      2^c. Nobody else can influence the seed; `draw` is permissionless and deterministic once the hash
-///      is known. If nobody draws within 256 blocks the seed is re-anchored to a future block (a re-roll
-///      that costs the would-be manipulator ~51 minutes of the task's deadline and anyone can pre-empt).
+///         pool (members with a free declared slot only), merges to the left child's owner, the root to
+///         range 0's owner, sibling cover ("uncle" reward) for unattested ranges, payout split by
+///         contribution on root acceptance.
+/// @dev Randomness: the prevrandao of block `drawBlock = openBlock + drawDelay`, read from its RLP header
+///      (checked against `blockhash`, BlockHeaderRandomness), mixed with the task id. prevrandao of block B
+///      is the beacon chain's RANDAO mix after the slot that produced block B − 1; it cannot be ground
+///      (each proposer's reveal is a deterministic BLS signature), so the only influence is withholding
+///      a block. Bias bound: a party that proposes c of the slots that produce blocks openBlock …
+///      drawBlock − 1 can choose among at most 2^c seeds, each extra bit costing a withheld block (its
+///      consensus reward, fees and MEV); a party proposing none of them has no influence, and nobody
+///      can choose the draw's outcome with `draw`'s caller or timing (the seed block is fixed at opening
+///      and `draw` is deterministic in it). With drawDelay = 1 the proposer of the opening block itself
+///      knows the seed while deciding to include the opening (its own reveal completes the mix), so
+///      drawDelay ≥ 2 is the default. An event of probability p for one seed can be forced with
+///      probability at most 1 − (1 − p)^(2^c). If nobody draws within 256 blocks the header can no
+///      longer be checked and the seed is re-anchored to a future block (a fresh, unknown seed at the
+///      cost of ~51 minutes of the task's deadline; anyone can pre-empt it by drawing in time).
+///      Storage: one packed word per task (TreeWord: status, shape, deadlines and the owner slot id and
+///      state of ranges 0–9; further ranges in extra words), one word per pool slot (prover, bond), and
+///      16-bit lock counters per member packed sixteen to a word, so that a draw and a close write one
+///      counters word instead of one word per range.
 contract TreeAssignment is ITreeAssignment, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
 
     uint256 internal constant BPS = 10_000;
+    /// @dev Locked ranges per member fit in 8 bits; a member at this count is not drawn.
+    uint256 internal constant MAX_LOCKED = type(uint8).max;
+    /// @dev Members per counters word, and the word's never-cleared marker bit.
+    uint256 internal constant GROUP = 14;
+    uint256 internal constant GROUP_MARK = 1 << 255;
+    /// @dev Counters word 0 also holds the pool's bookkeeping (9 bits each, above the counters).
+    uint256 internal constant POOL_SHIFT = 224;
+    uint256 internal constant POOL_MASK = (1 << 27) - 1;
 
     /// @notice The task registry (the only caller of the hooks).
     ITaskRegistry public immutable registry;
-    /// @notice The prover registry (pool members must be registered provers).
+    /// @notice The prover registry (pool members must be registered provers; declared capacity).
     IProverRegistry public immutable provers;
     /// @notice The deployment's token (bonds, rewards).
     IERC20 public immutable token;
@@ -64,24 +87,67 @@ contract TreeAssignment is ITreeAssignment, ReentrancyGuardTransient {
     uint8 internal immutable _safety;
     uint8 internal immutable _censorship;
 
-    /// @dev Pool bookkeeping beside the packed member array.
-    struct MemberInfo {
-        uint32 indexPlusOne;
-        uint32 lockedRanges;
+    /// @dev Pool bookkeeping (memory view of bits 224–250 of counters word 0): slots handed out, members
+    ///      now, and the head (slot + 1) of the list of freed slots (each freed slot's word holds the next one
+    ///      in its bond bits).
+    struct PoolInfo {
+        uint16 slots;
+        uint16 members;
+        uint16 freeHead;
     }
 
-    Member[] internal _pool;
-    mapping(address prover => MemberInfo) internal _info;
-    mapping(uint256 taskId => TreeTask) internal _tasks;
-    mapping(uint256 taskId => mapping(uint256 range => Range)) internal _ranges;
-    mapping(address account => uint256) internal _claimable;
-    /// @dev Pending exits: amount (96) | availableAt (64).
-    mapping(address prover => Exit) internal _exits;
+    /// @dev A pool member as a draw sees it (memory only).
+    struct Candidate {
+        address prover;
+        /// Whether `room` has been read from the ProverRegistry in this draw.
+        bool roomRead;
+        /// Free bond left in this draw (0: not drawable).
+        uint256 weight;
+        /// Locked ranges before this draw.
+        uint256 locked;
+        /// Of those, the ones the registry does not count (all but range 0 of a task whose root it holds).
+        uint256 busy;
+        /// Declared slots it may still take in this draw.
+        uint256 room;
+        /// Ranges drawn to it in this draw.
+        uint256 picks;
+    }
 
+    /// @dev Contribution units of a settled task (memory only): the contributors other than the root
+    ///      prover (pool slots, in order of their first range), their units, and the root prover's units.
+    struct Payout {
+        uint256[] who;
+        uint256[] units;
+        uint256 count;
+        uint256 rootUnits;
+    }
+
+    /// @dev Running weight totals of a draw (memory only): all drawable members, and those not yet picked.
+    struct Totals {
+        uint256 all;
+        uint256 fresh;
+    }
+
+    /// @dev Pending exits: amount (96) | availableAt (64).
     struct Exit {
         uint96 amount;
         uint64 availableAt;
     }
+
+    /// @dev Pool slot → prover (low 160 bits) | total bond held, free + locked (high 96 bits).
+    mapping(uint256 slot => uint256) internal _members;
+    /// @dev Slot / 14 → fourteen 16-bit counters, one per member: locked ranges (low 8 bits) | of which
+    ///      range 0 of a task whose root this member holds in the registry (high 8 bits); bit 255 is set
+    ///      once the group's first slot is handed out, so that the word never returns to zero and a draw
+    ///      after an idle spell rewrites it (2.9k) instead of filling it (20k). Word 0 also holds the
+    ///      PoolInfo in bits 224–250, so that a draw of a pool of up to 14 members reads one word for both.
+    mapping(uint256 group => uint256) internal _counters;
+    mapping(address prover => uint256) internal _slotPlusOne;
+    mapping(uint256 taskId => TreeWord) internal _tasks;
+    /// @dev Range fields from TreeWordLib.INLINE_RANGES on, RANGES_PER_WORD per word.
+    mapping(uint256 taskId => mapping(uint256 word => uint256)) internal _moreRanges;
+    mapping(address account => uint256) internal _claimable;
+    mapping(address prover => Exit) internal _exits;
 
     modifier onlyRegistry() {
         if (msg.sender != address(registry)) revert OnlyTaskRegistry(msg.sender);
@@ -96,8 +162,8 @@ contract TreeAssignment is ITreeAssignment, ReentrancyGuardTransient {
         if (
             address(registry_) == address(0) || address(provers_) == address(0) || address(token_) == address(0)
                 || p.rangeBond == 0 || p.rangeWindowBps == 0 || p.rangeWindowBps > BPS || p.uncleBps > BPS
-                || p.maxRanges == 0 || p.maxRanges >= TreeShape.NO_SIBLING || p.maxPoolSize == 0 || p.drawDelay == 0
-                || uint256(p.baseWeight) + p.mergeWeight + p.rootWeight == 0
+                || p.maxRanges == 0 || p.maxRanges >= TreeShape.NO_SIBLING || p.maxPoolSize == 0 || p.maxPoolSize > 256
+                || p.drawDelay == 0 || uint256(p.baseWeight) + p.mergeWeight + p.rootWeight == 0
         ) revert InvalidParams();
         registry = registry_;
         provers = provers_;
@@ -126,24 +192,27 @@ contract TreeAssignment is ITreeAssignment, ReentrancyGuardTransient {
     function joinPool(uint256 amount) external nonReentrant {
         if (amount == 0) revert ZeroAmount();
         if (!provers.isRegistered(msg.sender)) revert ProverNotRegistered(msg.sender);
-        MemberInfo storage info = _info[msg.sender];
-        if (info.indexPlusOne == 0) {
-            if (_pool.length >= maxPoolSize) revert PoolFull(maxPoolSize);
-            _pool.push(Member({prover: msg.sender, freeBond: 0}));
-            info.indexPlusOne = uint32(_pool.length);
+        uint256 slotPlusOne = _slotPlusOne[msg.sender];
+        uint256 slot;
+        uint256 bond;
+        if (slotPlusOne == 0) {
+            slot = _newSlot();
+            _slotPlusOne[msg.sender] = slot + 1;
+        } else {
+            slot = slotPlusOne - 1;
+            bond = _members[slot] >> 160;
         }
-        Member storage m = _pool[info.indexPlusOne - 1];
-        uint256 free = m.freeBond + amount;
-        m.freeBond = free.toUint96();
-        emit PoolJoined(msg.sender, amount, free);
+        bond += amount;
+        _members[slot] = (uint256(bond.toUint96()) << 160) | uint160(msg.sender);
+        (uint256 locked,) = _countsOf(slot);
+        emit PoolJoined(msg.sender, amount, bond - uint256(rangeBond) * locked);
         token.safeTransferFrom(msg.sender, address(this), amount);
     }
 
     /// @inheritdoc ITreeAssignment
     function requestLeave(uint256 amount) external {
         if (amount == 0) revert ZeroAmount();
-        MemberInfo storage info = _info[msg.sender];
-        uint256 free = info.indexPlusOne == 0 ? 0 : _pool[info.indexPlusOne - 1].freeBond;
+        (uint256 free,) = _bondOf(msg.sender);
         if (amount > free) revert InsufficientFreeBond(msg.sender, amount, free);
         uint256 availableAt = block.timestamp + exitDelay;
         _exits[msg.sender] = Exit({amount: uint96(amount), availableAt: uint64(availableAt)});
@@ -156,14 +225,15 @@ contract TreeAssignment is ITreeAssignment, ReentrancyGuardTransient {
         if (e.amount == 0) revert NoExitRequested(msg.sender);
         if (block.timestamp < e.availableAt) revert ExitNotReady(e.availableAt);
         delete _exits[msg.sender];
-        MemberInfo storage info = _info[msg.sender];
-        uint256 free = info.indexPlusOne == 0 ? 0 : _pool[info.indexPlusOne - 1].freeBond;
+        (uint256 free,) = _bondOf(msg.sender);
         amount = e.amount < free ? e.amount : free;
         if (amount == 0) revert InsufficientFreeBond(msg.sender, e.amount, 0);
-        free -= amount;
-        _pool[info.indexPlusOne - 1].freeBond = uint96(free);
-        if (free == 0 && info.lockedRanges == 0) _removeMember(msg.sender);
-        emit PoolLeft(msg.sender, amount, free);
+        uint256 slot = _slotPlusOne[msg.sender] - 1;
+        uint256 bond = (_members[slot] >> 160) - amount;
+        // bond ≥ rangeBond × locked, so a zero bond means nothing is locked either.
+        if (bond == 0) _removeMember(slot, msg.sender);
+        else _members[slot] = (bond << 160) | uint160(msg.sender);
+        emit PoolLeft(msg.sender, amount, free - amount);
         token.safeTransfer(msg.sender, amount);
     }
 
@@ -179,92 +249,80 @@ contract TreeAssignment is ITreeAssignment, ReentrancyGuardTransient {
     // ------------------------------------------------------------------ tree lifecycle
 
     /// @inheritdoc ITreeAssignment
-    function draw(uint256 taskId) external nonReentrant {
-        TreeTask storage t = _tasks[taskId];
-        if (t.status != TreeStatus.AwaitingDraw) revert WrongStatus(taskId, t.status);
-        uint256 drawBlock = t.drawBlock;
+    function draw(uint256 taskId, bytes calldata header) external nonReentrant {
+        TreeWord w = _tasks[taskId];
+        if (w.status() != uint256(TreeStatus.AwaitingDraw)) revert WrongStatus(taskId, TreeStatus(w.status()));
+        uint256 drawBlock = w.marker();
         if (block.number <= drawBlock) revert DrawTooEarly(taskId, drawBlock);
-        if (block.timestamp >= t.deadline) revert TaskPastDeadline(taskId, t.deadline);
-        bytes32 seed = blockhash(drawBlock);
-        if (seed == bytes32(0)) {
+        uint256 deadline = w.deadline();
+        if (block.timestamp >= deadline) revert TaskPastDeadline(taskId, deadline);
+        if (!BlockHeaderRandomness.hashAvailable(drawBlock)) {
             uint256 next = block.number + drawDelay;
-            t.drawBlock = uint40(next);
+            _tasks[taskId] = w.withMarker(next);
             emit DrawReanchored(taskId, next);
             return;
         }
+        bytes32 seed = keccak256(abi.encode(BlockHeaderRandomness.prevrandaoOf(drawBlock, header), taskId));
 
-        TreeShape.Split memory s = TreeShape.split(t.txCount, t.rangeSize, maxRanges);
-        uint256[] memory picks = _drawMembers(taskId, keccak256(abi.encode(seed, taskId)), s.length);
-        mapping(uint256 => Range) storage ranges = _ranges[taskId];
-        for (uint256 i; i < s.length; ++i) {
-            Member storage m = _pool[picks[i]];
-            address owner = m.prover;
-            m.freeBond -= rangeBond;
-            _info[owner].lockedRanges += 1;
-            ranges[i] = Range({
-                owner: owner,
-                count: s.count[i],
-                mergesLed: s.mergesLed[i],
-                sibling: s.sibling[i],
-                state: RangeState.Drawn
-            });
-            emit RangeDrawn(taskId, i, owner, s.start[i], s.count[i]);
+        uint256[] memory shape = TreeShape.packedSplit(w.txCount(), w.rangeSize(), w.rangeCount());
+        (uint256[] memory picks, Candidate[] memory c) = _drawMembers(taskId, seed, shape.length);
+        uint256 rangeDeadline = block.timestamp + ((deadline - block.timestamp) * rangeWindowBps) / BPS;
+        w = _recordRanges(taskId, w, picks).withStatus(uint256(TreeStatus.Drawn)).withMarker(rangeDeadline);
+        _tasks[taskId] = w;
+        _lockPicks(picks);
+        for (uint256 i; i < shape.length; ++i) {
+            emit RangeDrawn(taskId, i, c[picks[i]].prover, TreeShape.start(shape[i]), TreeShape.count(shape[i]));
         }
 
-        uint256 rangeDeadline = block.timestamp + ((t.deadline - block.timestamp) * rangeWindowBps) / BPS;
-        t.rangeDeadline = uint40(rangeDeadline);
-        t.status = TreeStatus.Drawn;
-        address root = ranges[0].owner;
+        address root = c[picks[0]].prover;
         bool assigned = _assignRoot(taskId, root);
-        t.rootAssigned = assigned;
+        if (assigned) {
+            _tasks[taskId] = w.withRootAssigned(true);
+            // Range 0 and the root assignment are one job: the registry now counts it.
+            _addCounts(picks[0], 0, 1);
+        }
         emit TreeDrawn(taskId, root, assigned, rangeDeadline);
     }
 
     /// @inheritdoc ITreeAssignment
     function attest(uint256 taskId, uint256 range, bytes32 topCommitment, bytes32 nodeId) external {
-        TreeTask storage t = _drawnTask(taskId);
-        Range storage r = _ranges[taskId][range];
-        if (range >= t.rangeCount || r.state != RangeState.Drawn) revert WrongRangeState(taskId, range, r.state);
-        if (msg.sender != r.owner) revert NotRangeOwner(taskId, range, msg.sender);
-        if (block.timestamp > t.rangeDeadline) revert RangeWindow(taskId, t.rangeDeadline);
-        r.state = RangeState.Attested;
+        TreeWord w = _drawnTask(taskId);
+        uint256 f = range < w.rangeCount() ? _fieldOf(taskId, w, range) : 0;
+        if (TreeWordLib.fieldState(f) != uint256(RangeState.Drawn)) {
+            revert WrongRangeState(taskId, range, RangeState(TreeWordLib.fieldState(f)));
+        }
+        if (msg.sender != _proverAt(TreeWordLib.fieldOwner(f))) revert NotRangeOwner(taskId, range, msg.sender);
+        uint256 rangeDeadline = w.marker();
+        if (block.timestamp > rangeDeadline) revert RangeWindow(taskId, rangeDeadline);
+        w = _setField(taskId, w, range, TreeWordLib.makeField(TreeWordLib.fieldOwner(f), uint256(RangeState.Attested)));
+        if (range < TreeWordLib.INLINE_RANGES) _tasks[taskId] = w;
         emit RangeAttested(taskId, range, msg.sender, topCommitment, nodeId);
     }
 
     /// @inheritdoc ITreeAssignment
     function cover(uint256 taskId, uint256 range, bytes32 topCommitment, bytes32 nodeId) external nonReentrant {
-        TreeTask storage t = _drawnTask(taskId);
-        Range storage r = _ranges[taskId][range];
-        if (range >= t.rangeCount || r.state != RangeState.Drawn) revert WrongRangeState(taskId, range, r.state);
-        if (block.timestamp <= t.rangeDeadline) revert RangeWindow(taskId, t.rangeDeadline);
-        if (block.timestamp > t.deadline) revert TaskPastDeadline(taskId, t.deadline);
-        uint8 sibling = r.sibling;
-        if (sibling == TreeShape.NO_SIBLING) revert NoSibling(taskId, range);
-        Range storage uncleRange = _ranges[taskId][sibling];
-        address failed = r.owner;
-        if (
-            msg.sender != uncleRange.owner || msg.sender == failed
-                || (uncleRange.state != RangeState.Attested && uncleRange.state != RangeState.Covered)
-        ) revert NotUncle(taskId, range, msg.sender);
+        TreeWord w = _drawnTask(taskId);
+        (uint256 failedSlot, uint256 uncleSlot) = _checkCover(taskId, w, range);
 
         // The failed owner's bond is slashed: part to the uncle, the rest compensates the requester.
-        uint256 toUncle = (uint256(rangeBond) * uncleBps) / BPS;
-        uint256 toRequester = rangeBond - toUncle;
-        _unlock(failed, 0);
-        if (toUncle != 0) _claimable[msg.sender] += toUncle;
-        if (toRequester != 0) _claimable[registry.taskOf(taskId).requester] += toRequester;
-        r.owner = msg.sender;
-        r.state = RangeState.Covered;
+        bool rootBacked = range == 0 && w.rootAssigned();
+        _subCounts(failedSlot, 1, rootBacked ? 1 : 0);
+        address failed = _slashBond(failedSlot);
+        (uint256 toUncle, uint256 toRequester) = _creditCover(taskId);
+        w = _setField(taskId, w, range, TreeWordLib.makeField(uncleSlot, uint256(RangeState.Covered)));
+        if (range == 0) w = w.withRootAssigned(false);
+        _tasks[taskId] = w;
         emit RangeCovered(taskId, range, failed, msg.sender, toUncle, toRequester);
         emit RangeAttested(taskId, range, msg.sender, topCommitment, nodeId);
 
         // Range 0 carries the root: its registry assignment moves to the uncle, the failed owner's
-        // root collateral is slashed by the registry's rules.
+        // root collateral is slashed by the registry's rules. The uncle holds no lock on the covered
+        // range, so its root assignment is counted by the registry alone.
         if (range == 0) {
-            if (t.rootAssigned) registry.slashAssignment(taskId, failed);
+            if (rootBacked) registry.slashAssignment(taskId, failed);
             bool assigned = _assignRoot(taskId, msg.sender);
-            t.rootAssigned = assigned;
-            emit TreeDrawn(taskId, msg.sender, assigned, t.rangeDeadline);
+            if (assigned) _tasks[taskId] = w.withRootAssigned(true);
+            emit TreeDrawn(taskId, msg.sender, assigned, w.marker());
         }
     }
 
@@ -275,55 +333,31 @@ contract TreeAssignment is ITreeAssignment, ReentrancyGuardTransient {
         if (request.redundancy != 1) revert RedundancyNotOne(request.redundancy);
         if (request.mechanismData.length != 64) revert MalformedMechanismData(request.mechanismData.length);
         (uint32 txCount, uint32 rangeSize) = abi.decode(request.mechanismData, (uint32, uint32));
-        uint256 k = TreeShape.split(txCount, rangeSize, maxRanges).length;
+        uint256 k = TreeShape.checkedRangeCount(txCount, rangeSize, maxRanges);
         uint256 drawBlock = block.number + drawDelay;
-        _tasks[taskId] = TreeTask({
-            txCount: txCount,
-            rangeSize: rangeSize,
-            drawBlock: uint40(drawBlock),
-            rangeDeadline: 0,
-            deadline: uint40(request.deadline),
-            rangeCount: uint8(k),
-            status: TreeStatus.AwaitingDraw,
-            rootAssigned: false
-        });
+        _tasks[taskId] = TreeWordLib.open(
+            uint256(TreeStatus.AwaitingDraw), k, txCount, rangeSize, drawBlock, uint40(request.deadline)
+        );
         emit TreeOpened(taskId, txCount, rangeSize, uint8(k), drawBlock);
     }
 
     /// @inheritdoc IMechanism
+    /// @dev The accepted root proof ends the task (redundancy 1: the registry fulfils it right after this
+    ///      hook), so the ranges are settled here in the same pass that sums the contributions; the
+    ///      registry's onTaskClosed then finds nothing left.
     function onProofAccepted(uint256 taskId, address prover, uint96) external onlyRegistry returns (uint256) {
-        TreeTask storage t = _drawnTask(taskId);
-        if (prover != _ranges[taskId][0].owner) revert NotRootProver(taskId, prover);
-        return _payContributors(taskId, t, prover);
+        TreeWord w = _drawnTask(taskId);
+        uint256 rootSlot = TreeWordLib.fieldOwner(w.field(0));
+        if (prover != _proverAt(rootSlot)) revert NotRootProver(taskId, prover);
+        Payout memory p = _settle(taskId, w, rootSlot, true);
+        return _pay(taskId, w, p, prover);
     }
 
     /// @inheritdoc IMechanism
     function onTaskClosed(uint256 taskId) external onlyRegistry {
-        TreeTask storage t = _tasks[taskId];
-        if (t.status == TreeStatus.Drawn) {
-            uint256 k = t.rangeCount;
-            address requester; // looked up on the first slash only
-            uint256 rangeDeadline = t.rangeDeadline;
-            for (uint256 i; i < k; ++i) {
-                Range storage r = _ranges[taskId][i];
-                RangeState state = r.state;
-                if (state == RangeState.Attested) {
-                    _unlock(r.owner, rangeBond);
-                } else if (state == RangeState.Drawn && block.timestamp <= rangeDeadline) {
-                    // Closed (fulfilled early or cancelled) while the owner still had time: no fault.
-                    _unlock(r.owner, rangeBond);
-                } else if (state == RangeState.Drawn) {
-                    // The range window passed with the range neither attested nor covered: the bond
-                    // compensates the requester.
-                    _unlock(r.owner, 0);
-                    if (requester == address(0)) requester = registry.taskOf(taskId).requester;
-                    _claimable[requester] += rangeBond;
-                    emit RangeBondSlashed(taskId, i, r.owner, rangeBond);
-                }
-                delete _ranges[taskId][i];
-            }
-        }
-        delete _tasks[taskId];
+        TreeWord w = _tasks[taskId];
+        if (w.status() == uint256(TreeStatus.Drawn)) _settle(taskId, w, 0, false);
+        else if (w.status() != uint256(TreeStatus.None)) _tasks[taskId] = TreeWord.wrap(0);
     }
 
     /// @inheritdoc IMechanism
@@ -334,35 +368,62 @@ contract TreeAssignment is ITreeAssignment, ReentrancyGuardTransient {
     // ------------------------------------------------------------------ views
 
     /// @inheritdoc ITreeAssignment
-    function treeOf(uint256 taskId) external view returns (TreeTask memory) {
-        return _tasks[taskId];
+    function treeOf(uint256 taskId) external view returns (TreeTask memory t) {
+        TreeWord w = _tasks[taskId];
+        t.txCount = uint32(w.txCount());
+        t.rangeSize = uint32(w.rangeSize());
+        t.deadline = uint40(w.deadline());
+        t.rangeCount = uint8(w.rangeCount());
+        t.status = TreeStatus(w.status());
+        t.rootAssigned = w.rootAssigned();
+        if (t.status == TreeStatus.AwaitingDraw) t.drawBlock = uint40(w.marker());
+        else if (t.status == TreeStatus.Drawn) t.rangeDeadline = uint40(w.marker());
     }
 
     /// @inheritdoc ITreeAssignment
-    function rangeOf(uint256 taskId, uint256 range) external view returns (Range memory) {
-        return _ranges[taskId][range];
+    function rangeOf(uint256 taskId, uint256 range) external view returns (Range memory r) {
+        TreeWord w = _tasks[taskId];
+        if (w.status() != uint256(TreeStatus.Drawn) || range >= w.rangeCount()) return r;
+        uint256 shape = TreeShape.packedSplit(w.txCount(), w.rangeSize(), w.rangeCount())[range];
+        uint256 f = _fieldOf(taskId, w, range);
+        r = Range({
+            owner: _proverAt(TreeWordLib.fieldOwner(f)),
+            count: TreeShape.count(shape),
+            mergesLed: TreeShape.mergesLed(shape),
+            sibling: TreeShape.sibling(shape),
+            state: RangeState(TreeWordLib.fieldState(f))
+        });
     }
 
     /// @inheritdoc ITreeAssignment
     function rootProverOf(uint256 taskId) external view returns (address) {
-        return _ranges[taskId][0].owner;
+        TreeWord w = _tasks[taskId];
+        if (w.status() != uint256(TreeStatus.Drawn)) return address(0);
+        return _proverAt(TreeWordLib.fieldOwner(w.field(0)));
     }
 
     /// @inheritdoc ITreeAssignment
     function poolSize() external view returns (uint256) {
-        return _pool.length;
+        return _poolInfo().members;
     }
 
     /// @inheritdoc ITreeAssignment
-    function memberAt(uint256 index) external view returns (Member memory) {
-        return _pool[index];
+    function memberSlots() external view returns (uint256) {
+        return _poolInfo().slots;
+    }
+
+    /// @inheritdoc ITreeAssignment
+    function memberAt(uint256 index) external view returns (Member memory m) {
+        if (index >= _poolInfo().slots) return m;
+        m.prover = _proverAt(index);
+        if (m.prover == address(0)) return m;
+        (uint256 locked,) = _countsOf(index);
+        m.freeBond = uint96((_members[index] >> 160) - uint256(rangeBond) * locked);
     }
 
     /// @inheritdoc ITreeAssignment
     function bondOf(address prover) external view returns (uint256 freeBond, uint256 lockedRanges) {
-        MemberInfo memory info = _info[prover];
-        if (info.indexPlusOne != 0) freeBond = _pool[info.indexPlusOne - 1].freeBond;
-        lockedRanges = info.lockedRanges;
+        return _bondOf(prover);
     }
 
     /// @inheritdoc ITreeAssignment
@@ -372,117 +433,444 @@ contract TreeAssignment is ITreeAssignment, ReentrancyGuardTransient {
 
     // ------------------------------------------------------------------ internals
 
-    function _drawnTask(uint256 taskId) internal view returns (TreeTask storage t) {
-        t = _tasks[taskId];
-        if (t.status != TreeStatus.Drawn) revert WrongStatus(taskId, t.status);
+    function _drawnTask(uint256 taskId) internal view returns (TreeWord w) {
+        w = _tasks[taskId];
+        if (w.status() != uint256(TreeStatus.Drawn)) revert WrongStatus(taskId, TreeStatus(w.status()));
     }
 
-    /// @dev Draws `k` pool indices, each with probability proportional to free bond among members with at
-    ///      least `rangeBond` free (after earlier picks of this draw), distinct while enough members qualify.
-    function _drawMembers(uint256 taskId, bytes32 seed, uint256 k) internal view returns (uint256[] memory picks) {
-        uint256 n = _pool.length;
-        uint256[] memory free = new uint256[](n);
-        for (uint256 j; j < n; ++j) {
-            free[j] = _pool[j].freeBond;
-        }
-        bool[] memory used = new bool[](n);
-        picks = new uint256[](k);
+    /// @dev Draws `k` pool slots, each with probability proportional to free bond among the members that
+    ///      have at least `rangeBond` free and a free declared slot (after earlier picks of this draw),
+    ///      distinct while enough members qualify. A member's declared slots are read from the
+    ///      ProverRegistry the first time it is picked; one at capacity is excluded and the pick repeated
+    ///      (rejection gives the same distribution as drawing among the eligible members only, and reads
+    ///      the registry for picked members only). The weight totals are kept running, not recomputed.
+    function _drawMembers(uint256 taskId, bytes32 seed, uint256 k)
+        internal
+        view
+        returns (uint256[] memory picks, Candidate[] memory c)
+    {
+        uint256 n = _poolInfo().slots;
         uint256 bond = rangeBond;
-        for (uint256 i; i < k; ++i) {
-            uint256 totalFresh;
-            uint256 totalAll;
-            for (uint256 j; j < n; ++j) {
-                if (free[j] < bond) continue;
-                totalAll += free[j];
-                if (!used[j]) totalFresh += free[j];
-            }
-            if (totalAll == 0) revert NoEligibleProvers(taskId);
-            bool fresh = totalFresh != 0;
-            uint256 x = uint256(keccak256(abi.encode(seed, i))) % (fresh ? totalFresh : totalAll);
-            uint256 pick;
-            for (uint256 j; j < n; ++j) {
-                if (free[j] < bond || (fresh && used[j])) continue;
-                if (x < free[j]) {
-                    pick = j;
-                    break;
+        c = new Candidate[](n);
+        Totals memory t;
+        uint256 counters;
+        for (uint256 j; j < n; ++j) {
+            if (j % GROUP == 0) counters = _counters[j / GROUP];
+            uint256 m = _members[j];
+            address prover = address(uint160(m));
+            if (prover == address(0)) continue; // a freed slot
+            uint256 v = counters >> ((j % GROUP) << 4);
+            Candidate memory x = c[j];
+            x.prover = prover;
+            // bond ≥ rangeBond × locked and roots ≤ locked (kept so by every update); bonds are uint96.
+            unchecked {
+                x.locked = v & 0xff;
+                x.busy = x.locked - ((v >> 8) & 0xff);
+                uint256 free = (m >> 160) - bond * x.locked;
+                if (free >= bond && x.locked < MAX_LOCKED) {
+                    x.weight = free;
+                    t.all += free;
                 }
-                x -= free[j];
             }
-            picks[i] = pick;
-            used[pick] = true;
-            free[pick] -= bond;
         }
+        t.fresh = t.all;
+        picks = new uint256[](k);
+        for (uint256 i; i < k; ++i) {
+            picks[i] = _pick(taskId, seed, i, c, t, bond);
+        }
+    }
+
+    /// @dev One range's pick (see _drawMembers); updates the candidate and the totals.
+    function _pick(uint256 taskId, bytes32 seed, uint256 i, Candidate[] memory c, Totals memory t, uint256 bond)
+        internal
+        view
+        returns (uint256 pick)
+    {
+        for (uint256 attempt;; ++attempt) {
+            if (t.all == 0) revert NoEligibleProvers(taskId);
+            bool fresh = t.fresh != 0;
+            pick = _select(c, uint256(keccak256(abi.encode(seed, i, attempt))) % (fresh ? t.fresh : t.all), fresh);
+            Candidate memory p = c[pick];
+            uint256 before = p.weight;
+            bool wasFresh = p.picks == 0;
+            if (!p.roomRead) {
+                p.roomRead = true;
+                p.room = _room(p.prover, p.busy);
+            }
+            if (p.room == 0) {
+                // At its declared capacity: not drawn in this draw; pick again among the others.
+                p.weight = 0;
+                t.all -= before;
+                if (wasFresh) t.fresh -= before;
+                continue;
+            }
+            // A drawable candidate has weight ≥ bond and room ≥ 1; the totals include its weight.
+            unchecked {
+                p.room -= 1;
+                p.picks += 1;
+                uint256 left = before - bond;
+                // Drawable again only with another bond's worth, a lock counter and a declared slot left.
+                if (left < bond || p.locked + p.picks >= MAX_LOCKED || p.room == 0) left = 0;
+                p.weight = left;
+                t.all -= before - left;
+                if (wasFresh) t.fresh -= before;
+            }
+            return pick;
+        }
+    }
+
+    /// @dev The candidate at weight offset `r` among the drawable ones (fresh ones only if `fresh`).
+    function _select(Candidate[] memory c, uint256 r, bool fresh) internal pure returns (uint256 j) {
+        // r < the total of the candidates considered, so the walk ends on one of them.
+        unchecked {
+            for (;; ++j) {
+                Candidate memory x = c[j];
+                uint256 w = x.weight;
+                if (w == 0 || (fresh && x.picks != 0)) continue;
+                if (r < w) return j;
+                r -= w;
+            }
+        }
+    }
+
+    /// @dev Declared slots `prover` has left: maxConcurrent − live registry assignments − `busy` (its
+    ///      locked ranges the registry does not count), floored at 0.
+    ///      `proverOf` is called directly and only the two words needed are read from its return data
+    ///      (decoding the whole eight-field struct into memory cost ≈ 3k more per member).
+    function _room(address prover, uint256 busy) internal view returns (uint256) {
+        address target = address(provers);
+        bytes4 selector = IProverRegistry.proverOf.selector;
+        uint256 maxConcurrent;
+        uint256 active;
+        assembly ("memory-safe") {
+            // Call data and return data in the memory past the free pointer (not kept).
+            let ptr := mload(0x40)
+            mstore(ptr, selector)
+            mstore(add(ptr, 4), prover)
+            // Prover is eight static words: maxConcurrent is word 4, activeAssignments word 5.
+            let ok := staticcall(gas(), target, ptr, 36, ptr, 0x100)
+            if iszero(and(ok, eq(returndatasize(), 0x100))) {
+                returndatacopy(ptr, 0, returndatasize())
+                revert(ptr, returndatasize())
+            }
+            maxConcurrent := and(mload(add(ptr, 0x80)), 0xffff)
+            active := and(mload(add(ptr, 0xa0)), 0xffff)
+        }
+        uint256 used = active + busy;
+        return maxConcurrent > used ? maxConcurrent - used : 0;
+    }
+
+    /// @dev Writes the drawn owners into the range fields (Drawn); returns the task word.
+    function _recordRanges(uint256 taskId, TreeWord w, uint256[] memory picks) internal returns (TreeWord) {
+        uint256 k = picks.length;
+        uint256 inlined = k < TreeWordLib.INLINE_RANGES ? k : TreeWordLib.INLINE_RANGES;
+        for (uint256 i; i < inlined; ++i) {
+            w = w.withField(i, TreeWordLib.makeField(picks[i], uint256(RangeState.Drawn)));
+        }
+        uint256 extra;
+        for (uint256 i = inlined; i < k; ++i) {
+            uint256 j = i - TreeWordLib.INLINE_RANGES;
+            uint256 at = j % TreeWordLib.RANGES_PER_WORD;
+            extra |= TreeWordLib.makeField(picks[i], uint256(RangeState.Drawn)) << (TreeWordLib.FIELD_BITS * at);
+            if (at == TreeWordLib.RANGES_PER_WORD - 1 || i == k - 1) {
+                _moreRanges[taskId][j / TreeWordLib.RANGES_PER_WORD] = extra;
+                extra = 0;
+            }
+        }
+        return w;
+    }
+
+    /// @dev Adds this draw's picks to the members' lock counters (one write per run of picks in the same
+    ///      counters word; a pool of up to fifteen members has one word).
+    function _lockPicks(uint256[] memory picks) internal {
+        uint256 group = picks[0] / GROUP;
+        uint256 delta;
+        for (uint256 i; i < picks.length; ++i) {
+            uint256 slot = picks[i];
+            if (slot / GROUP != group) {
+                _counters[group] += delta;
+                delta = 0;
+                group = slot / GROUP;
+            }
+            // A counter stays below 256 (MAX_LOCKED): no carry into the next one.
+            unchecked {
+                delta += 1 << ((slot % GROUP) << 4);
+            }
+        }
+        _counters[group] += delta;
+    }
+
+    /// @dev Range field `i` of a task.
+    function _fieldOf(uint256 taskId, TreeWord w, uint256 i) internal view returns (uint256) {
+        if (i < TreeWordLib.INLINE_RANGES) return w.field(i);
+        uint256 j = i - TreeWordLib.INLINE_RANGES;
+        return (_moreRanges[taskId][j / TreeWordLib.RANGES_PER_WORD]
+                >> (TreeWordLib.FIELD_BITS * (j % TreeWordLib.RANGES_PER_WORD))) & TreeWordLib.FIELD_MASK;
+    }
+
+    /// @dev Sets range field `i`: in the returned task word (which the caller stores) for the inline
+    ///      ranges, in its extra word otherwise.
+    function _setField(uint256 taskId, TreeWord w, uint256 i, uint256 f) internal returns (TreeWord) {
+        if (i < TreeWordLib.INLINE_RANGES) return w.withField(i, f);
+        uint256 j = i - TreeWordLib.INLINE_RANGES;
+        uint256 shift = TreeWordLib.FIELD_BITS * (j % TreeWordLib.RANGES_PER_WORD);
+        uint256 word = j / TreeWordLib.RANGES_PER_WORD;
+        _moreRanges[taskId][word] = (_moreRanges[taskId][word] & ~(TreeWordLib.FIELD_MASK << shift)) | (f << shift);
+        return w;
+    }
+
+    function _proverAt(uint256 slot) internal view returns (address) {
+        return address(uint160(_members[slot]));
+    }
+
+    function _countsOf(uint256 slot) internal view returns (uint256 locked, uint256 roots) {
+        uint256 v = _counters[slot / GROUP] >> ((slot % GROUP) << 4);
+        return (v & 0xff, (v >> 8) & 0xff);
+    }
+
+    /// @dev `locked` and `roots` placed at `slot`'s counter in its counters word.
+    function _countsDelta(uint256 slot, uint256 locked, uint256 roots) internal pure returns (uint256) {
+        return (locked | (roots << 8)) << ((slot % GROUP) << 4);
+    }
+
+    function _addCounts(uint256 slot, uint256 locked, uint256 roots) internal {
+        _counters[slot / GROUP] += _countsDelta(slot, locked, roots);
+    }
+
+    function _subCounts(uint256 slot, uint256 locked, uint256 roots) internal {
+        _counters[slot / GROUP] -= _countsDelta(slot, locked, roots);
+    }
+
+    function _bondOf(address prover) internal view returns (uint256 freeBond, uint256 lockedRanges) {
+        uint256 slotPlusOne = _slotPlusOne[prover];
+        if (slotPlusOne == 0) return (0, 0);
+        (lockedRanges,) = _countsOf(slotPlusOne - 1);
+        freeBond = (_members[slotPlusOne - 1] >> 160) - uint256(rangeBond) * lockedRanges;
+    }
+
+    /// @dev Takes one range bond from the member in `slot` (the caller releases the lock and credits the
+    ///      bond); removes the member when nothing is left. Returns the member's address.
+    function _slashBond(uint256 slot) internal returns (address prover) {
+        uint256 m = _members[slot];
+        prover = address(uint160(m));
+        uint256 bond = (m >> 160) - rangeBond;
+        // bond ≥ rangeBond × locked, and the caller releases this bond's lock: a zero bond means
+        // nothing is locked any more either.
+        if (bond == 0) _removeMember(slot, prover);
+        else _members[slot] = (bond << 160) | uint160(prover);
+    }
+
+    function _poolInfo() internal view returns (PoolInfo memory p) {
+        uint256 h = _counters[0] >> POOL_SHIFT;
+        p.slots = uint16(h & 0x1ff);
+        p.members = uint16((h >> 9) & 0x1ff);
+        p.freeHead = uint16((h >> 18) & 0x1ff);
+    }
+
+    function _setPoolInfo(PoolInfo memory p) internal {
+        uint256 info = uint256(p.slots) | (uint256(p.members) << 9) | (uint256(p.freeHead) << 18);
+        _counters[0] = (_counters[0] & ~(POOL_MASK << POOL_SHIFT)) | (info << POOL_SHIFT) | GROUP_MARK;
+    }
+
+    /// @dev A slot for a new member: the most recently freed one, else the next unused one.
+    function _newSlot() internal returns (uint256 slot) {
+        PoolInfo memory p = _poolInfo();
+        if (p.freeHead != 0) {
+            slot = p.freeHead - 1;
+            p.freeHead = uint16(_members[slot] >> 160);
+        } else {
+            if (p.slots >= maxPoolSize) revert PoolFull(maxPoolSize);
+            slot = p.slots;
+            p.slots += 1;
+            if (slot % GROUP == 0 && slot != 0) _counters[slot / GROUP] = GROUP_MARK;
+        }
+        p.members += 1;
+        _setPoolInfo(p);
+    }
+
+    /// @dev Frees a member's slot (no bond, no lock left); no range refers to it any more (a range
+    ///      refers to its drawn owner only while that owner's lock on it is live, or to its uncle, which
+    ///      holds a lock on its own range until the task closes).
+    function _removeMember(uint256 slot, address prover) internal {
+        PoolInfo memory p = _poolInfo();
+        _members[slot] = uint256(p.freeHead) << 160;
+        p.freeHead = uint16(slot + 1);
+        p.members -= 1;
+        _setPoolInfo(p);
+        delete _slotPlusOne[prover];
+    }
+
+    /// @dev The checks of `cover`: the range is drawn and unattested, its window has passed, the task's
+    ///      deadline has not, and msg.sender owns its sibling subtree and has attested (or covered) it.
+    function _checkCover(uint256 taskId, TreeWord w, uint256 range)
+        internal
+        view
+        returns (uint256 failedSlot, uint256 uncleSlot)
+    {
+        uint256 f = range < w.rangeCount() ? _fieldOf(taskId, w, range) : 0;
+        if (TreeWordLib.fieldState(f) != uint256(RangeState.Drawn)) {
+            revert WrongRangeState(taskId, range, RangeState(TreeWordLib.fieldState(f)));
+        }
+        if (block.timestamp <= w.marker()) revert RangeWindow(taskId, w.marker());
+        if (block.timestamp > w.deadline()) revert TaskPastDeadline(taskId, w.deadline());
+        uint256 sibling = TreeShape.sibling(TreeShape.packedSplit(w.txCount(), w.rangeSize(), w.rangeCount())[range]);
+        if (sibling == TreeShape.NO_SIBLING) revert NoSibling(taskId, range);
+        uint256 uncleField = _fieldOf(taskId, w, sibling);
+        uncleSlot = TreeWordLib.fieldOwner(uncleField);
+        failedSlot = TreeWordLib.fieldOwner(f);
+        uint256 uncleState = TreeWordLib.fieldState(uncleField);
+        if (
+            msg.sender != _proverAt(uncleSlot) || uncleSlot == failedSlot
+                || (uncleState != uint256(RangeState.Attested) && uncleState != uint256(RangeState.Covered))
+        ) revert NotUncle(taskId, range, msg.sender);
+    }
+
+    /// @dev Credits a covered range's slashed bond: `uncleBps` to the uncle (msg.sender), the rest to the
+    ///      task's requester.
+    function _creditCover(uint256 taskId) internal returns (uint256 toUncle, uint256 toRequester) {
+        toUncle = (uint256(rangeBond) * uncleBps) / BPS;
+        toRequester = rangeBond - toUncle;
+        if (toUncle != 0) _claimable[msg.sender] += toUncle;
+        if (toRequester != 0) _claimable[registry.taskOf(taskId).requester] += toRequester;
     }
 
     /// @dev Assigns the root task to `prover` in the registry (price 0: the payout is split at acceptance);
-    ///      false when the registry refuses (free stake below rootCollateral, capacity), in which case the
-    ///      prover still owns the root here and only its range bond binds it.
+    ///      false when the registry refuses (free stake below rootCollateral), in which case the prover
+    ///      still owns the root here and only its range bond binds it. An assignment that ran out of gas
+    ///      reverts the call instead, so that a caller cannot leave the root unbacked by sending too little.
     function _assignRoot(uint256 taskId, address prover) internal returns (bool) {
         try registry.assign(taskId, prover, 0, rootCollateral) {
             return true;
-        } catch {
+        } catch (bytes memory reason) {
+            if (reason.length == 0) revert AssignmentOutOfGas(taskId, prover);
             return false;
         }
     }
 
-    /// @dev Ends one locked range of `owner`, returning `returned` (rangeBond or 0) to its free bond.
-    function _unlock(address owner, uint256 returned) internal {
-        MemberInfo storage info = _info[owner];
-        info.lockedRanges -= 1;
-        Member storage m = _pool[info.indexPlusOne - 1];
-        uint256 free = m.freeBond + returned;
-        m.freeBond = uint96(free);
-        if (free == 0 && info.lockedRanges == 0) _removeMember(owner);
-    }
-
-    function _removeMember(address prover) internal {
-        uint256 index = _info[prover].indexPlusOne;
-        uint256 last = _pool.length;
-        if (index != last) {
-            Member memory moved = _pool[last - 1];
-            _pool[index - 1] = moved;
-            _info[moved.prover].indexPlusOne = uint32(index);
+    /// @dev Ends every range of a drawn task and deletes its state: an attested range, or one whose owner
+    ///      still had time (the task closed before the range deadline), returns its bond; a range whose
+    ///      window passed with it neither attested nor covered has its bond slashed to the requester; a
+    ///      covered range holds no lock (its failed owner was slashed at the cover). With `pay`, also sums
+    ///      the contribution units: each range's units go to its current owner when it was attested or
+    ///      covered, else to the root prover in `rootSlot` (who then proved it itself); merges follow their
+    ///      leftmost range.
+    function _settle(uint256 taskId, TreeWord w, uint256 rootSlot, bool pay) internal returns (Payout memory p) {
+        uint256 k = w.rangeCount();
+        uint256[] memory shape;
+        if (pay) {
+            shape = TreeShape.packedSplit(w.txCount(), w.rangeSize(), k);
+            p.who = new uint256[](k);
+            p.units = new uint256[](k);
+            p.rootUnits = rootWeight;
         }
-        _pool.pop();
-        delete _info[prover];
+        bool late = block.timestamp > w.marker();
+        // Lock releases are summed per counters word and written once per word.
+        uint256 group = type(uint256).max;
+        uint256 release;
+        address requester; // looked up on the first slash only
+        for (uint256 i; i < k; ++i) {
+            uint256 f = i < TreeWordLib.INLINE_RANGES ? w.field(i) : _fieldOf(taskId, w, i);
+            uint256 slot = TreeWordLib.fieldOwner(f);
+            f = TreeWordLib.fieldState(f);
+            if (pay) _count(p, shape[i], slot, rootSlot, f >= uint256(RangeState.Attested));
+            if (f == uint256(RangeState.Covered)) continue;
+            if (slot / GROUP != group) {
+                if (release != 0) _counters[group] -= release;
+                release = 0;
+                group = slot / GROUP;
+            }
+            // Each counter released holds at least the lock released: no borrow between counters. Range 0
+            // of a root assigned in the registry also leaves the member's root count.
+            unchecked {
+                release += uint256(i == 0 && w.rootAssigned() ? 0x101 : 1) << ((slot % GROUP) << 4);
+            }
+            if (late && f == uint256(RangeState.Drawn)) requester = _slashLate(taskId, i, slot, requester);
+        }
+        if (release != 0) _counters[group] -= release;
+        if (k > TreeWordLib.INLINE_RANGES) {
+            uint256 words =
+                (k - TreeWordLib.INLINE_RANGES + TreeWordLib.RANGES_PER_WORD - 1) / TreeWordLib.RANGES_PER_WORD;
+            for (uint256 j; j < words; ++j) {
+                delete _moreRanges[taskId][j];
+            }
+        }
+        _tasks[taskId] = TreeWord.wrap(0);
     }
 
-    /// @dev Splits the budget by contribution units: each range's units go to its current owner when it
-    ///      was attested or covered, else to the root prover (who then proved it itself); merges follow
-    ///      their leftmost range; the root prover also gets the root's units and the rounding remainder.
-    ///      Others are paid through the registry; the root prover's share is returned.
-    function _payContributors(uint256 taskId, TreeTask storage t, address rootProver)
+    /// @dev Range `i`'s window passed with it neither attested nor covered: its owner's bond compensates the
+    ///      requester (looked up once per settle, passed back in `requester`).
+    function _slashLate(uint256 taskId, uint256 i, uint256 slot, address requester) internal returns (address) {
+        address owner = _slashBond(slot);
+        if (requester == address(0)) requester = registry.taskOf(taskId).requester;
+        _claimable[requester] += rangeBond;
+        emit RangeBondSlashed(taskId, i, owner, rangeBond);
+        return requester;
+    }
+
+    /// @dev Adds one range's units to its contributor (see _settle).
+    function _count(Payout memory p, uint256 shape, uint256 slot, uint256 rootSlot, bool delivered) internal view {
+        // Units are at most (base + merge) × 2^33 per range, and there are fewer than 255 ranges.
+        unchecked {
+            uint256 u = TreeShape.units(shape, baseWeight, mergeWeight);
+            if (!delivered || slot == rootSlot) {
+                p.rootUnits += u;
+                return;
+            }
+            uint256 m = p.count;
+            uint256 j;
+            while (j < m && p.who[j] != slot) ++j;
+            if (j == m) {
+                p.who[m] = slot;
+                p.count = m + 1;
+            }
+            p.units[j] += u;
+        }
+    }
+
+    /// @dev Splits the budget by the units `_settle` summed: others are paid through the registry; the root
+    ///      prover's share (its units and the rounding remainder) is returned.
+    function _pay(uint256 taskId, TreeWord w, Payout memory p, address rootProver)
         internal
         returns (uint256 rootShare)
     {
-        uint256 k = t.rangeCount;
-        uint256 totalUnits = TreeShape.totalUnits(t.txCount, baseWeight, mergeWeight, rootWeight);
-        address[] memory who = new address[](k);
-        uint256[] memory units = new uint256[](k);
-        uint256 m;
-        uint256 rootUnits = rootWeight;
-        for (uint256 i; i < k; ++i) {
-            Range memory r = _ranges[taskId][i];
-            uint256 u = uint256(baseWeight) * r.count + uint256(mergeWeight) * (r.count - 1 + r.mergesLed);
-            address owner = (r.state == RangeState.Attested || r.state == RangeState.Covered) ? r.owner : rootProver;
-            if (owner == rootProver) {
-                rootUnits += u;
-                continue;
-            }
-            uint256 j;
-            while (j < m && who[j] != owner) ++j;
-            if (j == m) who[m++] = owner;
-            units[j] += u;
-        }
-        uint256 budget = registry.budgetOf(taskId).maxPayment;
+        uint256 totalUnits = TreeShape.totalUnits(w.txCount(), baseWeight, mergeWeight, rootWeight);
+        uint256 budget = _maxPayment(taskId);
         uint256 paidOthers;
-        for (uint256 j; j < m; ++j) {
-            uint256 amount = (budget * units[j]) / totalUnits;
-            paidOthers += amount;
-            emit ContributionPaid(taskId, who[j], units[j], amount);
-            if (amount != 0) registry.payContributor(taskId, who[j], amount.toUint96());
+        for (uint256 j; j < p.count; ++j) {
+            uint256 units = p.units[j];
+            // budget < 2^96 and units < 2^48; the others' units sum to less than totalUnits, so their
+            // amounts sum to at most the budget.
+            uint256 amount;
+            unchecked {
+                amount = (budget * units) / totalUnits;
+                paidOthers += amount;
+            }
+            address contributor = _proverAt(p.who[j]);
+            emit ContributionPaid(taskId, contributor, units, amount);
+            // forge-lint: disable-next-line(unsafe-typecast) amount ≤ budget, a uint96
+            if (amount != 0) registry.payContributor(taskId, contributor, uint96(amount));
         }
         rootShare = budget - paidOthers;
-        emit ContributionPaid(taskId, rootProver, rootUnits, rootShare);
+        emit ContributionPaid(taskId, rootProver, p.rootUnits, rootShare);
+    }
+
+    /// @dev The task's budget: `registry.budgetOf(taskId).maxPayment`, reading only the first word of the
+    ///      returned struct (decoding all seven fields into memory cost ≈ 1k more).
+    function _maxPayment(uint256 taskId) internal view returns (uint256 maxPayment) {
+        address target = address(registry);
+        bytes4 selector = ITaskRegistry.budgetOf.selector;
+        assembly ("memory-safe") {
+            // Call data and return data in the memory past the free pointer (not kept).
+            let ptr := mload(0x40)
+            mstore(ptr, selector)
+            mstore(add(ptr, 4), taskId)
+            let ok := staticcall(gas(), target, ptr, 36, ptr, 0xe0)
+            // Budget is seven static words.
+            if iszero(and(ok, eq(returndatasize(), 0xe0))) {
+                returndatacopy(ptr, 0, returndatasize())
+                revert(ptr, returndatasize())
+            }
+            maxPayment := and(mload(ptr), 0xffffffffffffffffffffffff)
+        }
     }
 }

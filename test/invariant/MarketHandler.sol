@@ -85,6 +85,8 @@ contract MarketHandler is Test, HeaderBuilder {
     uint256 public ghost_illegalTransitions;
     uint256 public ghost_doubleAcceptances;
     uint256 public ghost_copiedProofsAccepted;
+    /// @dev Tree draws that gave a range to a member without a free declared slot.
+    uint256 public ghost_treeCapacityBreaches;
     mapping(bytes32 => uint256) public calls;
     /// Tasks opened per kind (index 1–6) and how they ended.
     mapping(uint8 kind => uint256) public openedPerKind;
@@ -468,7 +470,7 @@ contract MarketHandler is Test, HeaderBuilder {
 
     // ================================================================== tree assignment
 
-    function treeDraw(uint256 taskIdx, bytes32 blockHash) external tracked("treeDraw") {
+    function treeDraw(uint256 taskIdx, bytes32 mix) external tracked("treeDraw") {
         (uint256 taskId, bool ok) = _taskUnder(address(tree), taskIdx);
         if (!ok) {
             vm.assume(false); // nothing to act on: a discard, not a call
@@ -476,9 +478,42 @@ contract MarketHandler is Test, HeaderBuilder {
         }
         uint256 drawBlock = tree.treeOf(taskId).drawBlock;
         if (block.number <= drawBlock) vm.roll(drawBlock + 1);
-        if (blockHash == bytes32(0)) blockHash = keccak256("tree");
-        if (block.number - drawBlock <= 256) vm.setBlockhash(drawBlock, blockHash);
-        tree.draw(taskId);
+        bytes memory header;
+        if (block.number - drawBlock <= 256) {
+            // The chain holds a header of the seed block whose prevrandao is `mix`.
+            header = _header(drawBlock, mix, "");
+            vm.setBlockhash(drawBlock, keccak256(header));
+        }
+        uint256[PROVERS] memory lockedBefore;
+        for (uint256 i; i < PROVERS; ++i) {
+            (, lockedBefore[i]) = tree.bondOf(proverActors[i]);
+        }
+        tree.draw(taskId, header);
+        // A member that was drawn had a free declared slot for every range it got: its load (live registry
+        // assignments + locked ranges, range 0 and the root of one task counting once) is within capacity.
+        for (uint256 i; i < PROVERS; ++i) {
+            (, uint256 lockedAfter) = tree.bondOf(proverActors[i]);
+            if (
+                lockedAfter > lockedBefore[i]
+                    && _treeLoad(proverActors[i]) > provers.proverOf(proverActors[i]).maxConcurrent
+            ) {
+                ghost_treeCapacityBreaches += 1;
+            }
+        }
+    }
+
+    /// @dev Live registry assignments + locked tree ranges − ranges 0 whose root the prover holds in the
+    ///      registry (counted there already).
+    function _treeLoad(address prover) internal view returns (uint256 load) {
+        (, uint256 locked) = tree.bondOf(prover);
+        load = provers.proverOf(prover).activeAssignments + locked;
+        for (uint256 i; i < taskIds.length; ++i) {
+            ITreeAssignment.TreeTask memory t = tree.treeOf(taskIds[i]);
+            if (t.status != ITreeAssignment.TreeStatus.Drawn || !t.rootAssigned) continue;
+            ITreeAssignment.Range memory r0 = tree.rangeOf(taskIds[i], 0);
+            bool locks = r0.state == ITreeAssignment.RangeState.Drawn || r0.state == ITreeAssignment.RangeState.Attested;
+            if (locks && r0.owner == prover) load -= 1;
+        }
     }
 
     function treeAttest(uint256 taskIdx, uint256 range) external tracked("treeAttest") {

@@ -210,6 +210,14 @@ contract MarketInvariantsTest is RouterFixture {
         }
     }
 
+    /// A tree draw gives a range only to a member with a free declared slot: right after the draw, every
+    /// member it drew has live registry assignments + locked ranges (range 0 and its root assignment
+    /// counting once) ≤ maxConcurrent. (Later assignments by other mechanisms and a lowered capacity can
+    /// exceed it: the registry does not see tree ranges.)
+    function invariant_TreeDrawsRespectCapacity() public view {
+        assertEq(handler.ghost_treeCapacityBreaches(), 0);
+    }
+
     /// A task's reserved budget is the sum of its live assignments' prices; live assignments plus accepted
     /// proofs never exceed its redundancy; a closed task has no live assignment.
     function invariant_ReservationsMatchAssignments() public view {

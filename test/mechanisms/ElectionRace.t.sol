@@ -79,6 +79,73 @@ contract HeaderParser {
     }
 }
 
+/// @notice The header parser as first written in Solidity (before the calldata walk in assembly), kept as
+///         the reference the library is checked against.
+contract ReferenceHeaderParser {
+    error MalformedHeader();
+
+    uint256 private constant MIX_HASH_INDEX = 13;
+
+    function mixHashOf(bytes calldata header) external pure returns (bytes32 mix) {
+        (uint256 offset, uint256 end) = _listPayload(header);
+        for (uint256 i = 0; i < MIX_HASH_INDEX; ++i) {
+            (, uint256 next) = _item(header, offset, end);
+            offset = next;
+        }
+        (uint256 start, uint256 next2) = _item(header, offset, end);
+        if (next2 - start != 32) revert MalformedHeader();
+        mix = bytes32(header[start:next2]);
+    }
+
+    /// @dev Offsets of the outer list's payload.
+    function _listPayload(bytes calldata rlp) private pure returns (uint256 offset, uint256 end) {
+        if (rlp.length == 0) revert MalformedHeader();
+        uint8 b0 = uint8(rlp[0]);
+        if (b0 < 0xc0) revert MalformedHeader();
+        uint256 length;
+        if (b0 <= 0xf7) {
+            offset = 1;
+            length = b0 - 0xc0;
+        } else {
+            uint256 lenOfLen = b0 - 0xf7;
+            offset = 1 + lenOfLen;
+            length = _bigEndian(rlp, 1, lenOfLen);
+        }
+        end = offset + length;
+        if (end != rlp.length) revert MalformedHeader();
+    }
+
+    /// @dev A string item at `offset`: returns its data start and the offset after it.
+    function _item(bytes calldata rlp, uint256 offset, uint256 end)
+        private
+        pure
+        returns (uint256 dataStart, uint256 next)
+    {
+        if (offset >= end) revert MalformedHeader();
+        uint8 b = uint8(rlp[offset]);
+        if (b < 0x80) return (offset, offset + 1);
+        if (b <= 0xb7) {
+            dataStart = offset + 1;
+            next = dataStart + (b - 0x80);
+        } else if (b <= 0xbf) {
+            uint256 lenOfLen = b - 0xb7;
+            dataStart = offset + 1 + lenOfLen;
+            next = dataStart + _bigEndian(rlp, offset + 1, lenOfLen);
+        } else {
+            revert MalformedHeader();
+        }
+        if (next > end) revert MalformedHeader();
+    }
+
+    /// @dev Big-endian integer of `len` (1..8) bytes at `offset`.
+    function _bigEndian(bytes calldata rlp, uint256 offset, uint256 len) private pure returns (uint256 v) {
+        if (len == 0 || len > 8 || offset + len > rlp.length) revert MalformedHeader();
+        for (uint256 i = 0; i < len; ++i) {
+            v = (v << 8) | uint8(rlp[offset + i]);
+        }
+    }
+}
+
 /// @notice Election-then-race against the real TaskRegistry and ProverRegistry.
 contract ElectionRaceTest is Deployers, HeaderBuilder {
     uint8 internal constant ELECTED = 2;
@@ -494,6 +561,19 @@ contract ElectionRaceTest is Deployers, HeaderBuilder {
         }
         vm.expectRevert(BlockHeaderRandomness.MalformedHeader.selector);
         parser.mixHashOf(h);
+    }
+
+    /// @notice The library's calldata walk agrees with the reference parser on well-formed headers and on
+    ///         every single-byte corruption of one (same mixHash, or both refuse).
+    function testFuzz_ParserMatchesReference(bytes32 mix, uint8 extraLength, uint256 at, uint8 value) public {
+        ReferenceHeaderParser ref = new ReferenceHeaderParser();
+        bytes memory h = _header(123_456, mix, new bytes(bound(extraLength, 0, 40)));
+        h[bound(at, 0, h.length - 1)] = bytes1(value);
+        (bool okRef, bytes memory outRef) = address(ref).call(abi.encodeCall(ref.mixHashOf, (h)));
+        (bool ok, bytes memory out) = address(parser).call(abi.encodeCall(parser.mixHashOf, (h)));
+        assertEq(ok, okRef, "both accept or both refuse");
+        if (ok) assertEq(abi.decode(out, (bytes32)), abi.decode(outRef, (bytes32)));
+        else assertEq(bytes4(out), BlockHeaderRandomness.MalformedHeader.selector);
     }
 
     function test_RevertWhen_BlockHashUnavailable() public {

@@ -3,13 +3,17 @@ pragma solidity 0.8.30;
 
 import {IMechanism} from "../../contracts/interfaces/IMechanism.sol";
 import {IOrderBook} from "../../contracts/interfaces/IOrderBook.sol";
+import {IProverRegistry} from "../../contracts/interfaces/IProverRegistry.sol";
 import {ITaskRegistry} from "../../contracts/interfaces/ITaskRegistry.sol";
 import {ITreeAssignment} from "../../contracts/interfaces/ITreeAssignment.sol";
+import {BlockHeaderRandomness} from "../../contracts/libraries/BlockHeaderRandomness.sol";
 import {TreeShape} from "../../contracts/libraries/TreeShape.sol";
 import {OrderBook} from "../../contracts/mechanisms/OrderBook.sol";
 import {TreeAssignment} from "../../contracts/mechanisms/TreeAssignment.sol";
 import {TaskRequest, TaskStatus} from "../../contracts/types/Task.sol";
 import {Deployers} from "../utils/Deployers.sol";
+import {TestMechanism} from "../utils/TestMechanism.sol";
+import {HeaderBuilder} from "./ElectionRace.t.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {Test, console2} from "forge-std/Test.sol";
 
@@ -102,7 +106,7 @@ contract TreeShapeTest is Test {
 }
 
 /// @notice Fixture: the real core, a TreeAssignment instance and four bonded provers.
-abstract contract TreeFixture is Deployers {
+abstract contract TreeFixture is Deployers, HeaderBuilder {
     uint96 internal constant RANGE_BOND = 20e18;
     uint96 internal constant ROOT_COLLATERAL = 100e18;
     uint256 internal constant POOL_BOND = 100e18;
@@ -131,7 +135,7 @@ abstract contract TreeFixture is Deployers {
             uncleBps: 5000,
             maxRanges: 16,
             maxPoolSize: 8,
-            drawDelay: 1,
+            drawDelay: 2,
             exitDelay: 1 hours,
             baseWeight: 1,
             mergeWeight: 1,
@@ -158,12 +162,17 @@ abstract contract TreeFixture is Deployers {
         return openTask(requester, treeRequest(seed, txCount, rangeSize));
     }
 
-    /// @dev Moves past the seed block, fixes its hash, and draws.
-    function drawTree(uint256 taskId, bytes32 seedHash) internal {
+    /// @dev Makes the chain hold a header of the seed block with prevrandao `mix`; returns the header.
+    function seedHeader(uint256 taskId, bytes32 mix) internal returns (bytes memory header) {
         uint256 drawBlock = tree.treeOf(taskId).drawBlock;
-        vm.roll(drawBlock + 1);
-        vm.setBlockhash(drawBlock, seedHash);
-        tree.draw(taskId);
+        header = _header(drawBlock, mix, "");
+        vm.setBlockhash(drawBlock, keccak256(header));
+    }
+
+    /// @dev Moves past the seed block, publishes its header with prevrandao `mix`, and draws.
+    function drawTree(uint256 taskId, bytes32 mix) internal {
+        vm.roll(tree.treeOf(taskId).drawBlock + 1);
+        tree.draw(taskId, seedHeader(taskId, mix));
     }
 
     function owner(uint256 taskId, uint256 range) internal view returns (address) {
@@ -189,7 +198,7 @@ abstract contract TreeFixture is Deployers {
     /// @dev token balance of the mechanism == Σ free bonds + rangeBond × Σ locked ranges + Σ claimable.
     function assertTreeConserved(address[] memory accounts) internal view {
         uint256 sum;
-        for (uint256 i; i < tree.poolSize(); ++i) {
+        for (uint256 i; i < tree.memberSlots(); ++i) {
             ITreeAssignment.Member memory m = tree.memberAt(i);
             (, uint256 locked) = tree.bondOf(m.prover);
             sum += m.freeBond + uint256(RANGE_BOND) * locked;
@@ -225,14 +234,18 @@ contract TreeAssignmentTest is TreeFixture {
         assertEq(t.txCount, 8);
         assertEq(t.rangeSize, 2);
         assertEq(t.rangeCount, 4);
-        assertEq(t.drawBlock, block.number + 1);
+        assertEq(t.drawBlock, block.number + 2);
         assertEq(uint8(t.status), uint8(ITreeAssignment.TreeStatus.AwaitingDraw));
     }
 
     function test_RevertWhen_DrawTooEarly() public {
         uint256 taskId = openTree(1, 8, 2);
-        vm.expectRevert(abi.encodeWithSelector(ITreeAssignment.DrawTooEarly.selector, taskId, block.number + 1));
-        tree.draw(taskId);
+        vm.expectRevert(abi.encodeWithSelector(ITreeAssignment.DrawTooEarly.selector, taskId, block.number + 2));
+        tree.draw(taskId, "");
+        // The seed block itself is not past yet either.
+        vm.roll(block.number + 2);
+        vm.expectRevert(abi.encodeWithSelector(ITreeAssignment.DrawTooEarly.selector, taskId, block.number));
+        tree.draw(taskId, "");
     }
 
     function test_DrawAssignsDistinctOwnersAndTheRoot() public {
@@ -264,9 +277,7 @@ contract TreeAssignmentTest is TreeFixture {
         uint256 a = openTree(1, 8, 2);
         uint256 b = openTree(2, 8, 2);
         drawTree(a, SEED);
-        uint256 drawBlock = tree.treeOf(b).drawBlock;
-        vm.setBlockhash(drawBlock, SEED);
-        tree.draw(b);
+        tree.draw(b, seedHeader(b, SEED));
         // Different task ids mix into the seed: the draws differ somewhere, but each is reproducible.
         bool differs;
         for (uint256 i; i < 4; ++i) {
@@ -280,11 +291,81 @@ contract TreeAssignmentTest is TreeFixture {
         uint256 drawBlock = tree.treeOf(taskId).drawBlock;
         vm.roll(drawBlock + 300);
         vm.expectEmit(address(tree));
-        emit ITreeAssignment.DrawReanchored(taskId, drawBlock + 301);
-        tree.draw(taskId);
+        emit ITreeAssignment.DrawReanchored(taskId, drawBlock + 302);
+        tree.draw(taskId, "");
         assertEq(uint8(tree.treeOf(taskId).status), uint8(ITreeAssignment.TreeStatus.AwaitingDraw));
         drawTree(taskId, SEED);
         assertEq(uint8(tree.treeOf(taskId).status), uint8(ITreeAssignment.TreeStatus.Drawn));
+    }
+
+    /// @notice The seed is the seed block's prevrandao, not its hash: a builder that changes the block's
+    ///         contents (extraData, transactions, anything but the beacon chain's RANDAO mix) changes its
+    ///         hash but not the draw.
+    function test_GrindingTheBlockContentsDoesNotChangeTheDraw() public {
+        uint256 snap = vm.snapshotState();
+        uint256 taskId = openTree(1, 8, 2);
+        uint256 drawBlock = tree.treeOf(taskId).drawBlock;
+        vm.roll(drawBlock + 1);
+        bytes memory a = _header(drawBlock, SEED, "builder A");
+        vm.setBlockhash(drawBlock, keccak256(a));
+        tree.draw(taskId, a);
+        address[4] memory first = [owner(taskId, 0), owner(taskId, 1), owner(taskId, 2), owner(taskId, 3)];
+        vm.revertToState(snap);
+        taskId = openTree(1, 8, 2);
+        vm.roll(drawBlock + 1);
+        bytes memory b = _header(drawBlock, SEED, "builder B, another nonce");
+        assertTrue(keccak256(a) != keccak256(b), "a different block hash");
+        vm.setBlockhash(drawBlock, keccak256(b));
+        tree.draw(taskId, b);
+        for (uint256 i; i < 4; ++i) {
+            assertEq(owner(taskId, i), first[i], "same prevrandao, same draw");
+        }
+    }
+
+    function test_RevertWhen_DrawWithForgedHeader() public {
+        uint256 taskId = openTree(1, 8, 2);
+        uint256 drawBlock = tree.treeOf(taskId).drawBlock;
+        vm.roll(drawBlock + 1);
+        bytes memory real = _header(drawBlock, SEED, "");
+        vm.setBlockhash(drawBlock, keccak256(real));
+        bytes memory forged = _header(drawBlock, keccak256("chosen by the caller"), "");
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                BlockHeaderRandomness.HeaderHashMismatch.selector, drawBlock, keccak256(real), keccak256(forged)
+            )
+        );
+        tree.draw(taskId, forged);
+        assertEq(uint8(tree.treeOf(taskId).status), uint8(ITreeAssignment.TreeStatus.AwaitingDraw));
+    }
+
+    /// @notice A draw sent with too little gas for the registry's root assignment must not leave the root
+    ///      unbacked (drawn, but without root collateral): it reverts, and a draw with enough gas assigns.
+    function test_LowGasDrawCannotLeaveTheRootUnassigned() public {
+        uint256 taskId = openTree(1, 8, 2);
+        vm.roll(tree.treeOf(taskId).drawBlock + 1);
+        bytes memory header = seedHeader(taskId, SEED);
+        bool outOfGasSeen;
+        for (uint256 gasLimit = 60_000; gasLimit < 400_000; gasLimit += 2000) {
+            try tree.draw{gas: gasLimit}(taskId, header) {
+                assertTrue(tree.treeOf(taskId).rootAssigned, "drawn only with the root assigned");
+                break;
+            } catch (bytes memory reason) {
+                if (bytes4(reason) == ITreeAssignment.AssignmentOutOfGas.selector) outOfGasSeen = true;
+                assertEq(uint8(tree.treeOf(taskId).status), uint8(ITreeAssignment.TreeStatus.AwaitingDraw));
+            }
+        }
+        assertTrue(outOfGasSeen, "some limit starved the assignment alone");
+        assertEq(uint8(tree.treeOf(taskId).status), uint8(ITreeAssignment.TreeStatus.Drawn));
+    }
+
+    function test_RevertWhen_DrawWithMalformedHeader() public {
+        uint256 taskId = openTree(1, 8, 2);
+        uint256 drawBlock = tree.treeOf(taskId).drawBlock;
+        vm.roll(drawBlock + 1);
+        bytes memory junk = hex"c3010203"; // a list of three items: no mixHash
+        vm.setBlockhash(drawBlock, keccak256(junk));
+        vm.expectRevert(BlockHeaderRandomness.MalformedHeader.selector);
+        tree.draw(taskId, junk);
     }
 
     function test_RevertWhen_DrawWithEmptyPool() public {
@@ -299,11 +380,10 @@ contract TreeAssignmentTest is TreeFixture {
         }
         assertEq(tree.poolSize(), 0);
         uint256 taskId = openTree(1, 8, 2);
-        uint256 drawBlock = tree.treeOf(taskId).drawBlock;
-        vm.roll(drawBlock + 1);
-        vm.setBlockhash(drawBlock, SEED);
+        vm.roll(tree.treeOf(taskId).drawBlock + 1);
+        bytes memory header = seedHeader(taskId, SEED);
         vm.expectRevert(abi.encodeWithSelector(ITreeAssignment.NoEligibleProvers.selector, taskId));
-        tree.draw(taskId);
+        tree.draw(taskId, header);
     }
 
     function test_RevertWhen_DrawTwice() public {
@@ -312,7 +392,7 @@ contract TreeAssignmentTest is TreeFixture {
         vm.expectRevert(
             abi.encodeWithSelector(ITreeAssignment.WrongStatus.selector, taskId, ITreeAssignment.TreeStatus.Drawn)
         );
-        tree.draw(taskId);
+        tree.draw(taskId, "");
     }
 
     function test_RevertWhen_DrawAfterDeadline() public {
@@ -321,7 +401,7 @@ contract TreeAssignmentTest is TreeFixture {
         uint256 drawBlock = tree.treeOf(taskId).drawBlock;
         vm.roll(drawBlock + 1);
         vm.expectRevert(abi.encodeWithSelector(ITreeAssignment.TaskPastDeadline.selector, taskId, block.timestamp));
-        tree.draw(taskId);
+        tree.draw(taskId, "");
     }
 
     function test_UnderBondedMemberIsNeverDrawn() public {
@@ -346,6 +426,187 @@ contract TreeAssignmentTest is TreeFixture {
             locked += l;
         }
         assertEq(locked, 8);
+        assertTreeConserved(everyone());
+    }
+
+    // ================================================================== declared capacity
+
+    /// @dev A second instance whose pool is `who` alone, registered with `capacity` declared slots.
+    function soloTree(address who, uint16 capacity) internal returns (TreeAssignment solo) {
+        solo = new TreeAssignment(taskRegistry, proverRegistry, IERC20(address(token)), treeParams());
+        taskRegistry.setMechanism(address(solo), true);
+        registerProver(who, PROVER_STAKE, capacity);
+        token.mint(who, POOL_BOND);
+        vm.startPrank(who);
+        token.approve(address(solo), POOL_BOND);
+        solo.joinPool(POOL_BOND);
+        vm.stopPrank();
+    }
+
+    function openOn(TreeAssignment t, uint256 seed, uint32 txCount, uint32 rangeSize) internal returns (uint256) {
+        TaskRequest memory r = raceRequest(seed, 1);
+        r.mechanism = address(t);
+        r.mechanismData = abi.encode(txCount, rangeSize);
+        return openTask(requester, r);
+    }
+
+    function headerOn(TreeAssignment t, uint256 taskId) internal returns (bytes memory header) {
+        uint256 drawBlock = t.treeOf(taskId).drawBlock;
+        if (block.number <= drawBlock) vm.roll(drawBlock + 1);
+        header = _header(drawBlock, SEED, "");
+        vm.setBlockhash(drawBlock, keccak256(header));
+    }
+
+    /// @notice Range 0 and the root assignment of the same task are one job: a member with one declared
+    ///         slot can take a single-range tree, and that slot is then used until the task closes.
+    function test_RangeZeroAndTheRootUseOneDeclaredSlot() public {
+        address eve = makeAddr("eve");
+        TreeAssignment solo = soloTree(eve, 1);
+        uint256 first = openOn(solo, 1, 2, 4);
+        uint256 second = openOn(solo, 2, 2, 4);
+        solo.draw(first, headerOn(solo, first));
+        assertEq(solo.rootProverOf(first), eve);
+        assertTrue(solo.treeOf(first).rootAssigned);
+        assertEq(proverRegistry.proverOf(eve).activeAssignments, 1);
+        (, uint256 locked) = solo.bondOf(eve);
+        assertEq(locked, 1);
+        bytes memory header = headerOn(solo, second);
+        vm.expectRevert(abi.encodeWithSelector(ITreeAssignment.NoEligibleProvers.selector, second));
+        solo.draw(second, header);
+
+        // Once the first tree closes, the slot is free again.
+        vm.prank(eve);
+        solo.attest(first, 0, 0, 0);
+        prove(first, 1, eve);
+        solo.draw(second, header);
+        assertEq(solo.rootProverOf(second), eve);
+    }
+
+    /// @notice Every further range drawn to a member takes one more of its declared slots.
+    function test_RevertWhen_EveryMemberAtCapacity() public {
+        address eve = makeAddr("eve");
+        TreeAssignment solo = soloTree(eve, 1);
+        uint256 taskId = openOn(solo, 1, 4, 2); // two ranges, one member with one slot
+        bytes memory header = headerOn(solo, taskId);
+        vm.expectRevert(abi.encodeWithSelector(ITreeAssignment.NoEligibleProvers.selector, taskId));
+        solo.draw(taskId, header);
+
+        // With two slots the same member takes both ranges (the root counted with range 0).
+        address frank = makeAddr("frank");
+        TreeAssignment duo = soloTree(frank, 2);
+        taskId = openOn(duo, 1, 4, 2);
+        duo.draw(taskId, headerOn(duo, taskId));
+        (, uint256 locked) = duo.bondOf(frank);
+        assertEq(locked, 2);
+        assertEq(duo.rangeOf(taskId, 1).owner, frank);
+    }
+
+    /// @notice A member whose declared slots are all taken by registry assignments of other mechanisms is
+    ///         skipped, however large its bond; the others are drawn instead.
+    function test_MemberBusyElsewhereIsNotDrawn() public {
+        address eve = makeAddr("eve");
+        registerProver(eve, PROVER_STAKE, 1);
+        joinPool(eve, 10_000e18); // ≈ 96 % of the pool's weight
+        TestMechanism other = new TestMechanism(taskRegistry);
+        taskRegistry.setMechanism(address(other), true);
+        TaskRequest memory r = raceRequest(99, 1);
+        r.mechanism = address(other);
+        uint256 elsewhere = openTask(requester, r);
+        other.assign(elsewhere, eve, 1e18, 10e18);
+        // Three trees of four ranges: twelve of the other members' sixteen declared slots.
+        for (uint256 s; s < 3; ++s) {
+            uint256 taskId = openTree(s, 8, 2);
+            drawTree(taskId, keccak256(abi.encode(s)));
+            for (uint256 i; i < 4; ++i) {
+                assertTrue(owner(taskId, i) != eve, "at capacity: never drawn");
+            }
+        }
+        (, uint256 locked) = tree.bondOf(eve);
+        assertEq(locked, 0);
+    }
+
+    /// @notice Without the other assignment the same heavy member is drawn at once (the test above is not
+    ///         vacuous).
+    function test_MemberWithAFreeSlotIsDrawn() public {
+        address eve = makeAddr("eve");
+        registerProver(eve, PROVER_STAKE, 1);
+        joinPool(eve, 10_000e18);
+        uint256 taskId = openTree(0, 8, 2);
+        drawTree(taskId, SEED);
+        (, uint256 locked) = tree.bondOf(eve);
+        assertEq(locked, 1, "drawn once, then at capacity");
+    }
+
+    /// @notice Draws never give a member more ranges than its free declared slots (root counted with
+    ///         range 0), whatever the capacities and the seed.
+    function testFuzz_DrawRespectsDeclaredCapacity(uint16[4] memory caps, bytes32 seed, uint32 txCount) public {
+        txCount = uint32(bound(txCount, 1, 16));
+        address[] memory pool = new address[](4);
+        TreeAssignment t = new TreeAssignment(taskRegistry, proverRegistry, IERC20(address(token)), treeParams());
+        taskRegistry.setMechanism(address(t), true);
+        uint256 total;
+        for (uint256 i; i < 4; ++i) {
+            caps[i] = uint16(bound(caps[i], 1, 3));
+            total += caps[i];
+            pool[i] = makeAddr(string(abi.encode("capped", i)));
+            registerProver(pool[i], PROVER_STAKE, caps[i]);
+            token.mint(pool[i], POOL_BOND);
+            vm.startPrank(pool[i]);
+            token.approve(address(t), POOL_BOND);
+            t.joinPool(POOL_BOND);
+            vm.stopPrank();
+        }
+        uint256 taskId = openOn(t, 1, txCount, 2);
+        uint256 k = t.treeOf(taskId).rangeCount;
+        uint256 drawBlock = t.treeOf(taskId).drawBlock;
+        vm.roll(drawBlock + 1);
+        bytes memory header = _header(drawBlock, seed, "");
+        vm.setBlockhash(drawBlock, keccak256(header));
+        if (k > total) {
+            vm.expectRevert(abi.encodeWithSelector(ITreeAssignment.NoEligibleProvers.selector, taskId));
+            t.draw(taskId, header);
+            return;
+        }
+        t.draw(taskId, header);
+        for (uint256 i; i < 4; ++i) {
+            (, uint256 locked) = t.bondOf(pool[i]);
+            IProverRegistry.Prover memory p = proverRegistry.proverOf(pool[i]);
+            // The root assignment (registry) and range 0 (tree) are one job.
+            uint256 root = t.rootProverOf(taskId) == pool[i] && t.treeOf(taskId).rootAssigned ? 1 : 0;
+            assertLe(p.activeAssignments + locked - root, caps[i], "within declared capacity");
+        }
+    }
+
+    // ================================================================== ranges beyond the task word
+
+    /// @notice Ranges 10 and up live in an extra word: attest, cover, payout and close work there alike.
+    function test_RangesBeyondTheTaskWord() public {
+        uint256 taskId = openTree(1, 16, 1); // 16 ranges of one leaf over 4 members (capacity 4 each)
+        drawTree(taskId, SEED);
+        assertEq(tree.treeOf(taskId).rangeCount, 16);
+        for (uint256 i; i < 16; ++i) {
+            if (i != 13) attest(taskId, i);
+        }
+        assertEq(uint8(tree.rangeOf(taskId, 12).state), uint8(ITreeAssignment.RangeState.Attested));
+        assertEq(uint8(tree.rangeOf(taskId, 13).state), uint8(ITreeAssignment.RangeState.Drawn));
+        vm.warp(block.timestamp + TASK_DURATION / 2 + 1);
+        ITreeAssignment.Range memory r = tree.rangeOf(taskId, 13);
+        assertEq(r.sibling, 12);
+        address uncle = owner(taskId, 12);
+        address failed = r.owner;
+        if (uncle != failed) {
+            vm.prank(uncle);
+            tree.cover(taskId, 13, 0, 0);
+            assertEq(owner(taskId, 13), uncle);
+            assertEq(uint8(tree.rangeOf(taskId, 13).state), uint8(ITreeAssignment.RangeState.Covered));
+        }
+        prove(taskId, 1, tree.rootProverOf(taskId));
+        assertEq(taskRegistry.taskOf(taskId).paid, TASK_BUDGET);
+        for (uint256 i; i < members.length; ++i) {
+            (, uint256 locked) = tree.bondOf(members[i]);
+            assertEq(locked, 0, "every lock released");
+        }
+        assertEq(tree.rangeOf(taskId, 12).owner, address(0), "state released");
         assertTreeConserved(everyone());
     }
 
@@ -771,11 +1032,14 @@ contract TreeAssignmentTest is TreeFixture {
         vm.prank(alice);
         assertEq(tree.leavePool(), POOL_BOND);
         assertEq(tree.poolSize(), 3);
+        assertEq(tree.memberAt(0).prover, address(0), "alice's slot is free");
         assertEq(token.balanceOf(alice), POOL_BOND);
         (uint256 free, uint256 locked) = tree.bondOf(alice);
         assertEq(free + locked, 0);
         joinPool(alice, 5e18);
         assertEq(tree.poolSize(), 4);
+        assertEq(tree.memberSlots(), 4, "the freed slot is reused");
+        assertEq(tree.memberAt(0).prover, alice);
         assertEq(freeBond(alice), 5e18);
     }
 
@@ -886,10 +1150,9 @@ contract TreeHandler is Test {
         uint256 taskId = taskIds[i % taskIds.length];
         ITreeAssignment.TreeTask memory t = tree.treeOf(taskId);
         if (t.status != ITreeAssignment.TreeStatus.AwaitingDraw || block.timestamp >= t.deadline) return;
-        if (seed == bytes32(0)) seed = keccak256("seed");
         if (block.number <= t.drawBlock) vm.roll(t.drawBlock + 1);
-        vm.setBlockhash(t.drawBlock, seed);
-        try tree.draw(taskId) {
+        bytes memory header = fx.headerFor(t.drawBlock, seed);
+        try tree.draw(taskId, header) {
             if (tree.treeOf(taskId).status == ITreeAssignment.TreeStatus.Drawn) ++draws;
         } catch {}
     }
@@ -1013,6 +1276,12 @@ contract TreeInvariantTest is TreeFixture {
         joinPool(who, amount);
     }
 
+    /// @dev A header of `number` with prevrandao `mix`, which the chain now holds as that block.
+    function headerFor(uint256 number, bytes32 mix) external returns (bytes memory header) {
+        header = _header(number, mix, "");
+        vm.setBlockhash(number, keccak256(header));
+    }
+
     /// @dev The statement seed a task was opened with (its commitment identifies it).
     function _seedOf(uint256 taskId) internal view returns (uint256) {
         bytes32 c = taskRegistry.taskOf(taskId).inputCommitment;
@@ -1039,7 +1308,7 @@ contract TreeInvariantTest is TreeFixture {
             locked += l;
             if (l != 0) {
                 bool inPool;
-                for (uint256 j; j < tree.poolSize(); ++j) {
+                for (uint256 j; j < tree.memberSlots(); ++j) {
                     if (tree.memberAt(j).prover == members[i]) inPool = true;
                 }
                 assertTrue(inPool, "a member with a locked range is in the pool");

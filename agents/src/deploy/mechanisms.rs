@@ -100,7 +100,7 @@ impl MechanismParams {
             tree_uncle_bps: 5000,
             tree_max_ranges: 16,
             tree_max_pool: 32,
-            tree_draw_delay: 1,
+            tree_draw_delay: 2,
             tree_exit_delay: 3600,
         }
     }

@@ -1200,10 +1200,13 @@ impl ProverService {
         };
         let me = self.address();
         match action {
-            super::policy::tree::TreeAction::Draw { task_id } => {
-                let sender = sender.clone();
+            super::policy::tree::TreeAction::Draw {
+                task_id,
+                draw_block,
+            } => {
+                let (provider, sender) = (self.provider.clone(), sender.clone());
                 tokio::spawn(async move {
-                    match mech::tree::draw(&sender, tree, task_id).await {
+                    match mech::tree::draw(&provider, &sender, tree, task_id, draw_block).await {
                         Ok(line) => info!(prover = %me, task_id, "{line}"),
                         Err(e) => debug!(prover = %me, task_id, error = %e, "tree draw not sent"),
                     }

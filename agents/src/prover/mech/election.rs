@@ -2,16 +2,12 @@
 //! block's RLP header (the contract checks it against `blockhash` and reads its prevrandao) and
 //! `slashElected`.
 
-use alloy::eips::BlockNumberOrTag;
 use alloy::primitives::{Address, U256};
-use alloy::providers::Provider;
 use alloy::rpc::types::Log;
 use alloy::sol_types::{SolCall, SolEvent};
 use proofmarket_bindings::ElectionRace;
 
-use super::chain_err;
 use crate::chain::ChainProvider;
-use crate::prover::error::ProverError;
 use crate::prover::policy::election::{ElectionAction, ElectionEvent};
 use crate::prover::strategy::TaskId;
 use crate::prover::submit::Sender;
@@ -56,25 +52,6 @@ pub fn decode(log: &Log) -> Option<ElectionEvent> {
     None
 }
 
-/// The RLP encoding of block `number`'s header, checked against the block's hash.
-pub async fn header_rlp(provider: &ChainProvider, number: u64) -> Result<Vec<u8>, ProverError> {
-    let block = provider
-        .get_block_by_number(BlockNumberOrTag::Number(number))
-        .await
-        .map_err(|e| chain_err("target block", e))?
-        .ok_or_else(|| ProverError::Chain(format!("block {number} not found")))?;
-    let header = &block.header;
-    let rlp = alloy::rlp::encode(&header.inner);
-    let hash = alloy::primitives::keccak256(&rlp);
-    if hash != header.hash {
-        return Err(ProverError::Chain(format!(
-            "block {number}: RLP header hashes to {hash}, the node reports {}",
-            header.hash
-        )));
-    }
-    Ok(rlp)
-}
-
 /// Carries out an election action; returns a line for the log.
 pub async fn execute(
     provider: &ChainProvider,
@@ -87,7 +64,7 @@ pub async fn execute(
             task_id,
             target_block,
         } => {
-            let header = header_rlp(provider, target_block)
+            let header = super::header_rlp(provider, target_block)
                 .await
                 .map_err(|e| e.to_string())?;
             let call = ElectionRace::drawCall {

@@ -5,7 +5,9 @@
 pub mod election;
 pub mod tree;
 
+use alloy::eips::BlockNumberOrTag;
 use alloy::primitives::{Address, B256, U256};
+use alloy::providers::Provider;
 use alloy::rpc::types::Log;
 
 use super::error::ProverError;
@@ -73,6 +75,26 @@ impl MechanismSettings {
             tree_pool_bond,
         })
     }
+}
+
+/// The RLP encoding of block `number`'s header, checked against the block's hash: what the
+/// election and tree draws carry so that the contract can read the block's prevrandao.
+pub async fn header_rlp(provider: &ChainProvider, number: u64) -> Result<Vec<u8>, ProverError> {
+    let block = provider
+        .get_block_by_number(BlockNumberOrTag::Number(number))
+        .await
+        .map_err(|e| chain_err("target block", e))?
+        .ok_or_else(|| ProverError::Chain(format!("block {number} not found")))?;
+    let header = &block.header;
+    let rlp = alloy::rlp::encode(&header.inner);
+    let hash = alloy::primitives::keccak256(&rlp);
+    if hash != header.hash {
+        return Err(ProverError::Chain(format!(
+            "block {number}: RLP header hashes to {hash}, the node reports {}",
+            header.hash
+        )));
+    }
+    Ok(rlp)
 }
 
 /// The mechanism contracts whose logs the prover must follow besides the registry and rollup.

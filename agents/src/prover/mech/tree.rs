@@ -396,14 +396,26 @@ pub async fn root_job(
         .await
 }
 
-/// Carries out `draw`; returns a line for the log.
-pub async fn draw(sender: &Sender, mechanism: Address, task_id: TaskId) -> Result<String, String> {
+/// Carries out `draw` with the seed block's header (the contract reads its prevrandao after checking
+/// it against the block hash); returns a line for the log. Keyed by the seed block, so that a draw
+/// re-anchored to a later block is sent again.
+pub async fn draw(
+    provider: &ChainProvider,
+    sender: &Sender,
+    mechanism: Address,
+    task_id: TaskId,
+    draw_block: u64,
+) -> Result<String, String> {
+    let header = super::header_rlp(provider, draw_block)
+        .await
+        .map_err(|e| e.to_string())?;
     let call = TreeAssignment::drawCall {
         taskId: U256::from(task_id),
+        header: header.into(),
     };
     let sent = sender
         .send_once(
-            &format!("tree:draw:{task_id}"),
+            &format!("tree:draw:{task_id}:{draw_block}"),
             Some(task_id),
             "draw",
             mechanism,

@@ -11,8 +11,9 @@
 //!
 //! * [`TreePolicy`] answers the task's opening: `Await` (we are only involved if drawn; the root is
 //!   an ordinary registry assignment for the shared lifecycle) or `Decline` for a block we cannot build.
-//! * [`TreeBook`] follows each tree: `draw` once the seed block is past, prove and attest the ranges
-//!   drawn to us, cover a sibling's silent range when its share pays for the work.
+//! * [`TreeBook`] follows each tree: `draw` once the seed block is past (with that block's header,
+//!   whose prevrandao the contract checks against the block hash and uses as the seed), prove and
+//!   attest the ranges drawn to us, cover a sibling's silent range when its share pays for the work.
 
 use std::collections::BTreeMap;
 
@@ -78,7 +79,7 @@ pub enum TreeEvent {
         task_id: TaskId,
         /// Leaves.
         txs: u64,
-        /// Block whose hash seeds the draw.
+        /// Block whose prevrandao seeds the draw.
         draw_block: u64,
         /// The task's budget.
         max_payment: u128,
@@ -167,10 +168,12 @@ impl TreeEvent {
 /// Calls and jobs the service carries out for a tree.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TreeAction {
-    /// `TreeAssignment.draw(taskId)`.
+    /// `TreeAssignment.draw(taskId, rlp(header of draw_block))`.
     Draw {
         /// The task.
         task_id: TaskId,
+        /// The seed block, whose header the draw carries.
+        draw_block: u64,
     },
     /// Prove the range's subtree, publish its top node on the relay, then `attest` (or `cover`).
     ProveRange {
@@ -402,7 +405,10 @@ impl TreeBook {
                 && t.draw_sent_for != Some(t.draw_block)
             {
                 t.draw_sent_for = Some(t.draw_block);
-                out.push(TreeAction::Draw { task_id: *task_id });
+                out.push(TreeAction::Draw {
+                    task_id: *task_id,
+                    draw_block: t.draw_block,
+                });
             }
         }
         out
@@ -558,7 +564,13 @@ mod tests {
         let mut book = TreeBook::new(ME, TreeConfig::default());
         opened(&mut book, 100 * TOKEN);
         assert!(book.on_head(9).is_empty());
-        assert_eq!(book.on_head(10), vec![TreeAction::Draw { task_id: 1 }]);
+        assert_eq!(
+            book.on_head(10),
+            vec![TreeAction::Draw {
+                task_id: 1,
+                draw_block: 10
+            }]
+        );
         assert!(book.on_head(11).is_empty(), "once per seed block");
         book.on_event(
             TreeEvent::Reanchored {
@@ -568,7 +580,14 @@ mod tests {
             1_000,
             &cost(),
         );
-        assert_eq!(book.on_head(300), vec![TreeAction::Draw { task_id: 1 }]);
+        assert_eq!(
+            book.on_head(300),
+            vec![TreeAction::Draw {
+                task_id: 1,
+                draw_block: 300
+            }],
+            "re-anchored: the new seed block's header"
+        );
         drawn(&mut book, [OTHER, OTHER]);
         book.on_event(
             TreeEvent::Reanchored {
