@@ -41,7 +41,7 @@ contract MarketInvariantsTest is RouterFixture {
         handler.setUpActors();
 
         // Task creation and proofs are listed more than once to weight them up.
-        bytes4[] memory selectors = new bytes4[](36);
+        bytes4[] memory selectors = new bytes4[](37);
         selectors[0] = MarketHandler.createTask.selector;
         selectors[1] = MarketHandler.createTask.selector;
         selectors[2] = MarketHandler.createTask.selector;
@@ -78,6 +78,7 @@ contract MarketInvariantsTest is RouterFixture {
         selectors[33] = MarketHandler.completeUnstake.selector;
         selectors[34] = MarketHandler.setCapacity.selector;
         selectors[35] = MarketHandler.warp.selector;
+        selectors[36] = MarketHandler.cancelUnstake.selector;
         targetSelector(FuzzSelector({addr: address(handler), selectors: selectors}));
         targetContract(address(handler));
     }
@@ -292,7 +293,7 @@ contract MarketInvariantsTest is RouterFixture {
     /// With `-vv`, prints per run the successful calls per action, tasks opened and fulfilled per mechanism,
     /// and how tasks ended, to check that the handler reaches every mechanism's paths and not just reverts.
     function afterInvariant() external view {
-        string[31] memory names = [
+        string[32] memory names = [
             "createTask",
             "routed",
             "submitProof",
@@ -323,7 +324,8 @@ contract MarketInvariantsTest is RouterFixture {
             "requestUnstake",
             "completeUnstake",
             "setCapacity",
-            "warp"
+            "warp",
+            "cancelUnstake"
         ];
         for (uint256 i; i < names.length; ++i) {
             console2.log(names[i], handler.calls(bytes32(bytes(names[i]))));
