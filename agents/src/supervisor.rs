@@ -2,7 +2,9 @@
 //!
 //! A [`Service`] is a long-running task with `run(self, CancellationToken)`. The [`Supervisor`] clones
 //! the service for each attempt, restarts it with exponential backoff when it fails (or returns early),
-//! and stops everything when one fails with a [`Fatal`](crate::error::Fatal) error.
+//! and stops everything when one fails with a [`Fatal`](crate::error::Fatal) error. The next attempt
+//! starts only after the previous `run` has returned, so a service whose `run` returns only once the
+//! tasks it spawned have stopped (the prover's lives do) never has two attempts' work running at once.
 //!
 //! Shutdown (Ctrl-C or SIGTERM, or [`Supervisor::shutdown_token`] cancelled):
 //! 1. **drain** — the token is cancelled; services stop taking new work and finish (or persist and

@@ -12,6 +12,7 @@ use std::time::Instant;
 
 use alloy::primitives::{Address, B256, U256};
 use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
 
 use super::error::ProverError;
 use crate::store::{NodeProofRow, Store};
@@ -87,18 +88,35 @@ impl WorkerPool {
     }
 
     /// Runs a CPU-bound closure on a blocking thread once a worker is free.
+    ///
+    /// The worker's permit travels with the closure: a blocking thread cannot be interrupted, so
+    /// when the awaiting task is cancelled the computation still holds its worker until it ends
+    /// (its result is then dropped, nothing is written). [`WorkerPool::idle`] waits for that.
     pub async fn run<T: Send + 'static>(
         &self,
         f: impl FnOnce() -> Result<T, ProverError> + Send + 'static,
     ) -> Result<T, ProverError> {
-        let _permit = self
+        let permit = self
             .permits
-            .acquire()
+            .clone()
+            .acquire_owned()
             .await
             .map_err(|_| ProverError::Prove("worker pool closed".into()))?;
-        tokio::task::spawn_blocking(f)
-            .await
-            .map_err(|e| ProverError::Prove(format!("worker panicked: {e}")))?
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            f()
+        })
+        .await
+        .map_err(|e| ProverError::Prove(format!("worker panicked: {e}")))?
+    }
+
+    /// Waits until no computation runs on the pool (every worker free), e.g. the proofs of
+    /// cancelled jobs still finishing on their blocking threads, so that one life of the prover
+    /// ends with its CPU work and the next does not prove next to it.
+    pub async fn idle(&self) {
+        let all = u32::try_from(self.workers).unwrap_or(u32::MAX);
+        // A closed semaphore (never closed here) has no computation left either.
+        let _all = self.permits.acquire_many(all).await;
     }
 
     /// Proves the whole tree of `job` as `prover`, returning the top node's proof and a report.
@@ -159,7 +177,9 @@ impl WorkerPool {
             if ready.is_empty() {
                 return Err(ProverError::Prove("proof tree has a cycle".into()));
             }
-            let mut handles = Vec::with_capacity(ready.len());
+            // The wave's node tasks belong to this walk: cancelling the walk (an abandoned task,
+            // the end of a life) drops the set, which aborts them.
+            let mut wave = JoinSet::new();
             for node in ready {
                 let children: Vec<(usize, Address, NodeProof)> = job
                     .children(node)
@@ -167,15 +187,14 @@ impl WorkerPool {
                     .filter_map(|c| done[c].clone().map(|(owner, p)| (c, owner, p)))
                     .collect();
                 let (job, db, pool) = (job.clone(), db.clone(), self.clone());
-                handles.push(tokio::spawn(async move {
+                wave.spawn(async move {
                     let outcome = pool.prove_node(job, db, prover, node, children).await;
                     (node, outcome)
-                }));
+                });
             }
-            for handle in handles {
-                let (node, outcome) = handle
-                    .await
-                    .map_err(|e| ProverError::Prove(format!("node task failed: {e}")))?;
+            while let Some(joined) = wave.join_next().await {
+                let (node, outcome) =
+                    joined.map_err(|e| ProverError::Prove(format!("node task failed: {e}")))?;
                 let (proof, step) = outcome?;
                 report.proven += step.proven;
                 report.reused += step.reused;
@@ -380,5 +399,77 @@ mod tests {
                 .await
                 .is_err()
         );
+    }
+
+    /// The toy tree with a slow leaf 0 (the others are instant), to cancel a walk mid-proof.
+    struct SlowLeaf {
+        started: std::sync::atomic::AtomicBool,
+    }
+
+    impl TreeJob for SlowLeaf {
+        fn len(&self) -> usize {
+            Toy.len()
+        }
+        fn top(&self) -> usize {
+            Toy.top()
+        }
+        fn children(&self, node: usize) -> Vec<usize> {
+            Toy.children(node)
+        }
+        fn node_id(&self, node: usize) -> B256 {
+            Toy.node_id(node)
+        }
+        fn prove(&self, node: usize, prover: Address) -> Result<NodeProof, ProverError> {
+            if node == 0 {
+                self.started
+                    .store(true, std::sync::atomic::Ordering::SeqCst);
+                std::thread::sleep(std::time::Duration::from_millis(600));
+            }
+            Toy.prove(node, prover)
+        }
+        fn verify(
+            &self,
+            node: usize,
+            prover: Address,
+            proof: &NodeProof,
+        ) -> Result<bool, ProverError> {
+            Toy.verify(node, prover, proof)
+        }
+    }
+
+    /// A walk cancelled while a proof runs on a blocking thread: its node tasks go with it, nothing
+    /// reaches the cache, and `idle` returns only once that computation has ended.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_cancelled_walk_leaves_nothing_running_once_the_pool_is_idle() {
+        let (_dir, db) = store();
+        let pool = WorkerPool::new(1);
+        let job = Arc::new(SlowLeaf {
+            started: std::sync::atomic::AtomicBool::new(false),
+        });
+        let walk = tokio::spawn({
+            let (pool, job, db) = (pool.clone(), job.clone(), db.clone());
+            async move { pool.prove_tree(job, db, ME).await }
+        });
+        while !job.started.load(std::sync::atomic::Ordering::SeqCst) {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        let cancelled_at = Instant::now();
+        walk.abort();
+        assert!(walk.await.is_err_and(|e| e.is_cancelled()));
+        pool.idle().await;
+        assert!(
+            cancelled_at.elapsed() >= std::time::Duration::from_millis(400),
+            "idle waited for the proof on the blocking thread ({:?})",
+            cancelled_at.elapsed()
+        );
+        // Give an escaped node task every chance to write its result. (Leaf 1 may have been
+        // proven and cached before leaf 0 started: it is not asserted on.)
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        for node in [0, 2, 3] {
+            assert!(
+                db.node_proof(Toy.node_id(node)).expect("read").is_none(),
+                "node {node} was not written by a cancelled walk"
+            );
+        }
     }
 }

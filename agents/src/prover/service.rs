@@ -25,8 +25,12 @@
 //! make re-proving cheap, and the [`Sender`]'s idempotency keys make re-submitting impossible. Actions
 //! produced during a backfill batch are executed only if the strategy still wants them after the whole
 //! batch (a task fulfilled later in the same batch is not started). Each `run` is one life: an error
-//! ends it (and its proving jobs and monitor), and the supervisor starts the next, which resumes the
-//! same way from the store.
+//! ends it, and the supervisor starts the next, which resumes the same way from the store. Every task
+//! a life spawns (monitor, proving and range jobs, each transaction send) is in the life's `JoinSet`,
+//! and `run` returns only once all of them have finished or been cancelled: a send of an ended life
+//! never runs next to the next life's (which would sign a second transaction for the intent). The
+//! [`Sender`]'s per-account lock, shared by every life in the process, covers a life that was dropped
+//! rather than ended (its aborted tasks are dropped by the runtime shortly after).
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -41,8 +45,8 @@ use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::{SolCall, SolEvent};
 use proofmarket_bindings::{IMechanism, IProverRegistry, IRollup, ITaskRegistry, ProofRace};
 use proofmarket_circuits::{block::BlockWitness, keys::Keys};
-use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::{AbortHandle, JoinSet};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
@@ -167,32 +171,16 @@ struct Runtime {
     task_block: HashMap<TaskId, u64>,
     mechanisms: HashMap<Address, (MechanismKind, Option<(u32, u64)>)>,
     proofs: HashMap<TaskId, NodeProof>,
-    jobs: HashMap<TaskId, JoinHandle<()>>,
-    /// Tree range jobs (several per task), aborted at shutdown like proving jobs.
-    range_jobs: Vec<JoinHandle<()>>,
-}
-
-impl Drop for Runtime {
-    /// Whichever way a life of the service ends (shutdown, an RPC error the supervisor restarts it
-    /// after), its spawned proving work ends with it: the next life resumes from the store, and a
-    /// job left running would report into a channel nobody reads.
-    fn drop(&mut self) {
-        for (_, job) in self.jobs.drain() {
-            job.abort();
-        }
-        for job in self.range_jobs.drain(..) {
-            job.abort();
-        }
-    }
-}
-
-/// Aborts a spawned task when dropped (the chain monitor of one life of the service).
-struct AbortOnDrop<T>(JoinHandle<T>);
-
-impl<T> Drop for AbortOnDrop<T> {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
+    /// Every task this life spawned: the chain monitor, proving jobs, tree range jobs, and each
+    /// transaction it sends (submissions, expiries, auction, election and tree calls). The life
+    /// ends only once all of them have finished or been cancelled ([`ProverService::end_life`]),
+    /// so nothing of it runs next to the next life; if the life itself is dropped (the run future
+    /// aborted) the set aborts them all.
+    tasks: JoinSet<()>,
+    /// The proving job of each task (in `tasks`), to abort when the task is abandoned.
+    jobs: HashMap<TaskId, AbortHandle>,
+    /// Tree range jobs (several per task, in `tasks`), aborted at shutdown like proving jobs.
+    range_jobs: Vec<AbortHandle>,
 }
 
 fn chain_err(context: &str, e: impl std::fmt::Display) -> ProverError {
@@ -411,7 +399,8 @@ impl ProverService {
 
     /// Runs until `shutdown` is cancelled, or fails (see [`ProverError::is_fatal`]). Each call is
     /// one life: it resumes from the store, so the supervisor restarts it after a transient error
-    /// (the `Service` impl); every task it spawned ends with it.
+    /// (the `Service` impl); it returns only after every task it spawned has stopped
+    /// ([`Self::end_life`]).
     pub async fn run(self, shutdown: CancellationToken) -> Result<(), ProverError> {
         let me = self.address();
         let rollup = self.rollup()?;
@@ -481,6 +470,7 @@ impl ProverService {
             task_block: HashMap::new(),
             mechanisms: HashMap::new(),
             proofs: HashMap::new(),
+            tasks: JoinSet::new(),
             jobs: HashMap::new(),
             range_jobs: Vec::new(),
         };
@@ -491,9 +481,73 @@ impl ProverService {
             .as_deref()
             .map(SequencerClient::new)
             .transpose()?;
+        let result = self
+            .live(
+                &mut rt,
+                &shutdown,
+                &pool,
+                &keys,
+                &sender,
+                sequencer.as_ref(),
+                rollup,
+            )
+            .await;
+        // However the life ended, it ends with everything it spawned.
+        self.end_life(&mut rt, &pool, shutdown.is_cancelled()).await;
+        result
+    }
+
+    /// Ends a life: waits until no task it spawned runs any more. On a graceful stop (`drain`,
+    /// the shutdown token cancelled) proving is cancelled (the next start resumes it from the node
+    /// cache) and transactions in flight finish — the supervisor's grace period bounds the wait and
+    /// its abort drops the rest. After a failure everything is cancelled at once: the next life
+    /// settles an interrupted send from the store (a send records its signed transaction before
+    /// the broadcast). Then it waits for proofs still running on the worker pool's blocking
+    /// threads (they cannot be interrupted; their results are dropped).
+    async fn end_life(&self, rt: &mut Runtime, pool: &WorkerPool, drain: bool) {
+        let me = self.address();
+        if drain {
+            for (_, job) in rt.jobs.drain() {
+                job.abort();
+            }
+            for job in rt.range_jobs.drain(..) {
+                job.abort();
+            }
+        } else {
+            rt.tasks.abort_all();
+        }
+        let (mut finished, mut cancelled) = (0usize, 0usize);
+        while let Some(joined) = rt.tasks.join_next().await {
+            match joined {
+                Ok(()) => finished += 1,
+                Err(e) if e.is_panic() => {
+                    warn!(prover = %me, error = %e, "a task of this life panicked")
+                }
+                Err(_) => cancelled += 1,
+            }
+        }
+        pool.idle().await;
+        info!(prover = %me, drain, finished, cancelled, "life ended: none of its tasks runs any more");
+    }
+
+    /// The body of one life: resume, follow the chain, decide and act, until shutdown or an error.
+    /// Everything it spawns goes into `rt.tasks`; the channels its tasks report on close when it
+    /// returns, so a task still finishing afterwards does not wait for a reader.
+    #[allow(clippy::too_many_arguments)]
+    async fn live(
+        &self,
+        rt: &mut Runtime,
+        shutdown: &CancellationToken,
+        pool: &WorkerPool,
+        keys: &Arc<Keys>,
+        sender: &Sender,
+        sequencer: Option<&SequencerClient>,
+        rollup: Address,
+    ) -> Result<(), ProverError> {
+        let me = self.address();
         let (tx, mut rx) = mpsc::channel::<Msg>(256);
         // Events of a resume (the open tasks of an earlier life) join the first batch.
-        let mut batch = self.resume(&mut rt, sequencer.as_ref()).await?;
+        let mut batch = self.resume(rt, sequencer).await?;
         // The shared chain monitor reads the logs: chunked backfill from the stored cursor (minus
         // the reorg window), a re-read of the last `reorg_depth` blocks on every poll, ranges halved
         // on a provider's error. It lives and dies with this life of the service.
@@ -514,7 +568,11 @@ impl ProverService {
             },
             monitor_tx,
         );
-        let mut monitor = AbortOnDrop(tokio::spawn(monitor.run(shutdown.child_token())));
+        let (monitor_done, mut monitor_result) = oneshot::channel();
+        let token = shutdown.child_token();
+        rt.tasks.spawn(async move {
+            let _ = monitor_done.send(monitor.run(token).await);
+        });
         let mut handled: Vec<ChainEvent> = Vec::new();
         info!(prover = %me, reorg_depth = self.settings.reorg_depth, "prover running");
         loop {
@@ -523,9 +581,10 @@ impl ProverService {
                 // must not read as a failure.
                 biased;
                 _ = shutdown.cancelled() => {
-                    // Proving jobs end with `rt` (its `Drop`); the offer is withdrawn first.
+                    // The offer is withdrawn first; `end_life` then cancels proving and lets the
+                    // sends in flight finish.
                     if rt.strategy.stop_offering()
-                        && let Err(e) = self.auction_io(&sender).withdraw_offer().await
+                        && let Err(e) = self.auction_io(sender).withdraw_offer().await
                     {
                         warn!(prover = %me, error = %e, "offer not withdrawn at shutdown");
                     }
@@ -534,7 +593,7 @@ impl ProverService {
                 }
                 message = monitor_rx.recv() => match message {
                     Some(MonitorMessage::Event(event)) => {
-                        self.on_log(&mut rt, &event.log, sequencer.as_ref(), &mut batch).await?;
+                        self.on_log(rt, &event.log, sequencer, &mut batch).await?;
                         handled.push(*event);
                     }
                     Some(MonitorMessage::Checkpoint(checkpoint)) => {
@@ -563,7 +622,7 @@ impl ProverService {
                         for event in events {
                             actions.extend(rt.strategy.process_event(event));
                         }
-                        self.execute(&mut rt, actions, &pool, &keys, &sender, &tx).await?;
+                        self.execute(rt, actions, pool, keys, sender, &tx).await?;
                         // Handled and acted on: a restart does not hand these logs out again.
                         let store_err = |e: crate::store::StoreError| ProverError::Store(e.to_string());
                         for event in handled.drain(..) {
@@ -577,10 +636,10 @@ impl ProverService {
                     None => {
                         // The monitor stopped: its error (an RPC failure past the retry layer)
                         // ends this life; the supervisor restarts it from the store.
-                        let reason = match (&mut monitor.0).await {
+                        let reason = match (&mut monitor_result).await {
                             Ok(Ok(())) => "stopped".to_string(),
                             Ok(Err(e)) => format!("{e:#}"),
-                            Err(e) => format!("panicked: {e}"),
+                            Err(_) => "ended without a result (it panicked)".to_string(),
                         };
                         return Err(ProverError::Chain(format!("chain monitor: {reason}")));
                     }
@@ -607,7 +666,15 @@ impl ProverService {
                         Msg::Event(event) => event,
                     };
                     let actions = rt.strategy.process_event(event);
-                    self.execute(&mut rt, actions, &pool, &keys, &sender, &tx).await?;
+                    self.execute(rt, actions, pool, keys, sender, &tx).await?;
+                }
+                // 3. Finished tasks leave the set (an aborted proving job, a panic is logged).
+                Some(joined) = rt.tasks.join_next(), if !rt.tasks.is_empty() => {
+                    if let Err(e) = joined
+                        && e.is_panic()
+                    {
+                        warn!(prover = %me, error = %e, "a spawned task panicked");
+                    }
                 }
             }
         }
@@ -1028,7 +1095,7 @@ impl ProverService {
                         let tx = tx.clone();
                         rt.jobs.insert(
                             task_id,
-                            tokio::spawn(async move {
+                            rt.tasks.spawn(async move {
                                 let msg =
                                     match mech::tree::root_job(ctx, tree, witness, task_id).await {
                                         Ok((proof, report)) => Msg::Proven {
@@ -1051,7 +1118,7 @@ impl ProverService {
                         (pool.clone(), self.store.clone(), tx.clone(), self.address());
                     rt.jobs.insert(
                         task_id,
-                        tokio::spawn(async move {
+                        rt.tasks.spawn(async move {
                             let msg = match pool.prove_tree(job, store, me).await {
                                 Ok((proof, report)) => Msg::Proven {
                                     task_id,
@@ -1077,7 +1144,7 @@ impl ProverService {
                     };
                     self.record(task_id, TaskState::Submitted, "submitting");
                     let (this, sender, tx) = (self.clone(), sender.clone(), tx.clone());
-                    tokio::spawn(async move {
+                    rt.tasks.spawn(async move {
                         if let Some(failure) = this.submit(&sender, task_id, proof).await {
                             let _ = tx
                                 .send(Msg::Event(Event::SubmitFailed { task_id, failure }))
@@ -1103,7 +1170,7 @@ impl ProverService {
                     };
                     let sender = sender.clone();
                     let to = self.addresses.task_registry;
-                    tokio::spawn(async move {
+                    rt.tasks.spawn(async move {
                         match sender
                             .send_once(
                                 &format!("expire:{task_id}"),
@@ -1130,7 +1197,7 @@ impl ProverService {
                     };
                     let (provider, sender, me) =
                         (self.provider.clone(), sender.clone(), self.address());
-                    tokio::spawn(async move {
+                    rt.tasks.spawn(async move {
                         match mech::election::execute(&provider, &sender, election, action).await {
                             Ok(line) => info!(prover = %me, "{line}"),
                             Err(e) => debug!(prover = %me, error = %e, "election call not sent"),
@@ -1152,7 +1219,7 @@ impl ProverService {
                         .and_then(|id| rt.strategy.view(id))
                         .map(|v| v.mechanism);
                     let (io, tx) = (self.auction_io(sender), tx.clone());
-                    tokio::spawn(async move {
+                    rt.tasks.spawn(async move {
                         for event in io.execute(action, mechanism).await {
                             let _ = tx.send(Msg::Event(event)).await;
                         }
@@ -1205,7 +1272,7 @@ impl ProverService {
                 draw_block,
             } => {
                 let (provider, sender) = (self.provider.clone(), sender.clone());
-                tokio::spawn(async move {
+                rt.tasks.spawn(async move {
                     match mech::tree::draw(&provider, &sender, tree, task_id, draw_block).await {
                         Ok(line) => info!(prover = %me, task_id, "{line}"),
                         Err(e) => debug!(prover = %me, task_id, error = %e, "tree draw not sent"),
@@ -1221,7 +1288,7 @@ impl ProverService {
                 let ctx = self.tree_ctx(pool, keys, sender);
                 let tx = tx.clone();
                 rt.range_jobs.retain(|job| !job.is_finished());
-                rt.range_jobs.push(tokio::spawn(async move {
+                let job = rt.tasks.spawn(async move {
                     let done = match witness {
                         Some(witness) => mech::tree::range_job(ctx, tree, witness, range).await,
                         None => super::policy::tree::TreeEvent::RangeDone {
@@ -1231,7 +1298,8 @@ impl ProverService {
                         },
                     };
                     let _ = tx.send(Msg::Event(Event::Tree(done))).await;
-                }));
+                });
+                rt.range_jobs.push(job);
             }
         }
     }

@@ -9,10 +9,19 @@
 //! 3. the transaction is signed locally, its hash and nonce recorded in the store, and only then
 //!    broadcast: a crash at any point leaves a hash to look up rather than a reason to send again.
 //!
-//! One `Sender` per prover serialises sends behind a mutex, which makes it the nonce manager: the
-//! next nonce is the chain's pending count, read under the lock.
+//! Sends of one account serialise behind a mutex, which makes it the nonce manager: the next nonce is
+//! the chain's pending count, read under the lock. The mutex is per *account and process*, not per
+//! `Sender`: every `Sender` built for the same address in this process (each life of a supervised
+//! prover builds its own) shares it, so a send an earlier life left running can never sign alongside
+//! the next life's (two transactions for one intent, or two at one nonce).
+//!
+//! A send may be cancelled (its future dropped) at any await point: the signed transaction's hash,
+//! nonce and raw bytes are recorded together, synchronously, before the broadcast, so a cancelled
+//! send leaves either nothing or a recorded transaction that [`Sender::reconcile`] and the next
+//! `send_once` under the key settle, wait for or rebroadcast.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, PoisonError, Weak};
 use std::time::Duration;
 
 use alloy::eips::eip2718::Encodable2718;
@@ -71,6 +80,25 @@ fn rpc_revert(err: &RpcError<TransportErrorKind>) -> Option<String> {
     Some(describe(&data).display)
 }
 
+/// The send lock of `account`, shared by every [`Sender`] for it in this process.
+///
+/// Keyed by address alone: one account's nonces are one sequence per chain, and serialising an
+/// account's sends on two chains (only tests do that) costs time, never safety. Entries are weak,
+/// so an account nobody sends for any more leaves nothing behind.
+fn account_lock(account: Address) -> Arc<Mutex<()>> {
+    static LOCKS: LazyLock<std::sync::Mutex<HashMap<Address, Weak<Mutex<()>>>>> =
+        LazyLock::new(Default::default);
+    // The map holds no invariant a panicking holder could break: a poisoned lock is still usable.
+    let mut locks = LOCKS.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(lock) = locks.get(&account).and_then(Weak::upgrade) {
+        return lock;
+    }
+    locks.retain(|_, lock| lock.strong_count() > 0);
+    let lock = Arc::new(Mutex::new(()));
+    locks.insert(account, Arc::downgrade(&lock));
+    lock
+}
+
 /// Serialised, idempotent transaction sending for one account.
 #[derive(Clone)]
 pub struct Sender {
@@ -78,13 +106,16 @@ pub struct Sender {
     wallet: EthereumWallet,
     from: Address,
     store: Store,
+    /// The account's process-wide send lock ([`account_lock`]), held from the store lookup to the
+    /// receipt.
     lock: Arc<Mutex<()>>,
     /// How long to wait for a receipt before calling the transaction lost.
     receipt_timeout: Duration,
 }
 
 impl Sender {
-    /// A sender for `signer`'s account.
+    /// A sender for `signer`'s account (sharing the account's send lock with every other `Sender`
+    /// for it in this process).
     pub fn new(provider: ChainProvider, signer: PrivateKeySigner, store: Store) -> Self {
         let from = signer.address();
         Self {
@@ -92,7 +123,7 @@ impl Sender {
             wallet: EthereumWallet::from(signer),
             from,
             store,
-            lock: Arc::new(Mutex::new(())),
+            lock: account_lock(from),
             receipt_timeout: Duration::from_secs(60),
         }
     }
@@ -361,6 +392,26 @@ mod tests {
     use super::*;
     use alloy::primitives::U256;
     use alloy::sol_types::SolError;
+
+    /// Every life of a prover builds its own `Sender`; they must share one lock per account, or a
+    /// send left running by an earlier life could sign next to the new life's.
+    #[test]
+    fn senders_of_one_account_share_one_lock() {
+        let (a, b) = (Address::repeat_byte(0xa1), Address::repeat_byte(0xb2));
+        let first = account_lock(a);
+        let second = account_lock(a);
+        assert!(Arc::ptr_eq(&first, &second), "one lock per account");
+        assert!(
+            !Arc::ptr_eq(&first, &account_lock(b)),
+            "accounts are independent"
+        );
+        let held = first.try_lock().expect("free");
+        assert!(second.try_lock().is_err(), "held through the other handle");
+        drop(held);
+        drop((first, second));
+        // Nobody holds the old lock any more: a later sender gets a fresh, free one.
+        assert!(account_lock(a).try_lock().is_ok());
+    }
 
     #[test]
     fn reverts_are_decoded_by_name() {

@@ -415,6 +415,11 @@ pub fn restarts(service: &str) -> u64 {
 /// answered — as if the sending process died between recording the signed transaction and its
 /// broadcast reaching the node. Every other request is forwarded; every broadcast of a transaction
 /// calling `selector` is recorded (held or forwarded, raw bytes).
+///
+/// It can also hold one call by method and first parameter ([`RpcProxy::hold_next_call`]) until
+/// [`RpcProxy::release_held_calls`], then forward it — a request stuck in flight — and be cut
+/// ([`RpcProxy::cut`]): every other request is answered `502 Bad Gateway` (not retried by alloy's
+/// retry layer), as from a provider that went away, until [`RpcProxy::restore`].
 pub struct RpcProxy {
     /// `http://127.0.0.1:<port>`: the URL to give the agent instead of anvil's.
     pub url: String,
@@ -429,6 +434,15 @@ struct RpcProxyState {
     hold_next: std::sync::atomic::AtomicBool,
     held: std::sync::Mutex<Vec<alloy::primitives::Bytes>>,
     forwarded: std::sync::Mutex<Vec<alloy::primitives::Bytes>>,
+    /// The next call to hold: (method, first parameter, compared without case).
+    hold_call: std::sync::Mutex<Option<(String, String)>>,
+    /// Calls held so far.
+    calls_held: std::sync::atomic::AtomicUsize,
+    /// Cancelled to let held calls through.
+    release: CancellationToken,
+    cut: std::sync::atomic::AtomicBool,
+    /// Requests answered 502 while cut.
+    refused: std::sync::atomic::AtomicUsize,
 }
 
 impl RpcProxyState {
@@ -443,6 +457,23 @@ impl RpcProxyState {
         let tx = alloy::consensus::TxEnvelope::decode_2718(&mut raw.as_ref()).ok()?;
         (tx.input().get(..4) == Some(&self.selector[..])).then_some(raw)
     }
+
+    /// Whether `request` is the armed call to hold (disarming it).
+    fn take_held_call(&self, request: &serde_json::Value) -> bool {
+        let mut armed = self.hold_call.lock().expect("proxy lock");
+        let matches = armed.as_ref().is_some_and(|(method, param)| {
+            request.get("method").and_then(|m| m.as_str()) == Some(method.as_str())
+                && request
+                    .get("params")
+                    .and_then(|p| p.get(0))
+                    .and_then(|p| p.as_str())
+                    .is_some_and(|p| p.eq_ignore_ascii_case(param))
+        });
+        if matches {
+            *armed = None;
+        }
+        matches
+    }
 }
 
 async fn relay(
@@ -451,10 +482,22 @@ async fn relay(
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
     let request: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
-    let requests = match &request {
+    let requests: Vec<&serde_json::Value> = match &request {
         serde_json::Value::Array(batch) => batch.iter().collect(),
         single => vec![single],
     };
+    if requests.iter().any(|r| state.take_held_call(r)) {
+        state
+            .calls_held
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        // In flight until released (a cut does not end it), then forwarded like any other.
+        state.release.cancelled().await;
+    } else if state.cut.load(std::sync::atomic::Ordering::SeqCst) {
+        state
+            .refused
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        return (axum::http::StatusCode::BAD_GATEWAY, "cut").into_response();
+    }
     for raw in requests.into_iter().filter_map(|r| state.watched_raw_tx(r)) {
         if state
             .hold_next
@@ -504,6 +547,11 @@ impl RpcProxy {
             hold_next: std::sync::atomic::AtomicBool::new(false),
             held: std::sync::Mutex::default(),
             forwarded: std::sync::Mutex::default(),
+            hold_call: std::sync::Mutex::default(),
+            calls_held: std::sync::atomic::AtomicUsize::new(0),
+            release: CancellationToken::new(),
+            cut: std::sync::atomic::AtomicBool::new(false),
+            refused: std::sync::atomic::AtomicUsize::new(0),
         });
         let router = axum::Router::new()
             .route("/", axum::routing::post(relay))
@@ -529,6 +577,44 @@ impl RpcProxy {
     /// Watched broadcasts forwarded to the node so far (raw signed transactions).
     pub fn forwarded(&self) -> Vec<alloy::primitives::Bytes> {
         self.state.forwarded.lock().expect("proxy lock").clone()
+    }
+
+    /// Holds the next call of `method` whose first parameter is `first_param` (e.g.
+    /// `eth_getTransactionCount` of one account) until [`RpcProxy::release_held_calls`].
+    pub fn hold_next_call(&self, method: &str, first_param: &str) {
+        *self.state.hold_call.lock().expect("proxy lock") =
+            Some((method.to_string(), first_param.to_string()));
+    }
+
+    /// Calls held by [`RpcProxy::hold_next_call`] so far.
+    pub fn calls_held(&self) -> usize {
+        self.state
+            .calls_held
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Forwards every held call (and any held later).
+    pub fn release_held_calls(&self) {
+        self.state.release.cancel();
+    }
+
+    /// Answers every request but a held call `502 Bad Gateway` until [`RpcProxy::restore`].
+    pub fn cut(&self) {
+        self.state
+            .cut
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Forwards again.
+    pub fn restore(&self) {
+        self.state
+            .cut
+            .store(false, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Requests answered 502 while cut.
+    pub fn refused(&self) -> usize {
+        self.state.refused.load(std::sync::atomic::Ordering::SeqCst)
     }
 }
 
