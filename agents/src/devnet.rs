@@ -55,6 +55,13 @@ use crate::supervisor::{Outcome, Supervisor};
 const MAX_PROVERS: usize = 9;
 /// Each devnet prover's stake, in token base units (100 tokens, the registry's minimum).
 const PROVER_STAKE: u128 = 100 * TOKEN;
+/// How long the devnet waits at exit, after cancelling its provers, for them to finish what is in
+/// flight (all of them together). On anvil a send settles within a second (a lost one is
+/// rebroadcast within a poll interval) and a graceful stop makes at most a few (withdrawing the
+/// standing offer); a prover still running after this is aborted and logged — safe, every
+/// irreversible step is persisted first and the run's state dir is deleted anyway — so nothing in
+/// flight can hold up the exit.
+const PROVER_STOP_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A devnet failure.
 #[derive(Debug, thiserror::Error)]
@@ -605,10 +612,29 @@ async fn run_deployed(
     seq_shutdown.cancel();
     shutdown.cancel();
     let mut stopped = Vec::new();
+    let stopping = Instant::now();
+    let stop_deadline = tokio::time::Instant::now() + PROVER_STOP_TIMEOUT;
     for prover in provers {
-        let result = prover.handle.await;
-        stopped.push((prover.address, prover.outcomes, result));
+        let RunningProver {
+            address,
+            outcomes,
+            mut handle,
+        } = prover;
+        let result = match tokio::time::timeout_at(stop_deadline, &mut handle).await {
+            Ok(result) => result,
+            Err(_) => {
+                tracing::warn!(prover = %address, timeout_secs = PROVER_STOP_TIMEOUT.as_secs(),
+                               "prover did not stop in time; aborting it");
+                handle.abort();
+                handle.await
+            }
+        };
+        stopped.push((address, outcomes, result));
     }
+    tracing::info!(
+        ms = stopping.elapsed().as_millis() as u64,
+        "provers stopped"
+    );
     let _ = sequencer.await;
     let _ = api.await;
 

@@ -4,22 +4,29 @@
 //!   one `submitProof`;
 //! - a reorg (anvil `evm_snapshot`/`evm_revert`) takes away the blocks holding a task's opening and
 //!   our accepted proof, and the task is opened again in new blocks: the prover proves it again and
-//!   revives its one signed submission — one `submitProof` on the canonical chain, not zero, not two.
+//!   revives its one signed submission — one `submitProof` on the canonical chain, not zero, not two;
+//! - the `Sender` alone: a transaction broadcast, mined and then taken by a reorg before the sender
+//!   saw its receipt (a JSON-RPC proxy holds the first receipt poll until after the `evm_revert`) is
+//!   noticed missing and rebroadcast from its recorded bytes within a second, and confirmed once
+//!   with the same hash (before, the send waited out its 60 s receipt timeout).
 
 mod prover_support;
 
 use std::time::{Duration, Instant};
 
+use alloy::consensus::Transaction as _;
 use alloy::network::TransactionBuilder;
-use alloy::primitives::{Address, U256};
+use alloy::primitives::{Address, Bytes, U256};
 use alloy::providers::Provider;
 use alloy::rpc::types::TransactionRequest;
+use alloy::sol_types::SolCall;
 use proofmarket::chain::connect;
 use proofmarket::prover::service::{CURSOR, ProverService};
-use proofmarket::store::{Store, TaskState};
+use proofmarket::prover::submit::Sender;
+use proofmarket::store::{Store, SubmissionStatus, TaskState};
 use proofmarket::supervisor::{Backoff, Outcome, Supervisor};
-use proofmarket_bindings::{ProverRegistry, Rollup};
-use prover_support::{Net, Proxy, restarts, wait_for};
+use proofmarket_bindings::{ProofToken, ProverRegistry, Rollup};
+use prover_support::{Net, Proxy, RpcProxy, TOKEN, restarts, wait_for};
 
 /// Waits until `prover`'s proof of `task_id` is on L1 and its store has seen it accepted.
 async fn wait_proven(net: &Net, store: &Store, task_id: u64, prover: Address) {
@@ -291,4 +298,145 @@ async fn a_reorg_that_takes_our_proof_is_proven_again_with_one_submission() {
     );
     assert!(registry.claimable(me).call().await.expect("claimable") > U256::ZERO);
     println!("wall {:.1}s", started.elapsed().as_secs_f64());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sender_rebroadcasts_a_transaction_a_reorg_took_before_its_receipt() {
+    let net = Net::start(|_| {}).await;
+    let key = net.key(3);
+    let me = key.address();
+    let spender = Address::repeat_byte(0x5e);
+    let token = net.addresses.token;
+    let proxy = RpcProxy::start(&net.anvil.endpoint(), ProofToken::approveCall::SELECTOR).await;
+    let store = Store::open(&net.dir.path().join("sender.db")).expect("store");
+    let via_proxy = connect(&proxy.url, Some(key.clone()))
+        .await
+        .expect("connect");
+    let sender = Sender::new(via_proxy, key.clone(), store.clone())
+        .with_presence_interval(Duration::from_millis(200));
+
+    let snapshot: serde_json::Value = net
+        .admin
+        .raw_request("evm_snapshot".into(), ())
+        .await
+        .expect("evm_snapshot");
+    let fork_head = net.admin.get_block_number().await.expect("head");
+    // The sender's first receipt poll after its broadcast is held: the reorg lands before it.
+    proxy.hold_next_call_of("eth_getTransactionReceipt");
+    let send = tokio::spawn({
+        let data: Bytes = ProofToken::approveCall {
+            spender,
+            value: U256::from(TOKEN),
+        }
+        .abi_encode()
+        .into();
+        async move {
+            sender
+                .send_once("approve:reorg", None, "approve", token, data)
+                .await
+        }
+    });
+    wait_for(
+        "the broadcast and the first receipt poll held",
+        Duration::from_secs(30),
+        || {
+            let held = proxy.calls_held();
+            async move { held == 1 }
+        },
+    )
+    .await;
+    let recorded = store
+        .submission("approve:reorg")
+        .expect("read")
+        .expect("recorded");
+    assert_eq!(recorded.status, SubmissionStatus::Pending);
+    let hash = recorded.tx_hash.expect("hash");
+    let raw = store
+        .submission_raw("approve:reorg")
+        .expect("read")
+        .expect("raw bytes recorded");
+    assert!(
+        net.admin
+            .get_transaction_receipt(hash)
+            .await
+            .expect("receipt")
+            .is_some(),
+        "anvil mined it at once"
+    );
+
+    // The reorg takes the block with the transaction; the node forgets it entirely.
+    let reverted: bool = net
+        .admin
+        .raw_request("evm_revert".into(), (snapshot,))
+        .await
+        .expect("evm_revert");
+    assert!(reverted);
+    assert_eq!(net.admin.get_block_number().await.expect("head"), fork_head);
+    assert!(
+        net.admin
+            .get_transaction_by_hash(hash)
+            .await
+            .expect("lookup")
+            .is_none(),
+        "the node no longer knows the transaction"
+    );
+    let released = Instant::now();
+    proxy.release_held_calls();
+    let sent = tokio::time::timeout(Duration::from_secs(20), send)
+        .await
+        .expect("the send settles long before its 60 s receipt timeout")
+        .expect("join")
+        .expect("the transaction lands");
+    let settled_in = released.elapsed();
+    assert!(
+        settled_in < Duration::from_secs(5),
+        "rebroadcast and confirmed within a few seconds, took {settled_in:?}"
+    );
+    assert_eq!(
+        sent.tx_hash, hash,
+        "the recorded transaction, not a new one"
+    );
+    assert!(sent.fresh);
+    assert_eq!(
+        proxy.forwarded(),
+        vec![Bytes::from(raw.clone()), Bytes::from(raw)],
+        "broadcast twice, both times byte for byte the recorded transaction"
+    );
+    let mined = net
+        .admin
+        .get_transaction_by_hash(hash)
+        .await
+        .expect("lookup")
+        .expect("mined again");
+    assert_eq!(mined.nonce(), 0, "at the recorded nonce");
+    assert!(
+        net.admin
+            .get_transaction_receipt(hash)
+            .await
+            .expect("receipt")
+            .expect("mined on the new branch")
+            .status()
+    );
+    assert_eq!(
+        net.admin.get_transaction_count(me).await.expect("nonce"),
+        1,
+        "one transaction from the account: nothing re-signed"
+    );
+    assert_eq!(
+        ProofToken::new(token, &net.admin)
+            .allowance(me, spender)
+            .call()
+            .await
+            .expect("allowance"),
+        U256::from(TOKEN)
+    );
+    let row = store
+        .submission("approve:reorg")
+        .expect("read")
+        .expect("row");
+    assert_eq!(
+        (row.status, row.tx_hash),
+        (SubmissionStatus::Confirmed, Some(hash))
+    );
+    println!("settled {:.2}s after the reorg", settled_in.as_secs_f64());
 }

@@ -1,7 +1,10 @@
 //! The sequencer against a real Rollup on anvil: a built block is posted (its root-proof task opened),
 //! the post is never repeated under the same key, and a call that would revert is refused with the
 //! decoded error; the `proofmarket sequencer` binary prunes a block nobody proved within its window,
-//! rolls its L2 back and posts the block again.
+//! rolls its L2 back and posts the block again; a post taken by a reorg before the submitter saw its
+//! receipt is rebroadcast from its recorded bytes within a second and lands once, same hash.
+
+mod prover_support;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -330,4 +333,142 @@ async fn an_overdue_block_is_pruned_rolled_back_and_posted_again() {
     assert!(log.contains("proof window closed: pruned"), "{log}");
     assert!(log.contains("L1 pruned blocks; L2 rolled back"), "{log}");
     println!("wall {:.1}s", started.elapsed().as_secs_f64());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_post_a_reorg_took_before_its_receipt_is_rebroadcast_and_lands_once() {
+    use alloy::providers::Provider;
+    use prover_support::{Net, RpcProxy, wait_for};
+    let net = Net::start(|_| {}).await;
+    let me = net.deployer.address();
+    let rollup = net.addresses.rollup.expect("rollup");
+    let proxy = RpcProxy::start(
+        &net.anvil.endpoint(),
+        Rollup::postBlockAndRequestProofCall::SELECTOR,
+    )
+    .await;
+    let via_proxy = connect(&proxy.url, Some(net.deployer.clone()))
+        .await
+        .expect("connect");
+    let poster = BlockPoster {
+        node: net.node.clone(),
+        submitter: Submitter::new(
+            via_proxy,
+            net.deployer.clone(),
+            net.seq_store.clone(),
+            SubmitterConfig {
+                presence_interval: Duration::from_millis(200),
+                ..SubmitterConfig::default()
+            },
+            "test-sequencer",
+        ),
+        rollup,
+        policy: BuildPolicy {
+            max_block_txs: 8,
+            block_interval: Duration::from_millis(50),
+        },
+    };
+    for (nonce, amount) in [(0u64, 10u64), (1, 20)] {
+        let tx = Transaction {
+            from: 1,
+            to: 2,
+            amount,
+            nonce,
+        }
+        .sign(&devnet_key(1));
+        net.node.submit(tx).unwrap().unwrap();
+    }
+    let built = net.node.build_block(8).unwrap().unwrap();
+    let nonce_before = net.admin.get_transaction_count(me).await.unwrap();
+
+    let snapshot: serde_json::Value = net
+        .admin
+        .raw_request("evm_snapshot".into(), ())
+        .await
+        .unwrap();
+    // The submitter's first receipt poll after the broadcast is held until after the reorg.
+    proxy.hold_next_call_of("eth_getTransactionReceipt");
+    let posting = tokio::spawn(async move { poster.post_pending().await });
+    wait_for(
+        "the post broadcast and its first receipt poll held",
+        Duration::from_secs(30),
+        || {
+            let held = proxy.calls_held();
+            async move { held == 1 }
+        },
+    )
+    .await;
+    let recorded = net.seq_store.unsettled_submissions().unwrap();
+    assert_eq!(recorded.len(), 1, "{recorded:?}");
+    let key = recorded[0].key.clone();
+    let hash = recorded[0].tx_hash.expect("hash");
+    let raw = net.seq_store.submission_raw(&key).unwrap().expect("raw");
+    assert!(
+        net.admin
+            .get_transaction_receipt(hash)
+            .await
+            .unwrap()
+            .is_some(),
+        "mined at once"
+    );
+    let reverted: bool = net
+        .admin
+        .raw_request("evm_revert".into(), (snapshot,))
+        .await
+        .unwrap();
+    assert!(reverted);
+    assert!(
+        net.admin
+            .get_transaction_by_hash(hash)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let released = std::time::Instant::now();
+    proxy.release_held_calls();
+    tokio::time::timeout(Duration::from_secs(30), posting)
+        .await
+        .expect("the post settles long before the 120 s receipt timeout")
+        .expect("join")
+        .expect("posted");
+    let settled_in = released.elapsed();
+    assert!(
+        settled_in < Duration::from_secs(5),
+        "rebroadcast and mined within a few seconds, took {settled_in:?}"
+    );
+    assert_eq!(
+        proxy.forwarded(),
+        vec![
+            alloy::primitives::Bytes::from(raw.clone()),
+            alloy::primitives::Bytes::from(raw)
+        ],
+        "the recorded bytes, broadcast again"
+    );
+    let row = net.seq_store.block(built.body.number).unwrap().unwrap();
+    assert_eq!(row.status, status::POSTED);
+    assert_eq!(row.l1_tx, Some(hash), "posted by the recorded transaction");
+    assert!(row.task_id.is_some(), "its task id read from the receipt");
+    assert_eq!(
+        net.admin.get_transaction_count(me).await.unwrap(),
+        nonce_before + 1,
+        "one transaction: nothing re-signed"
+    );
+    let pending = Rollup::new(rollup, &net.admin)
+        .pendingTip()
+        .call()
+        .await
+        .unwrap();
+    assert_eq!(pending.number, built.body.number);
+    assert_eq!(pending.stateRoot, built.body.new_state_root);
+    let (posted, _) = rollup_log(&net.admin, rollup).await;
+    assert_eq!(
+        posted,
+        vec![built.body.number],
+        "posted once on the canonical chain"
+    );
+    assert_eq!(
+        net.seq_store.submission(&key).unwrap().unwrap().status,
+        proofmarket::store::SubmissionStatus::Confirmed
+    );
+    println!("settled {:.2}s after the reorg", settled_in.as_secs_f64());
 }

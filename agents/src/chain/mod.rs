@@ -1,10 +1,11 @@
 //! Talking to L1: provider construction with a retry layer and the startup checks every agent runs
 //! (reachable RPC, expected chain id, contracts actually deployed), the chain monitor, the transaction
-//! submitter and typed revert decoding.
+//! submitter, putting back recorded transactions the node lost, and typed revert decoding.
 
 pub mod addresses;
 pub mod events;
 pub mod monitor;
+pub mod rebroadcast;
 pub mod revert;
 pub mod submitter;
 

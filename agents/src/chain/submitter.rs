@@ -8,12 +8,14 @@
 //! that finds it rebroadcasts those same bytes or waits for their receipt, and never signs a second
 //! transaction for the same intent. A call that would revert is refused before signing, with the error
 //! decoded (`TaskExpired(taskId: 7, deadline: …)`); only a revert *on chain* is remembered under the key
-//! (a simulation revert may stop applying once the chain moves on).
+//! (a simulation revert may stop applying once the chain moves on). While a receipt is awaited the
+//! node is asked every `presence_interval` whether it still knows the transaction, and one a reorg or
+//! the node dropped is rebroadcast from its recorded bytes ([`super::rebroadcast`]).
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use alloy::eips::Encodable2718;
+use alloy::eips::{Decodable2718, Encodable2718};
 use alloy::network::{EthereumWallet, NetworkTransactionBuilder, TransactionBuilder};
 use alloy::primitives::{Address, B256, Bytes, U256};
 use alloy::providers::Provider;
@@ -22,6 +24,7 @@ use alloy::signers::local::PrivateKeySigner;
 use tokio::sync::Mutex;
 
 use super::ChainProvider;
+use super::rebroadcast::{Presence, ensure_known, on_canonical_chain};
 use super::revert::{DecodedRevert, describe, revert_data_of_rpc};
 use crate::store::{Store, StoreError, SubmissionStatus};
 
@@ -91,10 +94,14 @@ pub struct SubmitterConfig {
     /// Gas limit = estimate × (100 + margin) / 100. Default 20: the pairing's gas is exact but storage
     /// refunds and warm/cold slots make estimates drift between simulation and inclusion.
     pub gas_margin_percent: u64,
-    /// How long to wait for a receipt. Default 120 s (10 L1 slots).
+    /// How long to wait for a receipt. Default 120 s (10 L1 slots). A last resort: a transaction
+    /// the node has lost is noticed every `presence_interval` and rebroadcast.
     pub receipt_timeout: Duration,
     /// Receipt poll interval. Default 250 ms.
     pub poll_interval: Duration,
+    /// How often a wait asks the node whether it still knows the transaction
+    /// ([`super::rebroadcast::ensure_known`]). Default 1 s (the chain monitor's default poll).
+    pub presence_interval: Duration,
 }
 
 impl Default for SubmitterConfig {
@@ -105,6 +112,7 @@ impl Default for SubmitterConfig {
             gas_margin_percent: 20,
             receipt_timeout: Duration::from_secs(120),
             poll_interval: Duration::from_millis(250),
+            presence_interval: Duration::from_secs(1),
         }
     }
 }
@@ -193,64 +201,100 @@ impl Submitter {
         let estimate = self.estimate(call, key, task_id, &request).await?;
         let gas_limit = estimate.saturating_mul(100 + inner.config.gas_margin_percent) / 100;
 
-        let (tx_hash, raw) = {
-            let mut nonce_slot = inner.nonce.lock().await;
-            let mut attempt = 0;
-            loop {
-                attempt += 1;
-                let nonce = match *nonce_slot {
-                    Some(n) => n,
-                    None => self.chain_nonce(call).await?,
-                };
-                let (tx_hash, raw) = self.sign(call, request.clone(), nonce, gas_limit).await?;
-                let record_key = key.map_or_else(|| format!("tx:{tx_hash}"), str::to_string);
-                inner
-                    .store
-                    .record_signed(&record_key, task_id, call, nonce, tx_hash)?;
-                inner.store.set_submission_raw(&record_key, &raw)?;
-                match inner.provider.send_raw_transaction(&raw).await {
-                    Ok(_) => {
-                        *nonce_slot = Some(nonce + 1);
-                        inner.store.set_submission_status(
-                            &record_key,
-                            SubmissionStatus::Pending,
-                            None,
-                            None,
-                        )?;
-                        break (tx_hash, record_key);
-                    }
-                    Err(e) => {
-                        let message = e.to_string().to_lowercase();
-                        if message.contains("already known") {
-                            *nonce_slot = Some(nonce + 1);
-                            break (tx_hash, record_key);
-                        }
-                        // Our counter is stale (another sender on this key, or a restart): re-read it.
-                        *nonce_slot = None;
-                        let nonce_error = message.contains("nonce");
-                        if attempt >= inner.config.max_attempts {
-                            inner.store.set_submission_status(
-                                &record_key,
-                                SubmissionStatus::Failed,
-                                None,
-                                Some(&e.to_string()),
-                            )?;
-                            return Err(SubmitError::Rpc {
-                                call: call.to_string(),
-                                attempts: attempt,
-                                reason: e.to_string(),
-                            });
-                        }
-                        if !nonce_error {
-                            tokio::time::sleep(self.backoff(attempt)).await;
-                        }
-                        tracing::debug!(call, attempt, error = %e, "broadcast failed; retrying");
-                    }
+        // A signed transaction whose nonce goes to another before it is mined (another process
+        // sending for the account) can never land: the intent is signed anew, a bounded number of
+        // times.
+        let mut signing = 0;
+        loop {
+            signing += 1;
+            let (tx_hash, record_key) = self
+                .sign_and_broadcast(call, key, task_id, &request, gas_limit)
+                .await?;
+            match self
+                .await_receipt(call, &record_key, tx_hash, &request, true)
+                .await?
+            {
+                Some(sent) => return Ok(sent),
+                None if signing < inner.config.max_attempts => {
+                    tracing::warn!(call, tx = %tx_hash, signing, "the signed transaction can never be mined (its nonce went to another); signing the intent anew");
+                }
+                None => {
+                    return Err(SubmitError::Rpc {
+                        call: call.to_string(),
+                        attempts: signing,
+                        reason: format!("{signing} signed transactions lost their nonce to others"),
+                    });
                 }
             }
-        };
-        self.await_receipt(call, &raw, tx_hash, &request, true)
-            .await
+        }
+    }
+
+    /// Signs at the managed nonce, records (hash, nonce, raw bytes) under `key` (or `tx:<hash>`)
+    /// and broadcasts, retrying transport errors and re-reading the nonce after a nonce error.
+    /// Returns the hash and the record's key.
+    async fn sign_and_broadcast(
+        &self,
+        call: &str,
+        key: Option<&str>,
+        task_id: Option<u64>,
+        request: &TransactionRequest,
+        gas_limit: u64,
+    ) -> Result<(B256, String), SubmitError> {
+        let inner = &self.inner;
+        let mut nonce_slot = inner.nonce.lock().await;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let nonce = match *nonce_slot {
+                Some(n) => n,
+                None => self.chain_nonce(call).await?,
+            };
+            let (tx_hash, raw) = self.sign(call, request.clone(), nonce, gas_limit).await?;
+            let record_key = key.map_or_else(|| format!("tx:{tx_hash}"), str::to_string);
+            inner
+                .store
+                .record_signed(&record_key, task_id, call, nonce, tx_hash)?;
+            inner.store.set_submission_raw(&record_key, &raw)?;
+            match inner.provider.send_raw_transaction(&raw).await {
+                Ok(_) => {
+                    *nonce_slot = Some(nonce + 1);
+                    inner.store.set_submission_status(
+                        &record_key,
+                        SubmissionStatus::Pending,
+                        None,
+                        None,
+                    )?;
+                    return Ok((tx_hash, record_key));
+                }
+                Err(e) => {
+                    let message = e.to_string().to_lowercase();
+                    if message.contains("already known") {
+                        *nonce_slot = Some(nonce + 1);
+                        return Ok((tx_hash, record_key));
+                    }
+                    // Our counter is stale (another sender on this key, or a restart): re-read it.
+                    *nonce_slot = None;
+                    let nonce_error = message.contains("nonce");
+                    if attempt >= inner.config.max_attempts {
+                        inner.store.set_submission_status(
+                            &record_key,
+                            SubmissionStatus::Failed,
+                            None,
+                            Some(&e.to_string()),
+                        )?;
+                        return Err(SubmitError::Rpc {
+                            call: call.to_string(),
+                            attempts: attempt,
+                            reason: e.to_string(),
+                        });
+                    }
+                    if !nonce_error {
+                        tokio::time::sleep(self.backoff(attempt)).await;
+                    }
+                    tracing::debug!(call, attempt, error = %e, "broadcast failed; retrying");
+                }
+            }
+        }
     }
 
     /// Checks the store for `key`: returns the earlier result, or `None` when the intent must be sent.
@@ -261,61 +305,55 @@ impl Submitter {
         };
         match (previous.status, previous.tx_hash) {
             (SubmissionStatus::Confirmed, Some(hash)) => {
-                let receipt = self
-                    .receipt(call, hash)
-                    .await?
-                    .ok_or_else(|| SubmitError::Rpc {
-                        call: call.to_string(),
-                        attempts: 1,
-                        reason: format!(
-                            "confirmed transaction {hash} has no receipt (chain reset?)"
-                        ),
-                    })?;
-                Ok(Some(Sent {
-                    tx_hash: hash,
-                    gas_used: receipt.gas_used,
-                    block_number: receipt.block_number.unwrap_or_default(),
-                    fresh: false,
-                    receipt,
-                }))
+                if let Some(receipt) = self.receipt(call, hash).await? {
+                    return Ok(Some(Sent {
+                        tx_hash: hash,
+                        gas_used: receipt.gas_used,
+                        block_number: receipt.block_number.unwrap_or_default(),
+                        fresh: false,
+                        receipt,
+                    }));
+                }
+                // Confirmed once, but the chain no longer has it: a reorg took its block. The
+                // same transaction is put back and waited for (or, if its nonce went elsewhere,
+                // the intent is sent anew).
+                tracing::warn!(call, key, tx = %hash, "a confirmed transaction was reorged out; reviving it");
+                self.revive(call, key, hash).await
             }
             (SubmissionStatus::Reverted, _) => Err(SubmitError::AlreadyFailed {
                 call: call.to_string(),
                 key: key.to_string(),
                 error: previous.error.unwrap_or_else(|| "reverted".into()),
             }),
+            // Signed (maybe never broadcast: a crash in between) or pending: wait for it, putting
+            // its recorded bytes back on the node if the node does not know it.
             (SubmissionStatus::Signed | SubmissionStatus::Pending, Some(hash)) => {
-                if self.receipt(call, hash).await?.is_none() {
-                    // Not mined: make sure the node has it (a crash may have come before broadcast).
-                    if let Some(raw) = inner.store.submission_raw(key)?
-                        && let Err(e) = inner.provider.send_raw_transaction(&raw).await
-                    {
-                        {
-                            let message = e.to_string().to_lowercase();
-                            if message.contains("nonce too low") {
-                                // The nonce went to another transaction: ours can never be mined.
-                                inner.store.set_submission_status(
-                                    key,
-                                    SubmissionStatus::Failed,
-                                    None,
-                                    Some("superseded: nonce reused"),
-                                )?;
-                                return Ok(None);
-                            }
-                            if !message.contains("already known") {
-                                tracing::warn!(call, %hash, error = %e, "rebroadcast failed; waiting for the receipt anyway");
-                            }
-                        }
-                    }
-                }
-                let request = TransactionRequest::default();
-                self.await_receipt(call, key, hash, &request, false)
-                    .await
-                    .map(Some)
+                self.revive(call, key, hash).await
             }
             // Failed before reaching the chain: sending now is the first real attempt.
             _ => Ok(None),
         }
+    }
+
+    /// Waits for a recorded transaction from an earlier call or process; `None` when it can never
+    /// be mined (its record is then marked failed and the intent may be sent anew).
+    async fn revive(&self, call: &str, key: &str, hash: B256) -> Result<Option<Sent>, SubmitError> {
+        // The recorded bytes give the call back, to decode a revert on chain.
+        let request = self
+            .inner
+            .store
+            .submission_raw(key)?
+            .and_then(|raw| {
+                let mut bytes = raw.as_slice();
+                alloy::consensus::TxEnvelope::decode_2718(&mut bytes).ok()
+            })
+            .map(|tx| TransactionRequest::from_transaction_with_sender(tx, self.inner.from))
+            .map(|mut request| {
+                request.nonce = None;
+                request
+            })
+            .unwrap_or_default();
+        self.await_receipt(call, key, hash, &request, false).await
     }
 
     async fn estimate(
@@ -431,7 +469,13 @@ impl Submitter {
         .await
     }
 
-    /// Waits for the receipt of `hash` and settles the record under `key`.
+    /// Waits for the receipt of `hash` on the canonical chain and settles the record under `key`.
+    ///
+    /// Every `presence_interval` (at once for a transaction from an earlier call) it asks the node
+    /// whether it still knows the transaction and rebroadcasts the recorded bytes if not
+    /// ([`ensure_known`]); a receipt whose block was just replaced counts as not mined. `None`:
+    /// the transaction can never be mined (its nonce went to another, or it was lost with no bytes
+    /// kept); its record is marked failed.
     async fn await_receipt(
         &self,
         call: &str,
@@ -439,21 +483,93 @@ impl Submitter {
         hash: B256,
         request: &TransactionRequest,
         fresh: bool,
-    ) -> Result<Sent, SubmitError> {
+    ) -> Result<Option<Sent>, SubmitError> {
         let inner = &self.inner;
-        let deadline = tokio::time::Instant::now() + inner.config.receipt_timeout;
+        let started = tokio::time::Instant::now();
+        let deadline = started + inner.config.receipt_timeout;
+        let mut next_check = if fresh {
+            started + inner.config.presence_interval
+        } else {
+            started
+        };
+        let mut held: Option<DecodedRevert> = None;
+        let rpc = |e: super::rebroadcast::RebroadcastError| SubmitError::Rpc {
+            call: call.to_string(),
+            attempts: 1,
+            reason: e.to_string(),
+        };
         let receipt = loop {
             if let Some(receipt) = self.receipt(call, hash).await? {
-                break receipt;
+                if on_canonical_chain(&inner.provider, &receipt)
+                    .await
+                    .map_err(rpc)?
+                {
+                    break receipt;
+                }
+                tracing::warn!(call, tx = %hash, "the receipt's block is no longer on the chain");
+                next_check = tokio::time::Instant::now();
             }
-            if tokio::time::Instant::now() >= deadline {
+            let now = tokio::time::Instant::now();
+            if now >= next_check {
+                next_check = now + inner.config.presence_interval;
+                let raw = inner.store.submission_raw(key)?;
+                match ensure_known(&inner.provider, inner.from, hash, raw.as_deref())
+                    .await
+                    .map_err(rpc)?
+                {
+                    Presence::Known => held = None,
+                    Presence::Rebroadcast => {
+                        held = None;
+                        inner.store.set_submission_status(
+                            key,
+                            SubmissionStatus::Pending,
+                            None,
+                            None,
+                        )?;
+                        tracing::info!(call, tx = %hash, waited_ms = started.elapsed().as_millis() as u64,
+                                       "the node did not know the transaction; rebroadcast its recorded bytes");
+                    }
+                    Presence::Held(revert) => {
+                        if held.is_none() {
+                            tracing::info!(call, tx = %hash, %revert, "the node lost the transaction and it would revert now; holding it back");
+                        }
+                        held = Some(revert);
+                    }
+                    lost @ (Presence::Superseded | Presence::Unrecoverable) => {
+                        let reason = if lost == Presence::Superseded {
+                            "superseded: nonce reused"
+                        } else {
+                            "lost: the node does not know it and its bytes were not kept"
+                        };
+                        tracing::info!(call, tx = %hash, reason, "the recorded transaction can never be mined");
+                        inner.store.set_submission_status(
+                            key,
+                            SubmissionStatus::Failed,
+                            None,
+                            Some(reason),
+                        )?;
+                        // Whatever our counter says, the chain's is the truth now.
+                        *inner.nonce.lock().await = None;
+                        return Ok(None);
+                    }
+                }
+            }
+            if now >= deadline {
+                // Held back because it would revert: report that revert (not recorded under the
+                // key, which stays pending: it never reverted on chain).
+                if let Some(revert) = held {
+                    return Err(SubmitError::WouldRevert {
+                        call: call.to_string(),
+                        revert,
+                    });
+                }
                 return Err(SubmitError::Timeout {
                     call: call.to_string(),
                     tx_hash: hash,
                     seconds: inner.config.receipt_timeout.as_secs(),
                 });
             }
-            tokio::time::sleep(inner.config.poll_interval).await;
+            tokio::time::sleep(inner.config.poll_interval.min(deadline - now)).await;
         };
         let block_number = receipt.block_number.unwrap_or_default();
         if fresh {
@@ -466,13 +582,13 @@ impl Submitter {
                 Some(receipt.gas_used),
                 None,
             )?;
-            return Ok(Sent {
+            return Ok(Some(Sent {
                 tx_hash: hash,
                 gas_used: receipt.gas_used,
                 block_number,
                 fresh,
                 receipt,
-            });
+            }));
         }
         // Mined but reverted: replay the call at that block to learn why.
         let revert = if request.to.is_some() {

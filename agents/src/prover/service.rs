@@ -412,11 +412,13 @@ impl ProverService {
                 .await
                 .map_err(|e| ProverError::Prove(format!("calibration panicked: {e}")))??
         };
+        // A transaction a reorg took is noticed (and rebroadcast) on the chain monitor's clock.
         let sender = Sender::new(
             self.provider.clone(),
             self.signer.clone(),
             self.store.clone(),
-        );
+        )
+        .with_presence_interval(self.settings.poll_interval);
         match sender.reconcile().await {
             Ok(0) => {}
             Ok(settled) => {

@@ -9,6 +9,13 @@
 //! 3. the transaction is signed locally, its hash and nonce recorded in the store, and only then
 //!    broadcast: a crash at any point leaves a hash to look up rather than a reason to send again.
 //!
+//! While it waits for a receipt, the sender asks the node every `presence_interval` whether it
+//! still knows the transaction ([`crate::chain::rebroadcast`]): one a reorg or the node dropped is
+//! rebroadcast from its recorded bytes at once (held back while it would revert, e.g. while the
+//! reorg has also taken the task it proves), and a receipt whose block was replaced counts as not
+//! mined. Only a transaction whose nonce went to another is signed anew. The receipt timeout is a
+//! last resort, not the way a lost transaction is noticed.
+//!
 //! Sends of one account serialise behind a mutex, which makes it the nonce manager: the next nonce is
 //! the chain's pending count, read under the lock. The mutex is per *account and process*, not per
 //! `Sender`: every `Sender` built for the same address in this process (each life of a supervised
@@ -34,6 +41,7 @@ use alloy::transports::{RpcError, TransportErrorKind};
 use tokio::sync::Mutex;
 
 use crate::chain::ChainProvider;
+use crate::chain::rebroadcast::{Presence, ensure_known, on_canonical_chain};
 use crate::chain::revert::describe;
 use crate::store::{Store, SubmissionStatus};
 
@@ -109,8 +117,29 @@ pub struct Sender {
     /// The account's process-wide send lock ([`account_lock`]), held from the store lookup to the
     /// receipt.
     lock: Arc<Mutex<()>>,
-    /// How long to wait for a receipt before calling the transaction lost.
+    /// How long to wait for a receipt before giving up: a last resort, since a transaction the
+    /// node has lost is found and rebroadcast every `presence_interval`.
     receipt_timeout: Duration,
+    /// How often a wait asks the node whether it still knows the transaction.
+    presence_interval: Duration,
+}
+
+/// How often a receipt is polled.
+const RECEIPT_POLL: Duration = Duration::from_millis(200);
+/// Default interval of the presence check while waiting for a receipt.
+const PRESENCE_INTERVAL: Duration = Duration::from_secs(1);
+/// Signings of one intent in one `send_once` when each signed transaction's nonce goes to another
+/// transaction of the account (another process sending for it) before it is mined.
+const MAX_SIGNINGS: u32 = 3;
+
+/// How a wait for a recorded transaction ended.
+enum Waited {
+    /// Mined on the canonical chain.
+    Mined(Box<TransactionReceipt>),
+    /// It can never be mined (nonce taken by another transaction, or lost with no bytes kept).
+    Lost,
+    /// The receipt timeout passed; `held` is the revert it was held back for, if it was.
+    TimedOut { held: Option<String> },
 }
 
 impl Sender {
@@ -125,12 +154,20 @@ impl Sender {
             store,
             lock: account_lock(from),
             receipt_timeout: Duration::from_secs(60),
+            presence_interval: PRESENCE_INTERVAL,
         }
     }
 
     /// The sending account.
     pub fn address(&self) -> Address {
         self.from
+    }
+
+    /// How often a wait for a receipt asks the node whether it still knows the transaction
+    /// (default 1 s; the prover uses its chain poll interval).
+    pub fn with_presence_interval(mut self, interval: Duration) -> Self {
+        self.presence_interval = interval;
+        self
     }
 
     /// Sends `to.call(data)` once under `key` (see the module docs).
@@ -171,22 +208,46 @@ impl Sender {
                     ));
                 }
                 (SubmissionStatus::Signed | SubmissionStatus::Pending, Some(hash)) => {
-                    // Signed by us before (maybe by a previous life): wait for it, never re-sign.
-                    if let Some(receipt) = self.wait_receipt(hash, Duration::from_secs(5)).await? {
-                        return self.settle(key, hash, &receipt, false);
-                    }
+                    // Signed by us before (maybe by a previous life): wait for it, or put it back
+                    // if the node lost it (or never got it); never re-sign.
                     if let Some(sent) = self.revive(key, hash).await? {
                         return Ok(sent);
                     }
-                    // The chain never saw it and its bytes are gone or unusable (crash between
-                    // recording and broadcast, or its nonce went elsewhere): sending now is the
-                    // first broadcast of this intent that can land.
+                    // It can never be mined (its nonce went elsewhere, or its bytes are gone):
+                    // sending now is the first broadcast of this intent that can land.
                 }
                 // Failed before reaching the chain, or signed without a hash: safe to send.
                 _ => {}
             }
         }
 
+        for signing in 1..=MAX_SIGNINGS {
+            let hash = self
+                .sign_and_broadcast(key, task_id, kind, to, &data)
+                .await?;
+            match self.wait_mined(key, hash, false).await? {
+                Waited::Mined(receipt) => return self.settle(key, hash, &receipt, true),
+                Waited::TimedOut { held } => return Err(self.timed_out(hash, held)),
+                Waited::Lost => {
+                    tracing::warn!(key, tx = %hash, signing, "the signed transaction can never be mined (its nonce went to another); signing the intent anew");
+                }
+            }
+        }
+        Err(SendError::Transport(format!(
+            "{key}: {MAX_SIGNINGS} signed transactions in a row lost their nonce to others"
+        )))
+    }
+
+    /// Simulates, signs, records (hash, nonce, raw bytes) and broadcasts; returns the hash.
+    async fn sign_and_broadcast(
+        &self,
+        key: &str,
+        task_id: Option<u64>,
+        kind: &str,
+        to: Address,
+        data: &Bytes,
+    ) -> Result<B256, SendError> {
+        let store_err = |e: crate::store::StoreError| SendError::Store(e.to_string());
         let request = TransactionRequest::default()
             .with_from(self.from)
             .with_to(to)
@@ -250,11 +311,7 @@ impl Sender {
         self.store
             .set_submission_status(key, SubmissionStatus::Pending, None, None)
             .map_err(store_err)?;
-        let receipt = self
-            .wait_receipt(hash, self.receipt_timeout)
-            .await?
-            .ok_or_else(|| SendError::Transport(format!("transaction {hash} not mined in time")))?;
-        self.settle(key, hash, &receipt, true)
+        Ok(hash)
     }
 
     /// Settles what an earlier life left signed or pending: every recorded hash the chain has mined is
@@ -288,62 +345,105 @@ impl Sender {
         Ok(settled)
     }
 
-    /// A recorded transaction with no receipt on chain (dropped from the mempool, or its block
-    /// reorged out): waits for it while the node knows it, else rebroadcasts its signed bytes.
-    /// `None`: it can never be mined (its nonce went to another transaction, or its bytes were not
-    /// kept), so the caller may sign the intent anew.
+    /// A recorded transaction with no receipt (never mined yet, dropped from the mempool, its block
+    /// reorged out, or never broadcast): waits for it, putting it back on the node whenever the
+    /// node has lost it. `None`: it can never be mined (its nonce went to another transaction, or
+    /// its bytes were not kept), so the caller may sign the intent anew.
     async fn revive(&self, key: &str, hash: B256) -> Result<Option<Sent>, SendError> {
-        let store_err = |e: crate::store::StoreError| SendError::Store(e.to_string());
-        let transport = |e: RpcError<TransportErrorKind>| SendError::Transport(e.to_string());
-        let known = self
-            .provider
-            .get_transaction_by_hash(hash)
-            .await
-            .map_err(transport)?
-            .is_some();
-        if !known {
-            let Some(raw) = self.store.submission_raw(key).map_err(store_err)? else {
-                return Ok(None);
-            };
-            if let Err(e) = self.provider.send_raw_transaction(&raw).await {
-                let message = e.to_string().to_lowercase();
-                if message.contains("nonce") {
-                    // Its nonce is used by another of our transactions: this one can never land.
-                    tracing::info!(key, tx = %hash, error = %e, "recorded transaction can no longer land");
-                    return Ok(None);
-                }
-                if !message.contains("already known") {
-                    return Err(SendError::Transport(e.to_string()));
-                }
-            }
-            self.store
-                .set_submission_status(key, SubmissionStatus::Pending, None, None)
-                .map_err(store_err)?;
-            tracing::info!(key, tx = %hash, "rebroadcast the recorded transaction");
+        match self.wait_mined(key, hash, true).await? {
+            Waited::Mined(receipt) => self.settle(key, hash, &receipt, false).map(Some),
+            Waited::Lost => Ok(None),
+            Waited::TimedOut { held } => Err(self.timed_out(hash, held)),
         }
-        let receipt = self
-            .wait_receipt(hash, self.receipt_timeout)
-            .await?
-            .ok_or_else(|| SendError::Transport(format!("transaction {hash} not mined in time")))?;
-        self.settle(key, hash, &receipt, false).map(Some)
     }
 
-    async fn wait_receipt(
+    /// Waits up to the receipt timeout for `hash` (recorded under `key`) to be mined on the
+    /// canonical chain. Every `presence_interval` — at once with `check_now` — it asks the node
+    /// whether it still knows the transaction and rebroadcasts the recorded bytes when it does
+    /// not ([`ensure_known`]), so a reorg or a dropped broadcast costs one interval, not the
+    /// timeout; a receipt whose block has just been replaced counts as lost, not mined.
+    async fn wait_mined(
         &self,
+        key: &str,
         hash: B256,
-        timeout: Duration,
-    ) -> Result<Option<TransactionReceipt>, SendError> {
-        let deadline = tokio::time::Instant::now() + timeout;
+        check_now: bool,
+    ) -> Result<Waited, SendError> {
+        let store_err = |e: crate::store::StoreError| SendError::Store(e.to_string());
+        let started = tokio::time::Instant::now();
+        let deadline = started + self.receipt_timeout;
+        let mut next_check = if check_now {
+            started
+        } else {
+            started + self.presence_interval
+        };
+        let mut held: Option<String> = None;
         loop {
             let receipt = self
                 .provider
                 .get_transaction_receipt(hash)
                 .await
                 .map_err(|e| SendError::Transport(e.to_string()))?;
-            if receipt.is_some() || tokio::time::Instant::now() >= deadline {
-                return Ok(receipt);
+            if let Some(receipt) = receipt {
+                if on_canonical_chain(&self.provider, &receipt)
+                    .await
+                    .map_err(|e| SendError::Transport(e.to_string()))?
+                {
+                    return Ok(Waited::Mined(Box::new(receipt)));
+                }
+                tracing::warn!(key, tx = %hash, "the receipt's block is no longer on the chain");
+                next_check = tokio::time::Instant::now();
             }
-            tokio::time::sleep(Duration::from_millis(200)).await;
+            let now = tokio::time::Instant::now();
+            if now >= next_check {
+                next_check = now + self.presence_interval;
+                let raw = self.store.submission_raw(key).map_err(store_err)?;
+                let presence = ensure_known(&self.provider, self.from, hash, raw.as_deref())
+                    .await
+                    .map_err(|e| SendError::Transport(e.to_string()))?;
+                match presence {
+                    Presence::Known => held = None,
+                    Presence::Rebroadcast => {
+                        held = None;
+                        self.store
+                            .set_submission_status(key, SubmissionStatus::Pending, None, None)
+                            .map_err(store_err)?;
+                        tracing::info!(key, tx = %hash, waited_ms = started.elapsed().as_millis() as u64,
+                                       "the node did not know the transaction; rebroadcast its recorded bytes");
+                    }
+                    Presence::Held(revert) => {
+                        if held.is_none() {
+                            tracing::info!(key, tx = %hash, revert = %revert,
+                                           "the node lost the transaction and it would revert now; holding it back");
+                        }
+                        held = Some(revert.display);
+                    }
+                    Presence::Superseded => {
+                        tracing::info!(key, tx = %hash, "the recorded transaction's nonce went to another transaction");
+                        return Ok(Waited::Lost);
+                    }
+                    Presence::Unrecoverable => {
+                        tracing::info!(key, tx = %hash, "the node does not know the transaction and its bytes were not kept");
+                        return Ok(Waited::Lost);
+                    }
+                }
+            }
+            if now >= deadline {
+                return Ok(Waited::TimedOut { held });
+            }
+            tokio::time::sleep(RECEIPT_POLL.min(deadline - now)).await;
+        }
+    }
+
+    /// The error for a wait that ran out: a transaction held back because it would revert reports
+    /// that revert (so the caller sees why, e.g. the task is gone); its row stays pending, and a
+    /// later `send_once` under the key waits for it again rather than signing anew.
+    fn timed_out(&self, hash: B256, held: Option<String>) -> SendError {
+        let seconds = self.receipt_timeout.as_secs();
+        match held {
+            Some(reason) => SendError::Reverted(format!(
+                "{reason} (recorded transaction {hash} held back for {seconds}s: it would revert)"
+            )),
+            None => SendError::Transport(format!("transaction {hash} not mined in {seconds}s")),
         }
     }
 

@@ -434,8 +434,8 @@ struct RpcProxyState {
     hold_next: std::sync::atomic::AtomicBool,
     held: std::sync::Mutex<Vec<alloy::primitives::Bytes>>,
     forwarded: std::sync::Mutex<Vec<alloy::primitives::Bytes>>,
-    /// The next call to hold: (method, first parameter, compared without case).
-    hold_call: std::sync::Mutex<Option<(String, String)>>,
+    /// The next call to hold: (method, first parameter compared without case; `None`: any).
+    hold_call: std::sync::Mutex<Option<(String, Option<String>)>>,
     /// Calls held so far.
     calls_held: std::sync::atomic::AtomicUsize,
     /// Cancelled to let held calls through.
@@ -463,11 +463,13 @@ impl RpcProxyState {
         let mut armed = self.hold_call.lock().expect("proxy lock");
         let matches = armed.as_ref().is_some_and(|(method, param)| {
             request.get("method").and_then(|m| m.as_str()) == Some(method.as_str())
-                && request
-                    .get("params")
-                    .and_then(|p| p.get(0))
-                    .and_then(|p| p.as_str())
-                    .is_some_and(|p| p.eq_ignore_ascii_case(param))
+                && param.as_ref().is_none_or(|param| {
+                    request
+                        .get("params")
+                        .and_then(|p| p.get(0))
+                        .and_then(|p| p.as_str())
+                        .is_some_and(|p| p.eq_ignore_ascii_case(param))
+                })
         });
         if matches {
             *armed = None;
@@ -583,7 +585,13 @@ impl RpcProxy {
     /// `eth_getTransactionCount` of one account) until [`RpcProxy::release_held_calls`].
     pub fn hold_next_call(&self, method: &str, first_param: &str) {
         *self.state.hold_call.lock().expect("proxy lock") =
-            Some((method.to_string(), first_param.to_string()));
+            Some((method.to_string(), Some(first_param.to_string())));
+    }
+
+    /// Holds the next call of `method`, whatever its parameters (e.g. a sender's first receipt
+    /// poll after its broadcast), until [`RpcProxy::release_held_calls`].
+    pub fn hold_next_call_of(&self, method: &str) {
+        *self.state.hold_call.lock().expect("proxy lock") = Some((method.to_string(), None));
     }
 
     /// Calls held by [`RpcProxy::hold_next_call`] so far.
