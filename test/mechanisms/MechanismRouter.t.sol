@@ -264,7 +264,7 @@ contract MechanismRouterTest is RouterFixture {
 
     // ================================================================== hard limits
 
-    function test_SkipsInstancesThatCannotMeetHardLimits() public {
+    function test_SkipsInstancesThatCannotMeetHardLimits() public view {
         TaskRequest memory r = dailyRollup(1);
         r.redundancy = 5;
         r.qos.minRedundancy = 5;
