@@ -198,13 +198,15 @@ contract MarketHandler is Test, HeaderBuilder {
     /// @notice A prover submits a proof: its own or a copy of another prover's (`mode` 0/1), or, with
     ///         `mode` 2, the proof of one of the task's live assignees (the likeliest to be accepted).
     function submitProof(uint256 taskIdx, uint256 proverIdx, uint8 mode) external tracked("submitProof") {
-        (uint256 taskId, bool ok) = _taskUnder(address(0), taskIdx);
+        mode %= 3;
+        // An assignee's proof is aimed at a task that has assignees, so that the assigned mechanisms'
+        // payment paths are reached as often as the open race's.
+        (uint256 taskId, bool ok) = mode == 2 ? _assignedTask(taskIdx) : _taskUnder(address(0), taskIdx);
         if (!ok) {
             vm.assume(false); // nothing to act on: a discard, not a call
             return;
         }
         address prover = proverActors[proverIdx % PROVERS];
-        mode %= 3;
         if (mode == 2) {
             uint256 count = tasks.taskOf(taskId).assignedCount;
             if (count == 0) {
@@ -315,7 +317,7 @@ contract MarketHandler is Test, HeaderBuilder {
 
     /// @notice A bidder reveals (sometimes moving time into the reveal window first).
     function sealedReveal(uint256 taskIdx, uint256 proverIdx, bool jump) external tracked("sealedReveal") {
-        (uint256 taskId, bool ok) = _taskUnder(address(sealedBid), taskIdx);
+        (uint256 taskId, bool ok) = _committedSealedTask(taskIdx);
         if (!ok) {
             vm.assume(false); // nothing to act on: a discard, not a call
             return;
@@ -348,6 +350,55 @@ contract MarketHandler is Test, HeaderBuilder {
         sealedBid.finalize(taskId);
     }
 
+    /// @notice A whole auction round in one action: as many provers as the round has slots commit eligible
+    ///         bids, reveal them once the commit window closes, and the round is finalized once the reveal
+    ///         window closes. The one-step actions above interleave these steps with everything else; a
+    ///         round only completes there when commit, reveal, finalize and the winner's proof fall in the
+    ///         right windows of one run, which random sequences almost never do, so without this action the
+    ///         sealed-bid payment path would hardly be reached.
+    function sealedRound(uint256 taskIdx, uint256 proverIdx, uint96 price, bytes32 salt)
+        external
+        tracked("sealedRound")
+    {
+        (uint256 taskId, bool ok) = _taskUnder(address(sealedBid), taskIdx);
+        if (!ok || block.timestamp >= _commitEnd(taskId)) {
+            vm.assume(false); // nothing to act on: a discard, not a call
+            return;
+        }
+        (address[] memory bidder, uint96[] memory bid) = _commitEligibleBids(taskId, proverIdx, price, salt);
+        _warpTo(_commitEnd(taskId));
+        for (uint256 i; i < bidder.length; ++i) {
+            vm.prank(bidder[i]);
+            sealedBid.revealBid(taskId, bid[i], salt);
+        }
+        (, uint64 revealEnd) = sealedBid.windowsOf(taskId);
+        _warpTo(revealEnd);
+        sealedBid.finalize(taskId);
+    }
+
+    function _commitEnd(uint256 taskId) internal view returns (uint64 commitEnd) {
+        (commitEnd,) = sealedBid.windowsOf(taskId);
+    }
+
+    /// @dev One commitment per slot of the round (at most one per prover), each at a price within the reserve.
+    function _commitEligibleBids(uint256 taskId, uint256 proverIdx, uint96 price, bytes32 salt)
+        internal
+        returns (address[] memory bidder, uint96[] memory bid)
+    {
+        ISealedBidAuction.Auction memory a = sealedBid.auctionOf(taskId);
+        uint256 bidders = a.slots > PROVERS ? PROVERS : a.slots;
+        bidder = new address[](bidders);
+        bid = new uint96[](bidders);
+        for (uint256 i; i < bidders; ++i) {
+            bidder[i] = proverActors[(proverIdx + i) % PROVERS];
+            bid[i] = uint96(_bound(uint256(keccak256(abi.encode(price, i))), 1, a.reserve));
+            if (sealedBid.bondOf(bidder[i]) < sealedBid.bidCollateral()) _mint(bidder[i], sealedBid.bidCollateral());
+            bytes32 commitment = sealedBid.commitmentOf(taskId, a.round, bidder[i], bid[i], salt);
+            vm.prank(bidder[i]);
+            sealedBid.commitBid(taskId, commitment);
+        }
+    }
+
     function sealedReclaim(uint256 taskIdx, uint256 proverIdx) external tracked("sealedReclaim") {
         (uint256 taskId, bool ok) = _task(taskIdx);
         if (!ok) {
@@ -355,7 +406,17 @@ contract MarketHandler is Test, HeaderBuilder {
             return;
         }
         uint8 round = sealedBid.auctionOf(taskId).round;
-        vm.prank(proverActors[proverIdx % PROVERS]);
+        // The first prover from `proverIdx` on with a commitment this round (else any: it reverts), so a
+        // cancelled round's collateral is actually reclaimed, not only refused.
+        address p = proverActors[proverIdx % PROVERS];
+        for (uint256 i; i < PROVERS; ++i) {
+            address q = proverActors[(proverIdx + i) % PROVERS];
+            if (sealedBid.commitmentFor(taskId, round, q) != bytes32(0)) {
+                p = q;
+                break;
+            }
+        }
+        vm.prank(p);
         sealedBid.reclaimBid(taskId, round);
     }
 
@@ -435,7 +496,9 @@ contract MarketHandler is Test, HeaderBuilder {
             return;
         }
         IElectionRace.Election memory e = election.electionOf(taskId);
-        if (jump && e.phase == IElectionRace.Phase.Drawn && block.timestamp < e.marker) _warpTo(e.marker);
+        if (jump && e.phase == IElectionRace.Phase.Drawn && block.timestamp <= e.marker) {
+            _warpTo(uint256(e.marker) + 1); // the election window is open through `marker`
+        }
         election.slashElected(taskId, prover);
     }
 
@@ -724,6 +787,41 @@ contract MarketHandler is Test, HeaderBuilder {
     function _task(uint256 taskIdx) internal view returns (uint256 taskId, bool ok) {
         if (taskIds.length == 0) return (0, false);
         return (taskIds[taskIdx % taskIds.length], true);
+    }
+
+    /// @dev The `idx`-th (mod count) live task with at least one live assignee.
+    function _assignedTask(uint256 idx) internal view returns (uint256 taskId, bool ok) {
+        uint256[] memory found = new uint256[](taskIds.length);
+        uint256 n;
+        for (uint256 i; i < taskIds.length; ++i) {
+            ITaskRegistry.Task memory t = tasks.taskOf(taskIds[i]);
+            if (t.status != TaskStatus.Open && t.status != TaskStatus.Assigned) continue;
+            if (t.assignedCount == 0) continue;
+            found[n++] = taskIds[i];
+        }
+        if (n == 0) return (0, false);
+        return (found[idx % n], true);
+    }
+
+    /// @dev The `idx`-th (mod count) live sealed-bid task with a commitment in its current round, else the
+    ///      `idx`-th live sealed-bid task (its reveal then reverts).
+    function _committedSealedTask(uint256 idx) internal view returns (uint256 taskId, bool ok) {
+        uint256[] memory found = new uint256[](taskIds.length);
+        uint256 n;
+        for (uint256 i; i < taskIds.length; ++i) {
+            ITaskRegistry.Task memory t = tasks.taskOf(taskIds[i]);
+            if (t.mechanism != address(sealedBid)) continue;
+            if (t.status != TaskStatus.Open && t.status != TaskStatus.Assigned) continue;
+            uint8 round = sealedBid.auctionOf(taskIds[i]).round;
+            for (uint256 j; j < PROVERS; ++j) {
+                if (sealedBid.commitmentFor(taskIds[i], round, proverActors[j]) != bytes32(0)) {
+                    found[n++] = taskIds[i];
+                    break;
+                }
+            }
+        }
+        if (n == 0) return _taskUnder(address(sealedBid), idx);
+        return (found[idx % n], true);
     }
 
     /// @dev The `idx`-th (mod count) live task currently under `mechanism` (any, for zero), so that mechanism actions hit
