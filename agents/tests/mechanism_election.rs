@@ -116,9 +116,16 @@ async fn elected(net: &Net, election: Address, task_id: u64) -> Vec<Address> {
 }
 
 /// Deploy with an election collateral of 150 tokens: a prover staking 100 is never eligible (free
-/// stake below the collateral) but may prove in the open race; one staking 200 always is.
+/// stake below the collateral) but may prove in the open race; one staking 200 always is. The weight
+/// cap is that stake, so a draw attempt that picks the eligible prover always accepts it: with the
+/// default cap (1,000 tokens) each attempt elected it with probability ½ · ⅕, and 32 attempts missed it
+/// 0.9³² ≈ 3.4 % of the time (seen once in CI); now a draw misses it with probability 2⁻³².
 async fn net() -> Net {
-    Net::start(|p| p.mechanisms.election_collateral = U256::from(150 * TOKEN)).await
+    Net::start(|p| {
+        p.mechanisms.election_collateral = U256::from(150 * TOKEN);
+        p.mechanisms.election_weight_cap = U256::from(200 * TOKEN);
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
