@@ -25,7 +25,7 @@ use proofmarket::prover::service::{CURSOR, ProverService};
 use proofmarket::prover::submit::Sender;
 use proofmarket::store::{Store, SubmissionStatus, TaskState};
 use proofmarket::supervisor::{Backoff, Outcome, Supervisor};
-use proofmarket_bindings::{ProofToken, ProverRegistry, Rollup};
+use proofmarket_bindings::{ProofToken, ProverRegistry, Rollup, TaskRegistry};
 use prover_support::{Net, Proxy, RpcProxy, TOKEN, restarts, wait_for};
 
 /// Waits until `prover`'s proof of `task_id` is on L1 and its store has seen it accepted.
@@ -268,14 +268,18 @@ async fn a_reorg_that_takes_our_proof_is_proven_again_with_one_submission() {
         .await
         .expect("re-post receipt");
     assert!(receipt.status());
+    // Read from the re-post's own logs, not from the task's status: the prover may already have
+    // rebroadcast its proof into the next block by the time a status read arrives.
+    let reopened: Vec<U256> = receipt
+        .inner
+        .logs()
+        .iter()
+        .filter_map(|l| l.log_decode::<TaskRegistry::TaskCreated>().ok())
+        .map(|e| e.inner.data.taskId)
+        .collect();
     assert_eq!(
-        registry
-            .taskOf(U256::from(task_id))
-            .call()
-            .await
-            .expect("taskOf")
-            .status,
-        1,
+        reopened,
+        vec![U256::from(task_id)],
         "the task is open again under the same id"
     );
 
