@@ -21,10 +21,10 @@ use alloy::providers::Provider;
 use alloy::rpc::types::TransactionRequest;
 use alloy::sol_types::SolCall;
 use proofmarket::chain::connect;
-use proofmarket::prover::service::{CURSOR, ProverService};
+use proofmarket::prover::service::CURSOR;
 use proofmarket::prover::submit::Sender;
 use proofmarket::store::{Store, SubmissionStatus, TaskState};
-use proofmarket::supervisor::{Backoff, Outcome, Supervisor};
+use proofmarket::supervisor::Outcome;
 use proofmarket_bindings::{ProofToken, ProverRegistry, Rollup, TaskRegistry};
 use prover_support::{Net, Proxy, RpcProxy, TOKEN, restarts, wait_for};
 
@@ -67,31 +67,10 @@ async fn a_dropped_rpc_is_ridden_out_and_the_block_proven_once() {
     let me = key.address();
     net.fund(me).await;
     let proxy = Proxy::start(&net.anvil.endpoint()).await;
-    let provider = connect(&proxy.url, Some(key.clone()))
-        .await
-        .expect("connect through the proxy");
     let store = Store::open(&net.dir.path().join("prover.db")).expect("store");
-    let service = ProverService::new(
-        provider,
-        key.clone(),
-        net.addresses.clone(),
-        store.clone(),
-        net.settings(None),
-    );
-    let mut supervisor = Supervisor::new()
-        .without_signals()
-        .grace(Duration::from_secs(10));
-    supervisor.spawn_with(
-        service,
-        Backoff {
-            initial: Duration::from_millis(200),
-            max: Duration::from_secs(1),
-            stable: Duration::from_secs(60),
-            max_restarts: None,
-        },
-    );
-    let shutdown = supervisor.shutdown_token();
-    let supervised = tokio::spawn(supervisor.run());
+    let (shutdown, supervised) = net
+        .start_supervised_prover_via(&proxy.url, &key, &store, Duration::from_secs(10))
+        .await;
 
     let (_, task_id) = net.post_block().await;
     wait_for(

@@ -18,47 +18,10 @@ use alloy::consensus::Transaction as _;
 use alloy::primitives::{Address, U256};
 use alloy::providers::Provider;
 use alloy::sol_types::SolCall;
-use proofmarket::chain::connect;
-use proofmarket::prover::service::ProverService;
 use proofmarket::store::{Store, SubmissionStatus, TaskState};
-use proofmarket::supervisor::{Backoff, Outcome, Supervisor};
+use proofmarket::supervisor::Outcome;
 use proofmarket_bindings::{ITaskRegistry, ProverRegistry};
 use prover_support::{Net, RpcProxy, restarts, wait_for};
-use tokio::task::JoinHandle;
-use tokio_util::sync::CancellationToken;
-
-/// The prover as `proofmarket prover` runs it: one supervised service, its RPC through `proxy`.
-async fn supervised_prover(
-    net: &Net,
-    key: &alloy::signers::local::PrivateKeySigner,
-    proxy: &RpcProxy,
-    store: &Store,
-) -> (CancellationToken, JoinHandle<Outcome>) {
-    let provider = connect(&proxy.url, Some(key.clone()))
-        .await
-        .expect("connect through the proxy");
-    let service = ProverService::new(
-        provider,
-        key.clone(),
-        net.addresses.clone(),
-        store.clone(),
-        net.settings(None),
-    );
-    let mut supervisor = Supervisor::new()
-        .without_signals()
-        .grace(Duration::from_secs(20));
-    supervisor.spawn_with(
-        service,
-        Backoff {
-            initial: Duration::from_millis(200),
-            max: Duration::from_secs(1),
-            stable: Duration::from_secs(60),
-            max_restarts: None,
-        },
-    );
-    let shutdown = supervisor.shutdown_token();
-    (shutdown, tokio::spawn(supervisor.run()))
-}
 
 async fn wait_registered(net: &Net, me: Address) {
     let registry = ProverRegistry::new(net.addresses.prover_registry, &net.admin);
@@ -122,7 +85,9 @@ async fn a_send_in_flight_when_a_life_fails_never_signs_next_to_the_next_life() 
     )
     .await;
     let store = Store::open(&net.dir.path().join("prover.db")).expect("store");
-    let (shutdown, supervised) = supervised_prover(&net, &key, &proxy, &store).await;
+    let (shutdown, supervised) = net
+        .start_supervised_prover_via(&proxy.url, &key, &store, Duration::from_secs(20))
+        .await;
     wait_registered(&net, me).await;
     let (_, task_id) = net.post_block().await;
     let submit_key = format!("submit:{task_id}");
@@ -241,7 +206,9 @@ async fn a_graceful_shutdown_waits_for_the_send_in_flight() {
     )
     .await;
     let store = Store::open(&net.dir.path().join("prover.db")).expect("store");
-    let (shutdown, supervised) = supervised_prover(&net, &key, &proxy, &store).await;
+    let (shutdown, supervised) = net
+        .start_supervised_prover_via(&proxy.url, &key, &store, Duration::from_secs(20))
+        .await;
     wait_registered(&net, me).await;
     let (_, task_id) = net.post_block().await;
     let submit_key = format!("submit:{task_id}");

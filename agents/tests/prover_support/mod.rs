@@ -28,6 +28,7 @@ use proofmarket::prover::service::{Outcomes, ProverService, ProverSettings};
 use proofmarket::sequencer::l1::{BlockPoster, BuildPolicy};
 use proofmarket::sequencer::node::L2Node;
 use proofmarket::store::Store;
+use proofmarket::supervisor::{Backoff, Outcome, Supervisor};
 use proofmarket_bindings::{ITaskRegistry, ProofToken, TaskRegistry};
 use proofmarket_circuits::state::{Transaction, devnet_genesis, devnet_key};
 use tokio::task::JoinHandle;
@@ -199,6 +200,16 @@ impl Net {
         settings: ProverSettings,
     ) -> Running {
         let provider = self.provider(key).await;
+        self.spawn_prover(provider, key, store_path, settings)
+    }
+
+    fn spawn_prover(
+        &self,
+        provider: ChainProvider,
+        key: &PrivateKeySigner,
+        store_path: &Path,
+        settings: ProverSettings,
+    ) -> Running {
         let store = Store::open(store_path).expect("prover store");
         let service = ProverService::new(
             provider,
@@ -645,22 +656,39 @@ impl Net {
         let provider = connect(rpc_url, Some(key.clone()))
             .await
             .expect("connect through the proxy");
-        let store = Store::open(store_path).expect("prover store");
+        self.spawn_prover(provider, key, store_path, settings)
+    }
+
+    /// The prover as `proofmarket prover` runs it: one service under the supervisor (restarts with a
+    /// short backoff, no limit), its RPC through `rpc_url`, stopped within `grace` of the token.
+    pub async fn start_supervised_prover_via(
+        &self,
+        rpc_url: &str,
+        key: &PrivateKeySigner,
+        store: &Store,
+        grace: Duration,
+    ) -> (CancellationToken, JoinHandle<Outcome>) {
+        let provider = connect(rpc_url, Some(key.clone()))
+            .await
+            .expect("connect through the proxy");
         let service = ProverService::new(
             provider,
             key.clone(),
             self.addresses.clone(),
             store.clone(),
-            settings,
+            self.settings(None),
         );
-        let outcomes = service.outcomes();
-        let shutdown = CancellationToken::new();
-        let handle = tokio::spawn(service.run(shutdown.clone()));
-        Running {
-            handle,
-            shutdown,
-            outcomes,
-            store,
-        }
+        let mut supervisor = Supervisor::new().without_signals().grace(grace);
+        supervisor.spawn_with(
+            service,
+            Backoff {
+                initial: Duration::from_millis(200),
+                max: Duration::from_secs(1),
+                stable: Duration::from_secs(60),
+                max_restarts: None,
+            },
+        );
+        let shutdown = supervisor.shutdown_token();
+        (shutdown, tokio::spawn(supervisor.run()))
     }
 }
