@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {ICapacityHolder} from "./interfaces/ICapacityHolder.sol";
 import {IProverRegistry} from "./interfaces/IProverRegistry.sol";
 import {ITaskRegistry} from "./interfaces/ITaskRegistry.sol";
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
@@ -25,6 +26,9 @@ contract ProverRegistry is IProverRegistry, AccessControl, ReentrancyGuardTransi
 
     /// @notice The stake token (also the collateral, escrow and payment token of the deployment).
     IERC20 public immutable token;
+    /// @notice Most capacity holders that may be listed: a member's every assignment asks each of them.
+    uint256 public constant MAX_CAPACITY_HOLDERS = 8;
+
     /// @notice Minimum stake to register.
     uint256 public immutable minStake;
     /// @notice Seconds between requestUnstake and completeUnstake.
@@ -32,13 +36,17 @@ contract ProverRegistry is IProverRegistry, AccessControl, ReentrancyGuardTransi
 
     /// @dev A prover in storage: two slots. The second holds everything a delivery touches (the assignment
     ///      count and the completion counter of delivered assignments; unassigned completions are counted by the
-    ///      TaskRegistry). `unstakeAvailableAt` is 40-bit (good until year 36812; the interface widens it).
+    ///      TaskRegistry) and the prover's capacity-holder memberships (bit i: a member of `_holders[i]`), which
+    ///      `lockCollateral` reads with the assignment count (zero: no holder is asked). `unstakeAvailableAt` is 40-bit (good until
+    ///      year 36812; the interface widens it); `pendingUnstake` is 120-bit (≤ stake, a uint128 ≥ 2^120 needs
+    ///      a token supply above 10^18 tokens of 18 decimals).
     struct ProverData {
         // slot 0
         uint128 stake;
         uint128 locked;
         // slot 1
-        uint128 pendingUnstake;
+        uint120 pendingUnstake;
+        uint8 holderBits;
         uint40 unstakeAvailableAt;
         uint16 maxConcurrent;
         uint16 activeAssignments;
@@ -59,6 +67,9 @@ contract ProverRegistry is IProverRegistry, AccessControl, ReentrancyGuardTransi
     address[] internal _proverList;
     /// @dev The TaskRegistry whose unassigned completions `recordOf` adds (see `_grantRole`).
     address internal _taskRegistry;
+    /// @dev Listed capacity holders (addCapacityHolder), at most MAX_CAPACITY_HOLDERS (one bit each in
+    ///      `ProverData.holderBits`).
+    address[] internal _holders;
 
     modifier onlyTaskRegistry() {
         if (!hasRole(TASK_REGISTRY_ROLE, msg.sender)) revert OnlyTaskRegistry(msg.sender);
@@ -112,7 +123,8 @@ contract ProverRegistry is IProverRegistry, AccessControl, ReentrancyGuardTransi
     function setCapacity(uint8 hardwareClass, uint16 maxConcurrent) external {
         if (maxConcurrent == 0) revert ZeroCapacity();
         ProverData storage p = _registered(msg.sender);
-        if (maxConcurrent < p.activeAssignments) revert CapacityBelowActive(msg.sender, p.activeAssignments);
+        uint256 load = _load(msg.sender, p);
+        if (maxConcurrent < load) revert CapacityBelowActive(msg.sender, load);
         p.hardwareClass = hardwareClass;
         p.maxConcurrent = maxConcurrent;
         emit CapacitySet(msg.sender, hardwareClass, maxConcurrent);
@@ -126,7 +138,7 @@ contract ProverRegistry is IProverRegistry, AccessControl, ReentrancyGuardTransi
         if (amount > free) revert InsufficientFreeStake(msg.sender, amount, free);
         uint256 pending = p.pendingUnstake + amount;
         uint64 availableAt = uint64(block.timestamp) + unstakeDelay;
-        p.pendingUnstake = pending.toUint128();
+        p.pendingUnstake = pending.toUint120();
         p.unstakeAvailableAt = uint256(availableAt).toUint40();
         emit UnstakeRequested(msg.sender, pending, availableAt);
     }
@@ -164,7 +176,7 @@ contract ProverRegistry is IProverRegistry, AccessControl, ReentrancyGuardTransi
     /// @inheritdoc IProverRegistry
     function lockCollateral(address prover, uint256 taskId, uint256 amount) external onlyTaskRegistry {
         ProverData storage p = _registered(prover);
-        if (p.activeAssignments >= p.maxConcurrent) revert CapacityExceeded(prover, p.maxConcurrent);
+        if (_load(prover, p) >= p.maxConcurrent) revert CapacityExceeded(prover, p.maxConcurrent);
         uint256 free = _free(p);
         if (amount > free) revert InsufficientFreeStake(prover, amount, free);
         p.locked += amount.toUint128();
@@ -205,6 +217,66 @@ contract ProverRegistry is IProverRegistry, AccessControl, ReentrancyGuardTransi
     /// @inheritdoc IProverRegistry
     function recordCompletion(address prover) external onlyTaskRegistry {
         _registered(prover).completed += 1;
+    }
+
+    // ------------------------------------------------------------------ capacity holders
+
+    /// @inheritdoc IProverRegistry
+    function addCapacityHolder(address holder) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (holder.code.length == 0) revert InvalidCapacityHolder(holder);
+        uint256 n = _holders.length;
+        if (n >= MAX_CAPACITY_HOLDERS) revert TooManyCapacityHolders(MAX_CAPACITY_HOLDERS);
+        for (uint256 i; i < n; ++i) {
+            if (_holders[i] == holder) revert CapacityHolderListed(holder);
+        }
+        _holders.push(holder);
+        emit CapacityHolderAdded(holder);
+    }
+
+    /// @inheritdoc IProverRegistry
+    function enterCapacityHolder(address prover) external {
+        uint8 bit = _holderBit(msg.sender);
+        ProverData storage p = _registered(prover);
+        if (p.holderBits & bit != 0) revert CapacityMembership(msg.sender, prover, true);
+        p.holderBits |= bit;
+        emit CapacityHolderEntered(msg.sender, prover);
+    }
+
+    /// @inheritdoc IProverRegistry
+    function exitCapacityHolder(address prover) external {
+        uint8 bit = _holderBit(msg.sender);
+        ProverData storage p = _provers[prover];
+        if (p.holderBits & bit == 0) revert CapacityMembership(msg.sender, prover, false);
+        p.holderBits &= ~bit;
+        emit CapacityHolderExited(msg.sender, prover);
+    }
+
+    /// @inheritdoc IProverRegistry
+    function capacityHolders() external view returns (address[] memory) {
+        return _holders;
+    }
+
+    /// @inheritdoc IProverRegistry
+    function isCapacityMember(address holder, address prover) external view returns (bool) {
+        uint256 n = _holders.length;
+        for (uint256 i; i < n; ++i) {
+            if (_holders[i] == holder) return (_provers[prover].holderBits >> i) & 1 == 1;
+        }
+        return false;
+    }
+
+    /// @inheritdoc IProverRegistry
+    function heldCapacityOf(address prover) external view returns (uint256) {
+        return _held(prover, _provers[prover].holderBits, address(0));
+    }
+
+    /// @inheritdoc IProverRegistry
+    function capacityLeft(address prover, address excludedHolder) external view returns (uint256) {
+        ProverData storage p = _provers[prover];
+        uint256 used = p.activeAssignments;
+        uint256 bits = p.holderBits;
+        if (bits != 0) used += _held(prover, bits, excludedHolder);
+        return p.maxConcurrent > used ? p.maxConcurrent - used : 0;
     }
 
     // ------------------------------------------------------------------ views
@@ -291,6 +363,44 @@ contract ProverRegistry is IProverRegistry, AccessControl, ReentrancyGuardTransi
     function _registered(address prover) internal view returns (ProverData storage p) {
         p = _provers[prover];
         if (!p.registered) revert NotRegistered(prover);
+    }
+
+    /// @dev Live assignments plus what the prover's holders report. A prover that is nobody's member (the
+    ///      common case) costs nothing more: its membership bits sit in the slot read for the assignments.
+    function _load(address prover, ProverData storage p) internal view returns (uint256 load) {
+        load = p.activeAssignments;
+        uint256 bits = p.holderBits;
+        if (bits != 0) load += _held(prover, bits, address(0));
+    }
+
+    /// @dev Σ heldCapacityOf over the holders in `bits` (the prover's memberships), except `excluded`: one
+    ///      list element and one call per membership.
+    function _held(address prover, uint256 bits, address excluded) internal view returns (uint256 held) {
+        for (uint256 i; bits != 0; ++i) {
+            if (bits & 1 == 1) {
+                address holder = _holderAt(i);
+                if (holder != excluded) held += ICapacityHolder(holder).heldCapacityOf(prover);
+            }
+            bits >>= 1;
+        }
+    }
+
+    /// @dev `_holders[i]` without the length read of the bounds check (a second cold slot): a membership bit
+    ///      is only ever set for a listed position, and the list only grows.
+    function _holderAt(uint256 i) internal view returns (address holder) {
+        assembly ("memory-safe") {
+            mstore(0x00, _holders.slot)
+            holder := sload(add(keccak256(0x00, 0x20), i))
+        }
+    }
+
+    /// @dev `holder`'s membership bit (its list position); NotCapacityHolder if it is not listed.
+    function _holderBit(address holder) internal view returns (uint8) {
+        uint256 n = _holders.length;
+        for (uint256 i; i < n; ++i) {
+            if (_holders[i] == holder) return uint8(1 << i);
+        }
+        revert NotCapacityHolder(holder);
     }
 
     function _free(ProverData storage p) internal view returns (uint256) {

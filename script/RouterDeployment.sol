@@ -85,13 +85,16 @@ abstract contract RouterDeployment {
         });
     }
 
-    /// @notice A tree-assignment instance with the defaults, allow-listed.
+    /// @notice A tree-assignment instance with the defaults, allow-listed and listed as a capacity holder of the
+    ///         prover registry (its locked ranges count against its members' declared capacity; `provers`'s
+    ///         admin must be the caller).
     function _deployTreeAssignment(ITaskRegistry tasks, IProverRegistry provers, IERC20 token)
         internal
         returns (TreeAssignment tree)
     {
         tree = new TreeAssignment(tasks, provers, token, _defaultTreeParams());
         tasks.setMechanism(address(tree), true);
+        provers.addCapacityHolder(address(tree));
     }
 
     /// @notice A router over `tasks` administered by `admin`, granted the registry's ROUTER_ROLE.

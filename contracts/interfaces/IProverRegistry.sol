@@ -52,7 +52,8 @@ interface IProverRegistry {
     /// @param maxConcurrent Its declared capacity.
     error CapacityExceeded(address prover, uint256 maxConcurrent);
     /// @param prover The prover.
-    /// @param active Its live assignments, which the new capacity may not undercut.
+    /// @param active Its load, which the new capacity may not undercut: live assignments plus the slots its
+    ///        capacity holders report (`heldCapacityOf`).
     error CapacityBelowActive(address prover, uint256 active);
     error NoPendingUnstake(address prover);
     /// @param availableAt When the unstake may complete.
@@ -105,7 +106,8 @@ interface IProverRegistry {
     function register(uint256 amount, uint8 hardwareClass, uint16 maxConcurrent) external;
     /// @notice Adds stake for msg.sender.
     function addStake(uint256 amount) external;
-    /// @notice Changes msg.sender's declared capacity; cannot go below its live assignments.
+    /// @notice Changes msg.sender's declared capacity; cannot go below its load (live assignments plus the slots
+    ///         its capacity holders report).
     function setCapacity(uint8 hardwareClass, uint16 maxConcurrent) external;
     /// @notice Queues `amount` of free stake for withdrawal after the unstake delay (adds to any pending).
     function requestUnstake(uint256 amount) external;
@@ -115,7 +117,8 @@ interface IProverRegistry {
     function completeUnstake() external;
 
     /// @notice Locks `amount` of `prover`'s free stake behind an assignment of `taskId` (task registry only).
-    /// @dev Reverts NotRegistered, InsufficientFreeStake or CapacityExceeded.
+    /// @dev Reverts NotRegistered, InsufficientFreeStake or CapacityExceeded (live assignments plus the slots the
+    ///      prover's capacity holders report already fill its declared capacity).
     function lockCollateral(address prover, uint256 taskId, uint256 amount) external;
     /// @notice Releases an assignment's collateral (task registry only).
     /// @param completed Whether the prover delivered (its record counts a completion).
@@ -157,4 +160,48 @@ interface IProverRegistry {
 
     /// @notice The TaskRegistry whose unassigned completions `recordOf` adds (zero until it is granted the role).
     function taskRegistry() external view returns (address);
+
+    // ------------------------------------------------------------------ capacity holders
+
+    /// @notice Caller is not a listed capacity holder.
+    error NotCapacityHolder(address caller);
+    /// @notice The holder is listed already.
+    error CapacityHolderListed(address holder);
+    /// @notice The list is full (each holder is asked on every assignment of its members).
+    error TooManyCapacityHolders(uint256 max);
+    /// @notice A capacity holder must be a contract.
+    error InvalidCapacityHolder(address holder);
+    /// @notice The holder entered a prover that is its member already, or exited one that is not.
+    /// @param holder The holder.
+    /// @param prover The prover.
+    /// @param member Whether the prover is the holder's member.
+    error CapacityMembership(address holder, address prover, bool member);
+
+    /// @param holder The mechanism listed (its `heldCapacityOf` now counts against its members' capacity).
+    event CapacityHolderAdded(address indexed holder);
+    /// @param holder The holder.
+    /// @param prover The prover that became its member.
+    event CapacityHolderEntered(address indexed holder, address indexed prover);
+    /// @param holder The holder.
+    /// @param prover The prover that stopped being its member.
+    event CapacityHolderExited(address indexed holder, address indexed prover);
+
+    /// @notice Lists `holder`, a mechanism that gives provers jobs the task registry does not see as assignments
+    ///         (a TreeAssignment's locked ranges); admin only, permanent. From then on a member's load is its live
+    ///         assignments plus what every holder it is a member of reports (`ICapacityHolder.heldCapacityOf`), and
+    ///         `lockCollateral` and `setCapacity` keep that load within the declared capacity.
+    function addCapacityHolder(address holder) external;
+    /// @notice Makes `prover` a member of msg.sender, a listed holder (a prover joining its pool).
+    function enterCapacityHolder(address prover) external;
+    /// @notice Ends `prover`'s membership of msg.sender (it holds nothing for the prover any more).
+    function exitCapacityHolder(address prover) external;
+    /// @notice The listed capacity holders.
+    function capacityHolders() external view returns (address[] memory);
+    /// @notice Whether `prover` is a member of `holder`.
+    function isCapacityMember(address holder, address prover) external view returns (bool);
+    /// @notice Slots of `prover`'s capacity that its holders report, all together.
+    function heldCapacityOf(address prover) external view returns (uint256);
+    /// @notice Declared capacity − live assignments − the slots every holder but `excludedHolder` reports, floored at
+    ///         zero (a holder asks with itself excluded and subtracts what it holds itself).
+    function capacityLeft(address prover, address excludedHolder) external view returns (uint256);
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {ICapacityHolder} from "../interfaces/ICapacityHolder.sol";
 import {IMechanism} from "../interfaces/IMechanism.sol";
 import {IProverRegistry} from "../interfaces/IProverRegistry.sol";
 import {ITaskRegistry} from "../interfaces/ITaskRegistry.sol";
@@ -37,7 +38,7 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 ///      state of ranges 0–9; further ranges in extra words), one word per pool slot (prover, bond), and
 ///      16-bit lock counters per member packed sixteen to a word, so that a draw and a close write one
 ///      counters word instead of one word per range.
-contract TreeAssignment is ITreeAssignment, ReentrancyGuardTransient {
+contract TreeAssignment is ITreeAssignment, ICapacityHolder, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
 
@@ -198,6 +199,9 @@ contract TreeAssignment is ITreeAssignment, ReentrancyGuardTransient {
         if (slotPlusOne == 0) {
             slot = _newSlot();
             _slotPlusOne[msg.sender] = slot + 1;
+            // From now on the ProverRegistry counts this member's locked ranges against its declared capacity
+            // (heldCapacityOf); it refuses if this instance is not a listed capacity holder.
+            provers.enterCapacityHolder(msg.sender);
         } else {
             slot = slotPlusOne - 1;
             bond = _members[slot] >> 160;
@@ -275,12 +279,13 @@ contract TreeAssignment is ITreeAssignment, ReentrancyGuardTransient {
         }
 
         address root = c[picks[0]].prover;
+        // Range 0 and the root assignment are one job, counted by the registry once assigned: it leaves this
+        // member's held capacity before the registry's capacity check (which asks heldCapacityOf), and comes
+        // back if the registry refuses the assignment.
+        _addCounts(picks[0], 0, 1);
         bool assigned = _assignRoot(taskId, root);
-        if (assigned) {
-            _tasks[taskId] = w.withRootAssigned(true);
-            // Range 0 and the root assignment are one job: the registry now counts it.
-            _addCounts(picks[0], 0, 1);
-        }
+        if (assigned) _tasks[taskId] = w.withRootAssigned(true);
+        else _subCounts(picks[0], 0, 1);
         emit TreeDrawn(taskId, root, assigned, rangeDeadline);
     }
 
@@ -431,6 +436,16 @@ contract TreeAssignment is ITreeAssignment, ReentrancyGuardTransient {
         return _claimable[account];
     }
 
+    /// @inheritdoc ICapacityHolder
+    /// @dev The member's locked ranges less those whose root assignment the registry counts already (range 0
+    ///      of a task whose root it holds): the `busy` of a draw candidate.
+    function heldCapacityOf(address prover) external view returns (uint256) {
+        uint256 slotPlusOne = _slotPlusOne[prover];
+        if (slotPlusOne == 0) return 0;
+        (uint256 locked, uint256 roots) = _countsOf(slotPlusOne - 1);
+        return locked - roots;
+    }
+
     // ------------------------------------------------------------------ internals
 
     function _drawnTask(uint256 taskId) internal view returns (TreeWord w) {
@@ -533,31 +548,28 @@ contract TreeAssignment is ITreeAssignment, ReentrancyGuardTransient {
         }
     }
 
-    /// @dev Declared slots `prover` has left: maxConcurrent − live registry assignments − `busy` (its
-    ///      locked ranges the registry does not count), floored at 0.
-    ///      `proverOf` is called directly and only the two words needed are read from its return data
-    ///      (decoding the whole eight-field struct into memory cost ≈ 3k more per member).
+    /// @dev Declared slots `prover` has left: the registry's `capacityLeft` with this instance excluded
+    ///      (maxConcurrent − live assignments − what its other capacity holders report) − `busy` (its locked
+    ///      ranges here that the registry does not count as assignments; the counters before this draw), floored
+    ///      at 0. Called in assembly: one word of return data, no decoder.
     function _room(address prover, uint256 busy) internal view returns (uint256) {
         address target = address(provers);
-        bytes4 selector = IProverRegistry.proverOf.selector;
-        uint256 maxConcurrent;
-        uint256 active;
+        bytes4 selector = IProverRegistry.capacityLeft.selector;
+        uint256 left;
         assembly ("memory-safe") {
             // Call data and return data in the memory past the free pointer (not kept).
             let ptr := mload(0x40)
             mstore(ptr, selector)
             mstore(add(ptr, 4), prover)
-            // Prover is eight static words: maxConcurrent is word 4, activeAssignments word 5.
-            let ok := staticcall(gas(), target, ptr, 36, ptr, 0x100)
-            if iszero(and(ok, eq(returndatasize(), 0x100))) {
+            mstore(add(ptr, 36), address())
+            let ok := staticcall(gas(), target, ptr, 68, ptr, 0x20)
+            if iszero(and(ok, eq(returndatasize(), 0x20))) {
                 returndatacopy(ptr, 0, returndatasize())
                 revert(ptr, returndatasize())
             }
-            maxConcurrent := and(mload(add(ptr, 0x80)), 0xffff)
-            active := and(mload(add(ptr, 0xa0)), 0xffff)
+            left := mload(ptr)
         }
-        uint256 used = active + busy;
-        return maxConcurrent > used ? maxConcurrent - used : 0;
+        return left > busy ? left - busy : 0;
     }
 
     /// @dev Writes the drawn owners into the range fields (Drawn); returns the task word.
@@ -698,6 +710,8 @@ contract TreeAssignment is ITreeAssignment, ReentrancyGuardTransient {
         p.members -= 1;
         _setPoolInfo(p);
         delete _slotPlusOne[prover];
+        // Nothing is locked any more: the registry stops asking this instance about the prover.
+        provers.exitCapacityHolder(prover);
     }
 
     /// @dev The checks of `cover`: the range is drawn and unattested, its window has passed, the task's

@@ -48,6 +48,7 @@ contract TreeAssignmentGas is MechanismGasBase, HeaderBuilder {
             })
         );
         taskRegistry.setMechanism(address(tree), true);
+        proverRegistry.addCapacityHolder(address(tree));
         members = [alice, bob, carol, dave];
         for (uint256 i; i < 4; ++i) {
             registerProver(members[i]);

@@ -565,6 +565,12 @@ contract MarketHandler is Test, HeaderBuilder {
         }
     }
 
+    /// @notice `prover`'s load computed from the tree's ranges (not from its counters): live registry
+    ///         assignments + locked tree ranges − ranges 0 whose root the prover holds in the registry.
+    function treeLoadOf(address prover) external view returns (uint256) {
+        return _treeLoad(prover);
+    }
+
     /// @dev Live registry assignments + locked tree ranges − ranges 0 whose root the prover holds in the
     ///      registry (counted there already).
     function _treeLoad(address prover) internal view returns (uint256 load) {

@@ -214,10 +214,25 @@ contract MarketInvariantsTest is RouterFixture {
 
     /// A tree draw gives a range only to a member with a free declared slot: right after the draw, every
     /// member it drew has live registry assignments + locked ranges (range 0 and its root assignment
-    /// counting once) ≤ maxConcurrent. (Later assignments by other mechanisms and a lowered capacity can
-    /// exceed it: the registry does not see tree ranges.)
+    /// counting once) ≤ maxConcurrent.
     function invariant_TreeDrawsRespectCapacity() public view {
         assertEq(handler.ghost_treeCapacityBreaches(), 0);
+    }
+
+    /// Capacity holds across every mechanism at once, at all times: every prover's load — live registry
+    /// assignments (any mechanism) + locked tree ranges, range 0 and its root assignment counting once,
+    /// computed from the tree's ranges — is within its declared capacity, and it is exactly what the
+    /// ProverRegistry counts (its assignments plus what the tree reports as a capacity holder). So no
+    /// mechanism's assignment, tree draw or `setCapacity` can push a prover past what it declared.
+    function invariant_LoadWithinCapacity() public view {
+        for (uint256 i; i < handler.proverCount(); ++i) {
+            address p = handler.proverActors(i);
+            IProverRegistry.Prover memory info = proverRegistry.proverOf(p);
+            uint256 load = handler.treeLoadOf(p);
+            assertLe(load, info.maxConcurrent, "load <= declared capacity");
+            assertEq(proverRegistry.heldCapacityOf(p), tree.heldCapacityOf(p), "registry sees the tree's ranges");
+            assertEq(uint256(info.activeAssignments) + proverRegistry.heldCapacityOf(p), load, "registry load");
+        }
     }
 
     /// A task's reserved budget is the sum of its live assignments' prices; live assignments plus accepted
@@ -348,6 +363,7 @@ contract MarketInvariantsTest is RouterFixture {
         invariant_CopiedProofsNeverPay();
         invariant_StakeLocksAndCapacity();
         invariant_TreeDrawsRespectCapacity();
+        invariant_LoadWithinCapacity();
         invariant_ReservationsMatchAssignments();
         invariant_MechanismStateMatchesRegistry();
         invariant_LegalTransitions();

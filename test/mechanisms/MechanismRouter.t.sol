@@ -92,6 +92,7 @@ abstract contract RouterFixture is Deployers {
         taskRegistry.setMechanism(address(election), true);
         taskRegistry.setMechanism(address(book), true);
         taskRegistry.setMechanism(address(tree), true);
+        proverRegistry.addCapacityHolder(address(tree));
 
         router = new MechanismRouter(taskRegistry, address(this));
         taskRegistry.grantRole(taskRegistry.ROUTER_ROLE(), address(router));

@@ -14,6 +14,7 @@ import {TaskRequest, TaskStatus} from "../../contracts/types/Task.sol";
 import {Deployers} from "../utils/Deployers.sol";
 import {TestMechanism} from "../utils/TestMechanism.sol";
 import {HeaderBuilder} from "./ElectionRace.t.sol";
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {Test, console2} from "forge-std/Test.sol";
 
@@ -119,6 +120,7 @@ abstract contract TreeFixture is Deployers, HeaderBuilder {
         deployCore();
         tree = new TreeAssignment(taskRegistry, proverRegistry, IERC20(address(token)), treeParams());
         taskRegistry.setMechanism(address(tree), true);
+        proverRegistry.addCapacityHolder(address(tree));
         vm.label(address(tree), "TreeAssignment");
         members = [alice, bob, carol, dave];
         for (uint256 i; i < members.length; ++i) {
@@ -435,6 +437,7 @@ contract TreeAssignmentTest is TreeFixture {
     function soloTree(address who, uint16 capacity) internal returns (TreeAssignment solo) {
         solo = new TreeAssignment(taskRegistry, proverRegistry, IERC20(address(token)), treeParams());
         taskRegistry.setMechanism(address(solo), true);
+        proverRegistry.addCapacityHolder(address(solo));
         registerProver(who, PROVER_STAKE, capacity);
         token.mint(who, POOL_BOND);
         vm.startPrank(who);
@@ -544,6 +547,7 @@ contract TreeAssignmentTest is TreeFixture {
         address[] memory pool = new address[](4);
         TreeAssignment t = new TreeAssignment(taskRegistry, proverRegistry, IERC20(address(token)), treeParams());
         taskRegistry.setMechanism(address(t), true);
+        proverRegistry.addCapacityHolder(address(t));
         uint256 total;
         for (uint256 i; i < 4; ++i) {
             caps[i] = uint16(bound(caps[i], 1, 3));
@@ -575,6 +579,182 @@ contract TreeAssignmentTest is TreeFixture {
             uint256 root = t.rootProverOf(taskId) == pool[i] && t.treeOf(taskId).rootAssigned ? 1 : 0;
             assertLe(p.activeAssignments + locked - root, caps[i], "within declared capacity");
         }
+    }
+
+    // ================================================================== capacity across mechanisms
+
+    /// @dev Joins `who` (registered already) to `t`'s pool with the default bond.
+    function joinOn(TreeAssignment t, address who) internal {
+        token.mint(who, POOL_BOND);
+        vm.startPrank(who);
+        token.approve(address(t), POOL_BOND);
+        t.joinPool(POOL_BOND);
+        vm.stopPrank();
+    }
+
+    /// @dev A task under a storage-free test mechanism, for assigning a prover outside any tree.
+    function openElsewhere(uint256 seed) internal returns (TestMechanism other, uint256 taskId) {
+        other = new TestMechanism(taskRegistry);
+        taskRegistry.setMechanism(address(other), true);
+        TaskRequest memory r = raceRequest(seed, 1);
+        r.mechanism = address(other);
+        taskId = openTask(requester, r);
+    }
+
+    /// @notice The ProverRegistry counts a member's locked ranges against its declared capacity, so another
+    ///         mechanism cannot assign a member whose slots the tree filled (before capacity holders it could:
+    ///         the registry saw only the root assignment), and it can again once the tree closes.
+    function test_TreeRangesFillCapacityForOtherMechanisms() public {
+        address eve = makeAddr("eve");
+        TreeAssignment solo = soloTree(eve, 2);
+        assertTrue(proverRegistry.isCapacityMember(address(solo), eve));
+        uint256 taskId = openOn(solo, 1, 4, 2); // two ranges, both eve's: range 0 with the root, and range 1
+        solo.draw(taskId, headerOn(solo, taskId));
+        assertEq(proverRegistry.proverOf(eve).activeAssignments, 1, "the root");
+        assertEq(solo.heldCapacityOf(eve), 1, "range 1 (range 0 is the root's job)");
+        assertEq(proverRegistry.heldCapacityOf(eve), 1);
+        assertEq(proverRegistry.capacityLeft(eve, address(0)), 0);
+        assertEq(proverRegistry.capacityLeft(eve, address(solo)), 1, "a holder asks with itself excluded");
+
+        (TestMechanism other, uint256 elsewhere) = openElsewhere(99);
+        vm.expectRevert(abi.encodeWithSelector(IProverRegistry.CapacityExceeded.selector, eve, 2));
+        other.assign(elsewhere, eve, 1e18, 10e18);
+
+        // The tree closes: every slot is free again.
+        vm.startPrank(eve);
+        solo.attest(taskId, 0, 0, 0);
+        solo.attest(taskId, 1, 0, 0);
+        vm.stopPrank();
+        prove(taskId, 1, eve);
+        assertEq(proverRegistry.heldCapacityOf(eve), 0);
+        other.assign(elsewhere, eve, 1e18, 10e18);
+        assertEq(proverRegistry.proverOf(eve).activeAssignments, 1);
+    }
+
+    /// @notice `setCapacity` cannot go below the load the tree holds, and can go down to it.
+    function test_RevertWhen_SetCapacityBelowTreeLoad() public {
+        address eve = makeAddr("eve");
+        TreeAssignment solo = soloTree(eve, 3);
+        uint256 taskId = openOn(solo, 1, 4, 2);
+        solo.draw(taskId, headerOn(solo, taskId));
+        vm.startPrank(eve);
+        vm.expectRevert(abi.encodeWithSelector(IProverRegistry.CapacityBelowActive.selector, eve, 2));
+        proverRegistry.setCapacity(1, 1);
+        proverRegistry.setCapacity(1, 2);
+        vm.stopPrank();
+        assertEq(proverRegistry.proverOf(eve).maxConcurrent, 2);
+    }
+
+    /// @notice A member of two tree instances: each draw sees the other's ranges, and the registry adds both.
+    function test_TwoTreeInstancesShareTheMembersCapacity() public {
+        address eve = makeAddr("eve");
+        TreeAssignment first = soloTree(eve, 3);
+        TreeAssignment second = new TreeAssignment(taskRegistry, proverRegistry, IERC20(address(token)), treeParams());
+        taskRegistry.setMechanism(address(second), true);
+        proverRegistry.addCapacityHolder(address(second));
+        joinOn(second, eve);
+
+        uint256 a = openOn(first, 1, 4, 2); // eve: root + range 0, range 1 → two slots
+        first.draw(a, headerOn(first, a));
+        uint256 b = openOn(second, 2, 4, 2); // needs two more slots; eve has one left
+        bytes memory header = headerOn(second, b);
+        vm.expectRevert(abi.encodeWithSelector(ITreeAssignment.NoEligibleProvers.selector, b));
+        second.draw(b, header);
+        uint256 c = openOn(second, 3, 2, 2); // one range: range 0 with the root, one slot
+        second.draw(c, headerOn(second, c));
+        assertEq(proverRegistry.proverOf(eve).activeAssignments, 2, "two roots");
+        assertEq(proverRegistry.heldCapacityOf(eve), 1, "range 1 of the first tree");
+        assertEq(proverRegistry.capacityLeft(eve, address(0)), 0);
+        (TestMechanism other, uint256 elsewhere) = openElsewhere(99);
+        vm.expectRevert(abi.encodeWithSelector(IProverRegistry.CapacityExceeded.selector, eve, 3));
+        other.assign(elsewhere, eve, 1e18, 10e18);
+    }
+
+    /// @notice A range covered by its sibling's owner moves the root to the uncle within the uncle's capacity:
+    ///         the failed owner's slots are freed, the uncle's root assignment takes one of its own.
+    function test_CoverMovesTheRootWithinTheUnclesCapacity() public {
+        uint256 taskId = openTree(0, 4, 2);
+        drawTree(taskId, SEED);
+        address failed = owner(taskId, 0);
+        address uncle = owner(taskId, 1);
+        assertTrue(failed != uncle, "distinct owners while enough members qualify");
+        attest(taskId, 1);
+        vm.warp(tree.treeOf(taskId).rangeDeadline + 1);
+        uint256 uncleLoad = proverRegistry.proverOf(uncle).activeAssignments + proverRegistry.heldCapacityOf(uncle);
+        vm.prank(uncle);
+        tree.cover(taskId, 0, 0, 0);
+        assertEq(proverRegistry.proverOf(failed).activeAssignments + proverRegistry.heldCapacityOf(failed), 0);
+        assertEq(
+            proverRegistry.proverOf(uncle).activeAssignments + proverRegistry.heldCapacityOf(uncle),
+            uncleLoad + 1,
+            "the root: one more job"
+        );
+    }
+
+    /// @notice A member leaving the pool for good stops being a member (the registry no longer asks the tree).
+    function test_LeavingThePoolEndsTheMembership() public {
+        address eve = makeAddr("eve");
+        TreeAssignment solo = soloTree(eve, 1);
+        vm.startPrank(eve);
+        solo.requestLeave(POOL_BOND);
+        vm.warp(block.timestamp + solo.exitDelay());
+        solo.leavePool();
+        vm.stopPrank();
+        assertFalse(proverRegistry.isCapacityMember(address(solo), eve));
+        joinOn(solo, eve);
+        assertTrue(proverRegistry.isCapacityMember(address(solo), eve), "rejoining enters again");
+    }
+
+    /// @notice A tree that is not a listed capacity holder cannot take members: its ranges would be invisible.
+    function test_RevertWhen_JoiningAnUnlistedTree() public {
+        TreeAssignment unlisted = new TreeAssignment(taskRegistry, proverRegistry, IERC20(address(token)), treeParams());
+        token.mint(alice, POOL_BOND);
+        vm.startPrank(alice);
+        token.approve(address(unlisted), POOL_BOND);
+        vm.expectRevert(abi.encodeWithSelector(IProverRegistry.NotCapacityHolder.selector, address(unlisted)));
+        unlisted.joinPool(POOL_BOND);
+        vm.stopPrank();
+    }
+
+    /// @notice Listing is admin-only, for contracts, once each, at most MAX_CAPACITY_HOLDERS; memberships are
+    ///         entered and exited by the listed holder only, once each.
+    function test_RevertWhen_CapacityHolderMisused() public {
+        bytes32 adminRole = proverRegistry.DEFAULT_ADMIN_ROLE();
+        vm.expectRevert(
+            abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, alice, adminRole)
+        );
+        vm.prank(alice);
+        proverRegistry.addCapacityHolder(address(token));
+        vm.expectRevert(abi.encodeWithSelector(IProverRegistry.InvalidCapacityHolder.selector, alice));
+        proverRegistry.addCapacityHolder(alice);
+        vm.expectRevert(abi.encodeWithSelector(IProverRegistry.CapacityHolderListed.selector, address(tree)));
+        proverRegistry.addCapacityHolder(address(tree));
+        // `tree` is listed (setUp); seven more fill the list.
+        for (uint256 i = 1; i < proverRegistry.MAX_CAPACITY_HOLDERS(); ++i) {
+            proverRegistry.addCapacityHolder(address(new TestMechanism(taskRegistry)));
+        }
+        assertEq(proverRegistry.capacityHolders().length, proverRegistry.MAX_CAPACITY_HOLDERS());
+        address ninth = address(new TestMechanism(taskRegistry));
+        vm.expectRevert(abi.encodeWithSelector(IProverRegistry.TooManyCapacityHolders.selector, 8));
+        proverRegistry.addCapacityHolder(ninth);
+
+        vm.expectRevert(abi.encodeWithSelector(IProverRegistry.NotCapacityHolder.selector, alice));
+        vm.prank(alice);
+        proverRegistry.enterCapacityHolder(alice);
+        vm.expectRevert(abi.encodeWithSelector(IProverRegistry.NotCapacityHolder.selector, alice));
+        vm.prank(alice);
+        proverRegistry.exitCapacityHolder(bob);
+        vm.startPrank(address(tree));
+        vm.expectRevert(abi.encodeWithSelector(IProverRegistry.CapacityMembership.selector, address(tree), alice, true));
+        proverRegistry.enterCapacityHolder(alice); // a member since setUp
+        address stranger = makeAddr("stranger");
+        vm.expectRevert(abi.encodeWithSelector(IProverRegistry.NotRegistered.selector, stranger));
+        proverRegistry.enterCapacityHolder(stranger);
+        vm.expectRevert(
+            abi.encodeWithSelector(IProverRegistry.CapacityMembership.selector, address(tree), stranger, false)
+        );
+        proverRegistry.exitCapacityHolder(stranger);
+        vm.stopPrank();
     }
 
     // ================================================================== ranges beyond the task word

@@ -14,8 +14,8 @@ use std::collections::BTreeMap;
 
 use alloy::primitives::{Address, U256, Uint};
 use proofmarket_bindings::{
-    AscendingPriceAuction, ElectionRace, MechanismRouter, OrderBook, SealedBidAuction,
-    TaskRegistry, TreeAssignment,
+    AscendingPriceAuction, ElectionRace, MechanismRouter, OrderBook, ProverRegistry,
+    SealedBidAuction, TaskRegistry, TreeAssignment,
 };
 
 use super::{DeployError, TOKEN, call_err, ensure_success, step_err};
@@ -287,6 +287,12 @@ pub(super) async fn deploy_mechanisms(
             task_registry.setMechanism(*address, true)
         );
     }
+    // The tree's locked ranges count against its members' declared capacity (as
+    // RouterDeployment._deployTreeAssignment does).
+    send!(
+        "ProverRegistry.addCapacityHolder(tree)",
+        ProverRegistry::new(provers, provider).addCapacityHolder(tree)
+    );
 
     // Router instances 1–5 (the race is 0), limits as RouterDeployment._registerDefaultInstances.
     let routed = [
