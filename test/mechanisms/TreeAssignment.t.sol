@@ -147,10 +147,15 @@ abstract contract TreeFixture is Deployers, HeaderBuilder {
     }
 
     function joinPool(address prover, uint256 amount) internal {
+        joinPoolOn(tree, prover, amount);
+    }
+
+    /// @dev Mints `amount` to `prover` (registered already) and bonds it in `t`'s pool.
+    function joinPoolOn(TreeAssignment t, address prover, uint256 amount) internal {
         token.mint(prover, amount);
         vm.startPrank(prover);
-        token.approve(address(tree), amount);
-        tree.joinPool(amount);
+        token.approve(address(t), amount);
+        t.joinPool(amount);
         vm.stopPrank();
     }
 
@@ -439,11 +444,7 @@ contract TreeAssignmentTest is TreeFixture {
         taskRegistry.setMechanism(address(solo), true);
         proverRegistry.addCapacityHolder(address(solo));
         registerProver(who, PROVER_STAKE, capacity);
-        token.mint(who, POOL_BOND);
-        vm.startPrank(who);
-        token.approve(address(solo), POOL_BOND);
-        solo.joinPool(POOL_BOND);
-        vm.stopPrank();
+        joinPoolOn(solo, who, POOL_BOND);
     }
 
     function openOn(TreeAssignment t, uint256 seed, uint32 txCount, uint32 rangeSize) internal returns (uint256) {
@@ -554,11 +555,7 @@ contract TreeAssignmentTest is TreeFixture {
             total += caps[i];
             pool[i] = makeAddr(string(abi.encode("capped", i)));
             registerProver(pool[i], PROVER_STAKE, caps[i]);
-            token.mint(pool[i], POOL_BOND);
-            vm.startPrank(pool[i]);
-            token.approve(address(t), POOL_BOND);
-            t.joinPool(POOL_BOND);
-            vm.stopPrank();
+            joinPoolOn(t, pool[i], POOL_BOND);
         }
         uint256 taskId = openOn(t, 1, txCount, 2);
         uint256 k = t.treeOf(taskId).rangeCount;
@@ -582,15 +579,6 @@ contract TreeAssignmentTest is TreeFixture {
     }
 
     // ================================================================== capacity across mechanisms
-
-    /// @dev Joins `who` (registered already) to `t`'s pool with the default bond.
-    function joinOn(TreeAssignment t, address who) internal {
-        token.mint(who, POOL_BOND);
-        vm.startPrank(who);
-        token.approve(address(t), POOL_BOND);
-        t.joinPool(POOL_BOND);
-        vm.stopPrank();
-    }
 
     /// @dev A task under a storage-free test mechanism, for assigning a prover outside any tree.
     function openElsewhere(uint256 seed) internal returns (TestMechanism other, uint256 taskId) {
@@ -652,7 +640,7 @@ contract TreeAssignmentTest is TreeFixture {
         TreeAssignment second = new TreeAssignment(taskRegistry, proverRegistry, IERC20(address(token)), treeParams());
         taskRegistry.setMechanism(address(second), true);
         proverRegistry.addCapacityHolder(address(second));
-        joinOn(second, eve);
+        joinPoolOn(second, eve, POOL_BOND);
 
         uint256 a = openOn(first, 1, 4, 2); // eve: root + range 0, range 1 → two slots
         first.draw(a, headerOn(first, a));
@@ -701,7 +689,7 @@ contract TreeAssignmentTest is TreeFixture {
         solo.leavePool();
         vm.stopPrank();
         assertFalse(proverRegistry.isCapacityMember(address(solo), eve));
-        joinOn(solo, eve);
+        joinPoolOn(solo, eve, POOL_BOND);
         assertTrue(proverRegistry.isCapacityMember(address(solo), eve), "rejoining enters again");
     }
 
