@@ -21,6 +21,9 @@ contract MechanismRouter is IMechanismRouter, AccessControl, ReentrancyGuardTran
     bytes32 public constant ROUTER_ADMIN_ROLE = keccak256("proofmarket.role.router-admin");
     /// @notice Largest number of instances (ids fit a uint8; scoring reads 3 slots each).
     uint256 public constant MAX_INSTANCES = 32;
+    /// @dev Top bit of `_pendingState`: set by the first route and never cleared.
+    uint256 internal constant PENDING_SEEN = 1 << 255;
+    uint256 internal constant LENGTH_MASK = type(uint32).max;
 
     /// @notice The task registry tasks are opened on.
     ITaskRegistry public immutable registry;
@@ -29,8 +32,13 @@ contract MechanismRouter is IMechanismRouter, AccessControl, ReentrancyGuardTran
     RouterScoring.Stats[] internal _stats;
     mapping(address mechanism => uint256 idPlusOne) internal _idOf;
     mapping(uint256 taskId => Routed) internal _routed;
-    uint256[] internal _pending;
-    uint256 internal _cursor;
+    /// @dev The pending routed tasks: `_pendingAt[0 .. length)`, in no particular order (swap-and-pop). A removed
+    ///      entry's slot keeps its stale task id, so that the next route rewrites a non-zero slot (5k) instead of
+    ///      filling an empty one (22.1k); entries at or past the length are never read.
+    mapping(uint256 index => uint256 taskId) internal _pendingAt;
+    /// @dev The pending list's length (bits 0-31) and the sweep's cursor (bits 32-63), with PENDING_SEEN on top so
+    ///      that the word never returns to zero (the first route after the list emptied would pay 20k for it).
+    uint256 internal _pendingState;
     Config internal _config;
 
     /// @param registry_ The task registry.
@@ -71,13 +79,16 @@ contract MechanismRouter is IMechanismRouter, AccessControl, ReentrancyGuardTran
         }
 
         taskId = registry.createTaskFor(msg.sender, req);
-        _pending.push(taskId);
+        uint256 state = _pendingState;
+        uint256 position = (state & LENGTH_MASK) + 1; // fewer than 2^32 tasks pending: pendingPos is a uint32
+        _pendingAt[position - 1] = taskId;
+        _pendingState = (state & ~LENGTH_MASK) | position | PENDING_SEEN;
         _routed[taskId] = Routed({
             instanceId: uint8(instanceId),
             outcome: Outcome.Pending,
             routedAt: uint64(block.timestamp),
             deadline: request.deadline,
-            pendingPos: uint32(_pending.length)
+            pendingPos: uint32(position)
         });
         emit TaskRouted(taskId, msg.sender, instanceId, pinned, scores, reasons);
     }
@@ -201,7 +212,7 @@ contract MechanismRouter is IMechanismRouter, AccessControl, ReentrancyGuardTran
 
     /// @inheritdoc IMechanismRouter
     function pendingCount() external view returns (uint256) {
-        return _pending.length;
+        return _pendingState & LENGTH_MASK;
     }
 
     /// @inheritdoc IMechanismRouter
@@ -262,20 +273,25 @@ contract MechanismRouter is IMechanismRouter, AccessControl, ReentrancyGuardTran
     ///      read for a task that is merely running; a task fulfilled early is recorded after its deadline,
     ///      or at once by anyone calling recordOutcome.
     function _sweep(uint256 budget) internal {
-        uint256 len = _pending.length;
+        uint256 state = _pendingState;
+        uint256 len = state & LENGTH_MASK;
         if (len == 0 || budget == 0) return;
         if (budget > len) budget = len;
-        uint256 cursor = _cursor;
+        uint256 start = (state >> 32) & LENGTH_MASK;
+        uint256 cursor = start;
         for (uint256 checked; checked < budget; ++checked) {
-            len = _pending.length;
+            len = _pendingState & LENGTH_MASK; // a recorded task left the list (a warm read)
             if (len == 0) break;
             if (cursor >= len) cursor = 0;
-            uint256 taskId = _pending[cursor];
+            uint256 taskId = _pendingAt[cursor];
             Routed storage r = _routed[taskId];
             // A recorded task is swapped out of the list, so the cursor then points at a new entry.
             if (block.timestamp <= r.deadline || !_record(taskId, r)) ++cursor;
         }
-        _cursor = cursor;
+        if (cursor != start) {
+            state = _pendingState;
+            _pendingState = (state & ~(LENGTH_MASK << 32)) | (cursor << 32);
+        }
     }
 
     /// @dev Records `taskId`'s outcome if it has ended or left its instance; returns whether it did.
@@ -310,14 +326,17 @@ contract MechanismRouter is IMechanismRouter, AccessControl, ReentrancyGuardTran
         return true;
     }
 
+    /// @dev Swaps the last entry into 1-based position `pos` and shortens the list; the last slot keeps its stale
+    ///      value (see `_pendingAt`).
     function _removePending(uint256 pos) internal {
-        uint256 last = _pending.length;
+        uint256 state = _pendingState;
+        uint256 last = state & LENGTH_MASK;
         if (pos != last) {
-            uint256 moved = _pending[last - 1];
-            _pending[pos - 1] = moved;
+            uint256 moved = _pendingAt[last - 1];
+            _pendingAt[pos - 1] = moved;
             _routed[moved].pendingPos = uint32(pos);
         }
-        _pending.pop();
+        _pendingState = state - 1; // length − 1 (≥ 1 here); the cursor and PENDING_SEEN are kept
     }
 
     // ------------------------------------------------------------------ helpers

@@ -45,6 +45,8 @@ pub struct ProverView {
     pub locked: U256,
     pub max_concurrent: u16,
     pub active_assignments: u16,
+    /// Slots its capacity holders (a tree's locked ranges) report: with the assignments, its load.
+    pub held_capacity: u64,
     pub hardware_class: u8,
     pub completed: u64,
     pub missed: u64,
@@ -138,12 +140,18 @@ pub async fn collect(
             .call()
             .await
             .map_err(|e| err("recordOf", &e))?;
+        let held = registry
+            .heldCapacityOf(address)
+            .call()
+            .await
+            .map_err(|e| err("heldCapacityOf", &e))?;
         provers.push(ProverView {
             address,
             stake: U256::from(p.stake),
             locked: U256::from(p.locked),
             max_concurrent: p.maxConcurrent,
             active_assignments: p.activeAssignments,
+            held_capacity: held.saturating_to(),
             hardware_class: p.hardwareClass,
             completed: r.completed,
             missed: r.missed,
@@ -250,7 +258,7 @@ pub fn render(status: &Status) -> String {
     let _ = writeln!(
         out,
         "  {:<42} {:>12} {:>10} {:>9} {:>6} {:>6} {:>8}",
-        "address", "stake", "locked", "capacity", "done", "missed", "slashed"
+        "address", "stake", "locked", "load/cap", "done", "missed", "slashed"
     );
     for p in &status.provers {
         let _ = writeln!(
@@ -259,7 +267,11 @@ pub fn render(status: &Status) -> String {
             p.address.to_string(),
             tokens(p.stake),
             tokens(p.locked),
-            format!("{}/{}", p.active_assignments, p.max_concurrent),
+            format!(
+                "{}/{}",
+                u64::from(p.active_assignments) + p.held_capacity,
+                p.max_concurrent
+            ),
             p.completed,
             p.missed,
             p.slashed_count

@@ -235,6 +235,8 @@ async fn request_status_and_withdraw_through_the_binary() {
     assert_eq!(record["address"], serde_json::json!(prover.address()));
     assert_eq!(record["stake"], serde_json::json!(stake));
     assert_eq!(record["maxConcurrent"], 3);
+    assert_eq!(record["activeAssignments"], 0);
+    assert_eq!(record["heldCapacity"], 0, "no tree ranges");
     assert_eq!(record["hardwareClass"], 1);
     assert_eq!(record["completed"], 0);
     assert_eq!(record["missed"], 0);

@@ -138,6 +138,23 @@ async fn silent_member(net: &Net, key: &PrivateKeySigner, tree: Address) {
         .expect("joinPool receipt");
 }
 
+/// Whether `prover` is a capacity member of `tree` in the ProverRegistry, and the slots its holders
+/// report there.
+async fn held_capacity(net: &Net, tree: Address, prover: Address) -> (bool, u64) {
+    let registry = IProverRegistry::new(net.addresses.prover_registry, &net.admin);
+    let member = registry
+        .isCapacityMember(tree, prover)
+        .call()
+        .await
+        .expect("isCapacityMember");
+    let held = registry
+        .heldCapacityOf(prover)
+        .call()
+        .await
+        .expect("heldCapacityOf");
+    (member, held.saturating_to())
+}
+
 async fn pool_size(net: &Net, tree: Address) -> u64 {
     TreeAssignment::new(tree, &net.admin)
         .poolSize()
@@ -251,6 +268,11 @@ async fn two_range_owners_prove_attest_and_share_the_payout() {
         || async { pool_size(&net, tree).await == 2 },
     )
     .await;
+    // Joining made each a capacity member of the tree in the ProverRegistry (the deployment listed
+    // the tree as a capacity holder), holding nothing yet.
+    for p in [a.address(), b.address()] {
+        assert_eq!(held_capacity(&net, tree, p).await, (true, 0));
+    }
     let mining = miner(&net);
     let (_, task_id) = net.post_block().await;
     wait_for(
@@ -268,6 +290,10 @@ async fn two_range_owners_prove_attest_and_share_the_payout() {
     )
     .await;
     mining.cancel();
+    // The tree settled: the ranges no longer count against either prover's capacity.
+    for p in [a.address(), b.address()] {
+        assert_eq!(held_capacity(&net, tree, p).await, (true, 0));
+    }
 
     // The draw carried the seed block's own header (not re-anchored: drawn within 256 blocks).
     let (draw_block, header, seed_hash) = draw_header(&net, tree, task_id).await;
