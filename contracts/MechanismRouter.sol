@@ -15,11 +15,11 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 ///         TaskRegistry.createTaskFor, and learns from outcomes recorded permissionlessly.
 /// @dev The router holds no funds: the registry pulls the escrow from the requester. It needs the
 ///      registry's ROUTER_ROLE. Instances are capped at MAX_INSTANCES so a route's scoring is bounded
-///      (3 storage slots per instance).
+///      (2 storage slots per instance: see StoredInstance).
 contract MechanismRouter is IMechanismRouter, AccessControl, ReentrancyGuardTransient {
     /// @notice May register, tune and retire instances and set the router config.
     bytes32 public constant ROUTER_ADMIN_ROLE = keccak256("proofmarket.role.router-admin");
-    /// @notice Largest number of instances (ids fit a uint8; scoring reads 3 slots each).
+    /// @notice Largest number of instances (ids fit a uint8; scoring reads 2 slots each).
     uint256 public constant MAX_INSTANCES = 32;
     /// @dev Top bit of `_pendingState`: set by the first route and never cleared.
     uint256 internal constant PENDING_SEEN = 1 << 255;
@@ -28,8 +28,34 @@ contract MechanismRouter is IMechanismRouter, AccessControl, ReentrancyGuardTran
     /// @notice The task registry tasks are opened on.
     ITaskRegistry public immutable registry;
 
-    Instance[] internal _instances;
-    RouterScoring.Stats[] internal _stats;
+    /// @dev An instance as scoring reads it: two slots, the mechanism's address apart (`_mechanismOf`, read for
+    ///      the chosen instance only). Slot 0 holds the state, the declared profile and the delivered statistics
+    ///      (RouterScoring.Stats, inlined: a nested struct would start a slot of its own); slot 1 the limits.
+    ///      `instanceOf` and `statsOf` rebuild the interface's structs.
+    struct StoredInstance {
+        // slot 0
+        bool active;
+        uint8 kind;
+        uint8 speed;
+        uint8 cost;
+        uint8 safety;
+        uint8 censorshipResistance;
+        uint8 maxRedundancy;
+        bool requiresData;
+        uint16 latencyBps;
+        uint16 priceBps;
+        uint16 failBps;
+        uint16 slashBps;
+        uint32 count;
+        uint32 fulfilled;
+        // slot 1
+        uint96 stakeAtRisk;
+        uint32 minLeadTime;
+        uint96 minPricePerProof;
+    }
+
+    StoredInstance[] internal _instances;
+    mapping(uint256 instanceId => address) internal _mechanismOf;
     mapping(address mechanism => uint256 idPlusOne) internal _idOf;
     mapping(uint256 taskId => Routed) internal _routed;
     /// @dev The pending routed tasks: `_pendingAt[0 .. length)`, in no particular order (swap-and-pop). A removed
@@ -74,7 +100,7 @@ contract MechanismRouter is IMechanismRouter, AccessControl, ReentrancyGuardTran
             KindData[] memory data = _kindData(request.mechanismData);
             (instanceId, scores, reasons) = _choose(request, data);
             if (instanceId == type(uint256).max) revert NoEligibleInstance(reasons);
-            req.mechanism = _instances[instanceId].mechanism;
+            req.mechanism = _mechanismOf[instanceId];
             req.mechanismData = _dataFor(data, _instances[instanceId].kind);
         }
 
@@ -131,10 +157,9 @@ contract MechanismRouter is IMechanismRouter, AccessControl, ReentrancyGuardTran
         _checkProfile(p);
         instanceId = _instances.length;
         _instances.push();
-        _stats.push();
         _idOf[mechanism] = instanceId + 1;
-        Instance storage inst = _instances[instanceId];
-        inst.mechanism = mechanism;
+        _mechanismOf[instanceId] = mechanism;
+        StoredInstance storage inst = _instances[instanceId];
         inst.active = true;
         inst.kind = p.kind;
         _setDeclared(inst, p);
@@ -155,7 +180,7 @@ contract MechanismRouter is IMechanismRouter, AccessControl, ReentrancyGuardTran
         external
         onlyRole(ROUTER_ADMIN_ROLE)
     {
-        Instance storage inst = _instance(instanceId);
+        StoredInstance storage inst = _instance(instanceId);
         _checkProfile(declared);
         _setDeclared(inst, declared);
         emit DeclaredSet(instanceId, declared, true);
@@ -163,8 +188,8 @@ contract MechanismRouter is IMechanismRouter, AccessControl, ReentrancyGuardTran
 
     /// @inheritdoc IMechanismRouter
     function clearOverride(uint256 instanceId) external onlyRole(ROUTER_ADMIN_ROLE) {
-        Instance storage inst = _instance(instanceId);
-        IMechanism.Profile memory p = IMechanism(inst.mechanism).profile();
+        StoredInstance storage inst = _instance(instanceId);
+        IMechanism.Profile memory p = IMechanism(_mechanismOf[instanceId]).profile();
         _checkProfile(p);
         _setDeclared(inst, p);
         emit DeclaredSet(instanceId, p, false);
@@ -190,8 +215,21 @@ contract MechanismRouter is IMechanismRouter, AccessControl, ReentrancyGuardTran
 
     /// @inheritdoc IMechanismRouter
     function instanceOf(uint256 instanceId) external view returns (Instance memory) {
-        if (instanceId >= _instances.length) revert UnknownInstance(instanceId);
-        return _instances[instanceId];
+        StoredInstance storage inst = _instance(instanceId);
+        return Instance({
+            mechanism: _mechanismOf[instanceId],
+            active: inst.active,
+            kind: inst.kind,
+            speed: inst.speed,
+            cost: inst.cost,
+            safety: inst.safety,
+            censorshipResistance: inst.censorshipResistance,
+            maxRedundancy: inst.maxRedundancy,
+            stakeAtRisk: inst.stakeAtRisk,
+            minLeadTime: inst.minLeadTime,
+            minPricePerProof: inst.minPricePerProof,
+            requiresData: inst.requiresData
+        });
     }
 
     /// @inheritdoc IMechanismRouter
@@ -200,9 +238,8 @@ contract MechanismRouter is IMechanismRouter, AccessControl, ReentrancyGuardTran
         view
         returns (uint16 latencyBps, uint16 priceBps, uint16 failBps, uint16 slashBps, uint32 count, uint32 fulfilled)
     {
-        if (instanceId >= _stats.length) revert UnknownInstance(instanceId);
-        RouterScoring.Stats memory s = _stats[instanceId];
-        return (s.latencyBps, s.priceBps, s.failBps, s.slashBps, s.count, s.fulfilled);
+        StoredInstance storage inst = _instance(instanceId);
+        return (inst.latencyBps, inst.priceBps, inst.failBps, inst.slashBps, inst.count, inst.fulfilled);
     }
 
     /// @inheritdoc IMechanismRouter
@@ -237,19 +274,19 @@ contract MechanismRouter is IMechanismRouter, AccessControl, ReentrancyGuardTran
             [request.qos.speedWeight, request.qos.costWeight, request.qos.safetyWeight, request.qos.censorshipWeight];
         Config memory cfg = _config;
         for (uint256 i; i < n; ++i) {
-            Instance storage inst = _instances[i];
+            StoredInstance storage inst = _instances[i];
             SkipReason reason = _skipReason(inst, request, _hasData(data, inst.kind));
             reasons[i] = uint8(reason);
             if (reason != SkipReason.None) continue;
             uint8[4] memory declared = [inst.speed, inst.cost, inst.safety, inst.censorshipResistance];
-            uint256 s = RouterScoring.score(declared, _stats[i], weights, cfg.observedWeightBps, cfg.warmup);
+            uint256 s = RouterScoring.score(declared, _statsOf(inst), weights, cfg.observedWeightBps, cfg.warmup);
             scores[i] = s;
             if (best == type(uint256).max || s > bestScore) (best, bestScore) = (i, s);
         }
     }
 
     /// @dev The first hard limit `inst` cannot meet for `request`, or None.
-    function _skipReason(Instance storage inst, TaskRequest calldata request, bool hasData)
+    function _skipReason(StoredInstance storage inst, TaskRequest calldata request, bool hasData)
         internal
         view
         returns (SkipReason)
@@ -298,7 +335,7 @@ contract MechanismRouter is IMechanismRouter, AccessControl, ReentrancyGuardTran
     function _record(uint256 taskId, Routed storage r) internal returns (bool) {
         ITaskRegistry.Task memory t = registry.taskOf(taskId);
         uint256 id = r.instanceId;
-        bool left = t.mechanism != _instances[id].mechanism;
+        bool left = t.mechanism != _mechanismOf[id];
         Outcome outcome;
         if (left || t.status == TaskStatus.Expired) outcome = Outcome.Failed;
         else if (t.status == TaskStatus.Fulfilled) outcome = Outcome.Fulfilled;
@@ -316,8 +353,13 @@ contract MechanismRouter is IMechanismRouter, AccessControl, ReentrancyGuardTran
             latency = RouterScoring.BPS;
         }
         if (outcome != Outcome.Cancelled) {
-            _stats[id] =
-                RouterScoring.record(_stats[id], outcome == Outcome.Failed, slashed, latency, price, _config.alphaBps);
+            StoredInstance storage inst = _instances[id];
+            _setStats(
+                inst,
+                RouterScoring.record(
+                    _statsOf(inst), outcome == Outcome.Failed, slashed, latency, price, _config.alphaBps
+                )
+            );
         }
         r.outcome = outcome;
         _removePending(r.pendingPos);
@@ -364,7 +406,7 @@ contract MechanismRouter is IMechanismRouter, AccessControl, ReentrancyGuardTran
         return "";
     }
 
-    function _instance(uint256 instanceId) internal view returns (Instance storage) {
+    function _instance(uint256 instanceId) internal view returns (StoredInstance storage) {
         if (instanceId >= _instances.length) revert UnknownInstance(instanceId);
         return _instances[instanceId];
     }
@@ -376,14 +418,35 @@ contract MechanismRouter is IMechanismRouter, AccessControl, ReentrancyGuardTran
         if (p.censorshipResistance > 10) revert ScoreOutOfRange(p.censorshipResistance);
     }
 
-    function _setDeclared(Instance storage inst, IMechanism.Profile memory p) internal {
+    /// @dev The delivered statistics in slot 0 of `inst`, as RouterScoring takes them.
+    function _statsOf(StoredInstance storage inst) internal view returns (RouterScoring.Stats memory) {
+        return RouterScoring.Stats({
+            latencyBps: inst.latencyBps,
+            priceBps: inst.priceBps,
+            failBps: inst.failBps,
+            slashBps: inst.slashBps,
+            count: inst.count,
+            fulfilled: inst.fulfilled
+        });
+    }
+
+    function _setStats(StoredInstance storage inst, RouterScoring.Stats memory s) internal {
+        inst.latencyBps = s.latencyBps;
+        inst.priceBps = s.priceBps;
+        inst.failBps = s.failBps;
+        inst.slashBps = s.slashBps;
+        inst.count = s.count;
+        inst.fulfilled = s.fulfilled;
+    }
+
+    function _setDeclared(StoredInstance storage inst, IMechanism.Profile memory p) internal {
         inst.speed = p.speed;
         inst.cost = p.cost;
         inst.safety = p.safety;
         inst.censorshipResistance = p.censorshipResistance;
     }
 
-    function _setLimits(Instance storage inst, Limits calldata limits) internal {
+    function _setLimits(StoredInstance storage inst, Limits calldata limits) internal {
         if (limits.maxRedundancy == 0) revert InvalidLimits(limits.maxRedundancy);
         inst.maxRedundancy = limits.maxRedundancy;
         inst.stakeAtRisk = limits.stakeAtRisk;
