@@ -123,7 +123,7 @@ contract ProverRegistry is IProverRegistry, AccessControl, ReentrancyGuardTransi
     function setCapacity(uint8 hardwareClass, uint16 maxConcurrent) external {
         if (maxConcurrent == 0) revert ZeroCapacity();
         ProverData storage p = _registered(msg.sender);
-        uint256 load = _load(msg.sender, p);
+        uint256 load = _load(msg.sender, p, address(0));
         if (maxConcurrent < load) revert CapacityBelowActive(msg.sender, load);
         p.hardwareClass = hardwareClass;
         p.maxConcurrent = maxConcurrent;
@@ -176,7 +176,7 @@ contract ProverRegistry is IProverRegistry, AccessControl, ReentrancyGuardTransi
     /// @inheritdoc IProverRegistry
     function lockCollateral(address prover, uint256 taskId, uint256 amount) external onlyTaskRegistry {
         ProverData storage p = _registered(prover);
-        if (_load(prover, p) >= p.maxConcurrent) revert CapacityExceeded(prover, p.maxConcurrent);
+        if (_load(prover, p, address(0)) >= p.maxConcurrent) revert CapacityExceeded(prover, p.maxConcurrent);
         uint256 free = _free(p);
         if (amount > free) revert InsufficientFreeStake(prover, amount, free);
         p.locked += amount.toUint128();
@@ -224,11 +224,9 @@ contract ProverRegistry is IProverRegistry, AccessControl, ReentrancyGuardTransi
     /// @inheritdoc IProverRegistry
     function addCapacityHolder(address holder) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (holder.code.length == 0) revert InvalidCapacityHolder(holder);
-        uint256 n = _holders.length;
-        if (n >= MAX_CAPACITY_HOLDERS) revert TooManyCapacityHolders(MAX_CAPACITY_HOLDERS);
-        for (uint256 i; i < n; ++i) {
-            if (_holders[i] == holder) revert CapacityHolderListed(holder);
-        }
+        (, bool listed) = _holderIndex(holder);
+        if (listed) revert CapacityHolderListed(holder);
+        if (_holders.length >= MAX_CAPACITY_HOLDERS) revert TooManyCapacityHolders(MAX_CAPACITY_HOLDERS);
         _holders.push(holder);
         emit CapacityHolderAdded(holder);
     }
@@ -258,24 +256,20 @@ contract ProverRegistry is IProverRegistry, AccessControl, ReentrancyGuardTransi
 
     /// @inheritdoc IProverRegistry
     function isCapacityMember(address holder, address prover) external view returns (bool) {
-        uint256 n = _holders.length;
-        for (uint256 i; i < n; ++i) {
-            if (_holders[i] == holder) return (_provers[prover].holderBits >> i) & 1 == 1;
-        }
-        return false;
+        (uint256 i, bool listed) = _holderIndex(holder);
+        return listed && (_provers[prover].holderBits >> i) & 1 == 1;
     }
 
     /// @inheritdoc IProverRegistry
     function heldCapacityOf(address prover) external view returns (uint256) {
-        return _held(prover, _provers[prover].holderBits, address(0));
+        ProverData storage p = _provers[prover];
+        return _load(prover, p, address(0)) - p.activeAssignments;
     }
 
     /// @inheritdoc IProverRegistry
     function capacityLeft(address prover, address excludedHolder) external view returns (uint256) {
         ProverData storage p = _provers[prover];
-        uint256 used = p.activeAssignments;
-        uint256 bits = p.holderBits;
-        if (bits != 0) used += _held(prover, bits, excludedHolder);
+        uint256 used = _load(prover, p, excludedHolder);
         return p.maxConcurrent > used ? p.maxConcurrent - used : 0;
     }
 
@@ -365,21 +359,16 @@ contract ProverRegistry is IProverRegistry, AccessControl, ReentrancyGuardTransi
         if (!p.registered) revert NotRegistered(prover);
     }
 
-    /// @dev Live assignments plus what the prover's holders report. A prover that is nobody's member (the
-    ///      common case) costs nothing more: its membership bits sit in the slot read for the assignments.
-    function _load(address prover, ProverData storage p) internal view returns (uint256 load) {
+    /// @dev Live assignments plus what the prover's holders other than `excluded` report (one list element and
+    ///      one call per membership). A prover that is nobody's member (the common case) costs nothing more: its
+    ///      membership bits sit in the slot read for the assignments.
+    function _load(address prover, ProverData storage p, address excluded) internal view returns (uint256 load) {
         load = p.activeAssignments;
         uint256 bits = p.holderBits;
-        if (bits != 0) load += _held(prover, bits, address(0));
-    }
-
-    /// @dev Σ heldCapacityOf over the holders in `bits` (the prover's memberships), except `excluded`: one
-    ///      list element and one call per membership.
-    function _held(address prover, uint256 bits, address excluded) internal view returns (uint256 held) {
         for (uint256 i; bits != 0; ++i) {
             if (bits & 1 == 1) {
                 address holder = _holderAt(i);
-                if (holder != excluded) held += ICapacityHolder(holder).heldCapacityOf(prover);
+                if (holder != excluded) load += ICapacityHolder(holder).heldCapacityOf(prover);
             }
             bits >>= 1;
         }
@@ -394,13 +383,19 @@ contract ProverRegistry is IProverRegistry, AccessControl, ReentrancyGuardTransi
         }
     }
 
+    /// @dev `holder`'s position in the list, and whether it is listed.
+    function _holderIndex(address holder) internal view returns (uint256 i, bool listed) {
+        uint256 n = _holders.length;
+        for (; i < n; ++i) {
+            if (_holders[i] == holder) return (i, true);
+        }
+    }
+
     /// @dev `holder`'s membership bit (its list position); NotCapacityHolder if it is not listed.
     function _holderBit(address holder) internal view returns (uint8) {
-        uint256 n = _holders.length;
-        for (uint256 i; i < n; ++i) {
-            if (_holders[i] == holder) return uint8(1 << i);
-        }
-        revert NotCapacityHolder(holder);
+        (uint256 i, bool listed) = _holderIndex(holder);
+        if (!listed) revert NotCapacityHolder(holder);
+        return uint8(1 << i);
     }
 
     function _free(ProverData storage p) internal view returns (uint256) {
