@@ -4,12 +4,16 @@
 //! with a real Groth16 root proof and is paid its lock price plus the cover bounty from the slash.
 
 mod mechanism_support;
+mod poll_support;
+
+use std::time::Duration;
 
 use alloy::primitives::{Address, U256};
 use alloy::providers::Provider;
 use alloy::rpc::types::Filter;
 use alloy::sol_types::SolEvent;
-use mechanism_support::{TOKEN, World, wait_until};
+use mechanism_support::{TOKEN, World};
+use poll_support::wait_for;
 use proofmarket::prover::cost::Prices;
 use proofmarket::prover::policy::StrategySection;
 use proofmarket_bindings::{
@@ -64,7 +68,7 @@ async fn a_vanished_locker_is_slashed_and_covered_by_the_agent() {
     world.wait_registered(&[&agent]).await;
     let registry = TaskRegistry::new(world.addresses.task_registry, &world.admin);
     // Give it a few polls to see the task and the lock, then let the lock lapse.
-    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+    tokio::time::sleep(Duration::from_secs(5)).await;
     assert!(
         !registry
             .hasProven(U256::from(task_id), agent.address)
@@ -75,14 +79,18 @@ async fn a_vanished_locker_is_slashed_and_covered_by_the_agent() {
     );
     world.warp(u64::from(lock_window) + 5).await;
 
-    wait_until("the agent's cover proof on L1", 420, || async {
-        assert!(!agent.handle.is_finished(), "the agent stopped early");
-        registry
-            .hasProven(U256::from(task_id), agent.address)
-            .call()
-            .await
-            .expect("hasProven")
-    })
+    wait_for(
+        "the agent's cover proof on L1",
+        Duration::from_secs(420),
+        || async {
+            assert!(!agent.handle.is_finished(), "the agent stopped early");
+            registry
+                .hasProven(U256::from(task_id), agent.address)
+                .call()
+                .await
+                .expect("hasProven")
+        },
+    )
     .await;
 
     // The auction's story: ghost locked, the agent slashed it and locked the freed slot.

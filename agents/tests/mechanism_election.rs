@@ -4,6 +4,7 @@
 //! elected prover is offline, the other slashes it after the election window and proves in the open
 //! race.
 
+mod poll_support;
 mod prover_support;
 
 use std::time::Duration;
@@ -14,11 +15,12 @@ use alloy::providers::ext::AnvilApi;
 use alloy::rpc::types::Filter;
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::SolEvent;
+use poll_support::wait_for;
 use proofmarket::prover::mech::{ELECTION, MechanismSettings};
 use proofmarket::prover::service::ProverService;
 use proofmarket::store::Store;
 use proofmarket_bindings::{ElectionRace, IProverRegistry, ProofToken, Rollup};
-use prover_support::{Net, Running, TOKEN, wait_for};
+use prover_support::{Net, Running, TOKEN};
 use tokio_util::sync::CancellationToken;
 
 /// Routes every root task to the election instance (the Rollup's config, set by its admin).

@@ -9,13 +9,16 @@
 //! order, `bookSize`, `offerOf`, stakes and payments.
 
 mod mechanism_support;
+mod poll_support;
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use alloy::primitives::{Address, U256};
 use alloy::rpc::types::Log;
 use alloy::sol_types::SolEvent;
-use mechanism_support::{TOKEN, World, wait_until};
+use mechanism_support::{TOKEN, World};
+use poll_support::wait_for;
 use proofmarket::prover::cost::Prices;
 use proofmarket::prover::policy::StrategySection;
 use proofmarket::prover::policy::order_book::OrderBookConfig;
@@ -91,9 +94,11 @@ async fn offers_follow_capacity_and_a_bound_offer_delivers() {
         .await;
     let (pa, pb) = (a.address, b.address);
     world.wait_registered(&[&a, &b]).await;
-    wait_until("both offers on the book", 60, || async {
-        book.bookSize().call().await.expect("bookSize") == U256::from(2)
-    })
+    wait_for(
+        "both offers on the book",
+        Duration::from_secs(60),
+        || async { book.bookSize().call().await.expect("bookSize") == U256::from(2) },
+    )
     .await;
     let offer_a = book.offerOf(pa).call().await.expect("offerOf");
     assert_eq!(
@@ -117,10 +122,14 @@ async fn offers_follow_capacity_and_a_bound_offer_delivers() {
             .expect("matched"),
         vec![pa]
     );
-    wait_until("A to withdraw its full offer", 60, || async {
-        assert!(!a.handle.is_finished(), "A stopped early");
-        book.offerOf(pa).call().await.expect("offerOf").bookIndex == 0
-    })
+    wait_for(
+        "A to withdraw its full offer",
+        Duration::from_secs(60),
+        || async {
+            assert!(!a.handle.is_finished(), "A stopped early");
+            book.offerOf(pa).call().await.expect("offerOf").bookIndex == 0
+        },
+    )
     .await;
     let bound = book.offerOf(pa).call().await.expect("offerOf");
     assert_eq!(
@@ -151,7 +160,7 @@ async fn offers_follow_capacity_and_a_bound_offer_delivers() {
         vec![pb]
     );
     // B has a second slot: its offer stays on the book the whole time its match is live.
-    wait_until("B's proof on L1", 240, || async {
+    wait_for("B's proof on L1", Duration::from_secs(240), || async {
         assert!(!b.handle.is_finished(), "B stopped early");
         let proven = registry
             .hasProven(U256::from(t2), pb)
@@ -168,7 +177,7 @@ async fn offers_follow_capacity_and_a_bound_offer_delivers() {
         proven
     })
     .await;
-    wait_until("A's proof on L1", 240, || async {
+    wait_for("A's proof on L1", Duration::from_secs(240), || async {
         assert!(!a.handle.is_finished(), "A stopped early");
         registry
             .hasProven(U256::from(t1), pa)
@@ -177,9 +186,11 @@ async fn offers_follow_capacity_and_a_bound_offer_delivers() {
             .expect("hasProven")
     })
     .await;
-    wait_until("A to re-post once its slot frees", 60, || async {
-        book.offerOf(pa).call().await.expect("offerOf").bookIndex != 0
-    })
+    wait_for(
+        "A to re-post once its slot frees",
+        Duration::from_secs(60),
+        || async { book.offerOf(pa).call().await.expect("offerOf").bookIndex != 0 },
+    )
     .await;
     assert_eq!(
         book.bookSize().call().await.expect("bookSize"),

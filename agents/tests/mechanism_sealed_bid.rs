@@ -5,12 +5,16 @@
 //! back, and the silent bidder's bid collateral was forfeited.
 
 mod mechanism_support;
+mod poll_support;
+
+use std::time::Duration;
 
 use alloy::primitives::{Address, B256, U256, Uint};
 use alloy::providers::Provider;
 use alloy::rpc::types::Filter;
 use alloy::sol_types::SolEvent;
-use mechanism_support::{TOKEN, World, wait_until};
+use mechanism_support::{TOKEN, World};
+use poll_support::wait_for;
 use proofmarket::prover::cost::Prices;
 use proofmarket::prover::policy::StrategySection;
 use proofmarket::prover::policy::sealed_bid::{self, STORE_NAMESPACE};
@@ -101,17 +105,21 @@ async fn second_price_auction_is_bid_won_proven_and_the_silent_bidder_forfeits()
         .expect("receipt");
 
     let registry = TaskRegistry::new(world.addresses.task_registry, &world.admin);
-    wait_until("the cheap prover's root proof on L1", 420, || async {
-        assert!(
-            !cheap.handle.is_finished(),
-            "the cheap prover stopped early"
-        );
-        registry
-            .hasProven(U256::from(task_id), cheap.address)
-            .call()
-            .await
-            .expect("hasProven")
-    })
+    wait_for(
+        "the cheap prover's root proof on L1",
+        Duration::from_secs(420),
+        || async {
+            assert!(
+                !cheap.handle.is_finished(),
+                "the cheap prover stopped early"
+            );
+            registry
+                .hasProven(U256::from(task_id), cheap.address)
+                .call()
+                .await
+                .expect("hasProven")
+        },
+    )
     .await;
 
     // Every bid, reveal and the settlement, from the auction's logs.

@@ -8,6 +8,7 @@
 //! owner never attests, its uncle covers the range after the range deadline and is paid for it, and
 //! the silent owner's bond is slashed.
 
+mod poll_support;
 mod prover_support;
 
 use std::time::Duration;
@@ -20,12 +21,13 @@ use alloy::providers::ext::AnvilApi;
 use alloy::rpc::types::{Filter, Log};
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::{SolCall, SolEvent, SolValue};
+use poll_support::wait_for;
 use proofmarket::prover::mech::{MechanismSettings, TREE};
 use proofmarket::prover::service::ProverService;
 use proofmarket::sequencer::api;
 use proofmarket::store::Store;
 use proofmarket_bindings::{IProverRegistry, ProofToken, Rollup, TreeAssignment};
-use prover_support::{Net, Running, TOKEN, wait_for};
+use prover_support::{Net, Running, TOKEN};
 use tokio_util::sync::CancellationToken;
 
 const BOND: u128 = 40 * TOKEN;

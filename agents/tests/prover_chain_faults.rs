@@ -10,6 +10,7 @@
 //!   noticed missing and rebroadcast from its recorded bytes within a second, and confirmed once
 //!   with the same hash (before, the send waited out its 60 s receipt timeout).
 
+mod poll_support;
 mod prover_support;
 
 use std::time::{Duration, Instant};
@@ -20,13 +21,14 @@ use alloy::primitives::{Address, Bytes, U256};
 use alloy::providers::Provider;
 use alloy::rpc::types::TransactionRequest;
 use alloy::sol_types::SolCall;
+use poll_support::wait_for;
 use proofmarket::chain::connect;
 use proofmarket::prover::service::CURSOR;
 use proofmarket::prover::submit::Sender;
 use proofmarket::store::{Store, SubmissionStatus, TaskState};
 use proofmarket::supervisor::Outcome;
 use proofmarket_bindings::{ProofToken, ProverRegistry, Rollup, TaskRegistry};
-use prover_support::{Net, Proxy, RpcProxy, TOKEN, restarts, wait_for};
+use prover_support::{Net, Proxy, RpcProxy, TOKEN, restarts};
 
 /// Waits until `prover`'s proof of `task_id` is on L1 and its store has seen it accepted.
 async fn wait_proven(net: &Net, store: &Store, task_id: u64, prover: Address) {

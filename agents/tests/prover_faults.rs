@@ -5,6 +5,7 @@
 //!   calldata), and a block whose header its own transactions do not produce is never proven;
 //! - the Prometheus endpoint shows the proven task's counters, gas and earnings.
 
+mod poll_support;
 mod prover_support;
 
 use std::sync::Arc;
@@ -16,6 +17,7 @@ use alloy::network::TransactionBuilder;
 use alloy::primitives::{Address, B256, Bytes, U256};
 use alloy::providers::Provider;
 use alloy::rpc::types::TransactionRequest;
+use poll_support::wait_for;
 use proofmarket::prover::submit::{decode_revert, error_name};
 use proofmarket::store::TaskState;
 use proofmarket_bindings::{AscendingPriceAuction, ProofToken, ProverRegistry, Rollup};
@@ -24,7 +26,7 @@ use proofmarket_circuits::evm::fr_to_b256;
 use proofmarket_circuits::state::{
     SignedTransaction, Transaction, devnet_genesis, devnet_key, encode_transactions,
 };
-use prover_support::{Net, Running, TOKEN, wait_for};
+use prover_support::{Net, Running, TOKEN};
 use tokio_util::sync::CancellationToken;
 
 /// Waits until `prover` has a proof accepted for `task_id` and its store says so.
@@ -435,14 +437,15 @@ async fn metrics_count_a_proven_task() {
             .await
             .expect("body")
     };
-    let mut page = scrape().await;
-    let settled_by = std::time::Instant::now() + Duration::from_secs(60);
-    while metric(&page, "proofmarket_gas_spent_total", &label) != Some(gas as f64)
-        && std::time::Instant::now() < settled_by
-    {
-        tokio::time::sleep(Duration::from_millis(250)).await;
-        page = scrape().await;
-    }
+    wait_for(
+        "the gas-spent metric to reach the receipts' gas",
+        Duration::from_secs(60),
+        || async {
+            metric(&scrape().await, "proofmarket_gas_spent_total", &label) == Some(gas as f64)
+        },
+    )
+    .await;
+    let page = scrape().await;
     running.stop().await;
     stop.cancel();
     let get = |name: &str| metric(&page, name, &label).unwrap_or_else(|| panic!("{name}\n{page}"));

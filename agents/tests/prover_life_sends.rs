@@ -10,6 +10,7 @@
 //!   flight: the life does not end, and the supervisor does not return, until that send has
 //!   finished; it lands once and the store records it confirmed.
 
+mod poll_support;
 mod prover_support;
 
 use std::time::{Duration, Instant};
@@ -18,10 +19,11 @@ use alloy::consensus::Transaction as _;
 use alloy::primitives::{Address, U256};
 use alloy::providers::Provider;
 use alloy::sol_types::SolCall;
+use poll_support::wait_for;
 use proofmarket::store::{Store, SubmissionStatus, TaskState};
 use proofmarket::supervisor::Outcome;
 use proofmarket_bindings::{ITaskRegistry, ProverRegistry};
-use prover_support::{Net, RpcProxy, restarts, wait_for};
+use prover_support::{Net, RpcProxy, restarts};
 
 async fn wait_registered(net: &Net, me: Address) {
     let registry = ProverRegistry::new(net.addresses.prover_registry, &net.admin);

@@ -10,12 +10,15 @@
 //!   accounted for.
 
 mod mechanism_support;
+mod poll_support;
 
 use std::path::Path;
+use std::time::Duration;
 
 use alloy::primitives::{Address, U256};
 use alloy::sol_types::SolCall;
-use mechanism_support::{TOKEN, World, wait_until};
+use mechanism_support::{TOKEN, World};
+use poll_support::wait_for;
 use proofmarket::prover::cost::Prices;
 use proofmarket::prover::policy::StrategySection;
 use proofmarket::store::SubmissionStatus;
@@ -41,17 +44,21 @@ async fn wait_locked_mid_proof(
 ) {
     let auction = AscendingPriceAuction::new(world.mechanism, &world.admin);
     let store = prover.store.path().to_path_buf();
-    wait_until("the locker to be mid-proof", 120, || async {
-        assert!(!prover.handle.is_finished(), "the locker stopped early");
-        let locked = auction
-            .lockOf(U256::from(task_id), prover.address)
-            .call()
-            .await
-            .expect("lockOf")
-            .lockDeadline
-            != 0;
-        locked && (1..=2).contains(&cached_nodes(&store))
-    })
+    wait_for(
+        "the locker to be mid-proof",
+        Duration::from_secs(120),
+        || async {
+            assert!(!prover.handle.is_finished(), "the locker stopped early");
+            let locked = auction
+                .lockOf(U256::from(task_id), prover.address)
+                .call()
+                .await
+                .expect("lockOf")
+                .lockDeadline
+                != 0;
+            locked && (1..=2).contains(&cached_nodes(&store))
+        },
+    )
     .await;
 }
 
@@ -136,13 +143,17 @@ async fn a_locker_killed_mid_proof_resumes_and_delivers_once() {
     let second = world
         .start_prover(1, Prices::default(), StrategySection::default())
         .await;
-    wait_until("the resumed locker's proof on L1", 240, || async {
-        assert!(
-            !second.handle.is_finished(),
-            "the resumed prover stopped early"
-        );
-        registry.hasProven(id, me).call().await.expect("hasProven")
-    })
+    wait_for(
+        "the resumed locker's proof on L1",
+        Duration::from_secs(240),
+        || async {
+            assert!(
+                !second.handle.is_finished(),
+                "the resumed prover stopped early"
+            );
+            registry.hasProven(id, me).call().await.expect("hasProven")
+        },
+    )
     .await;
     second.stop().await;
 
@@ -270,17 +281,21 @@ async fn a_dead_locker_agent_is_slashed_and_covered_by_another_agent() {
     assert_eq!(U256::from(c_stake), U256::from(200 * TOKEN));
 
     // Nobody else may prove a slot C holds; let B follow a few polls, then let the lock lapse.
-    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
     assert!(!registry.hasProven(id, b).call().await.expect("hasProven"));
     world.warp(lock_window + 5).await;
 
-    wait_until("the covering agent's proof on L1", 300, || async {
-        assert!(
-            !cover.handle.is_finished(),
-            "the covering agent stopped early"
-        );
-        registry.hasProven(id, b).call().await.expect("hasProven")
-    })
+    wait_for(
+        "the covering agent's proof on L1",
+        Duration::from_secs(300),
+        || async {
+            assert!(
+                !cover.handle.is_finished(),
+                "the covering agent stopped early"
+            );
+            registry.hasProven(id, b).call().await.expect("hasProven")
+        },
+    )
     .await;
     cover.stop().await;
 

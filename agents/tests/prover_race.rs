@@ -2,12 +2,15 @@
 //! decided, its data rebuilt from L1 calldata and checked, its tree proven with real Groth16 proofs,
 //! and the root proof accepted on L1 (verified by the generated verifier) and paid.
 
+mod poll_support;
+
 use std::path::PathBuf;
 use std::time::Duration;
 
 use alloy::node_bindings::{Anvil, AnvilInstance};
 use alloy::primitives::U256;
 use alloy::signers::local::PrivateKeySigner;
+use poll_support::wait_for;
 use proofmarket::chain::connect;
 use proofmarket::chain::submitter::{Submitter, SubmitterConfig};
 use proofmarket::deploy::{DeployParams, deploy};
@@ -141,43 +144,37 @@ async fn a_posted_block_is_raced_proven_and_paid() {
 
     let registry = TaskRegistry::new(addresses.task_registry, &provider);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(240);
-    loop {
-        if registry
-            .hasProven(U256::from(task_id), prover_key.address())
-            .call()
-            .await
-            .expect("hasProven")
-        {
-            break;
-        }
-        assert!(
-            !handle.is_finished(),
-            "the prover stopped early: {:?}",
-            handle.await
-        );
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "no proof within 240 s"
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
+    wait_for(
+        "the prover's proof on L1",
+        Duration::from_secs(240),
+        || async {
+            if registry
+                .hasProven(U256::from(task_id), prover_key.address())
+                .call()
+                .await
+                .expect("hasProven")
+            {
+                return true;
+            }
+            assert!(!handle.is_finished(), "the prover stopped early");
+            false
+        },
+    )
+    .await;
     // The proof is on chain once the transaction is mined; the service records its outcome (with the
     // receipt's gas) a moment later. Wait for that record before shutting down, or the test races it.
-    loop {
-        let recorded = outcomes
-            .lock()
-            .expect("outcomes")
-            .get(&task_id)
-            .is_some_and(|o| o.gas_used > 0);
-        if recorded {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "outcome not recorded within 240 s"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    wait_for(
+        "the outcome recorded, within the proof's 240 s",
+        deadline.saturating_duration_since(tokio::time::Instant::now()),
+        || async {
+            outcomes
+                .lock()
+                .expect("outcomes")
+                .get(&task_id)
+                .is_some_and(|o| o.gas_used > 0)
+        },
+    )
+    .await;
     shutdown.cancel();
     handle.await.expect("join").expect("prover ran cleanly");
 

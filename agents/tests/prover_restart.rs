@@ -2,15 +2,17 @@
 //! block resumes the task from its SQLite store and the log cursor, the block is proven, and the
 //! prover sent exactly one `submitProof`; a restart after the proof landed sends nothing.
 
+mod poll_support;
 mod prover_support;
 
 use std::time::Duration;
 
 use alloy::primitives::U256;
 use alloy::providers::Provider;
+use poll_support::wait_for;
 use proofmarket::store::{SubmissionStatus, TaskState};
 use proofmarket_bindings::Rollup;
-use prover_support::{Net, wait_for};
+use prover_support::Net;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_mid_block_resumes_and_submits_exactly_once() {

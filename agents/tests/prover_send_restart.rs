@@ -7,6 +7,7 @@
 //! - `Sender` alone: asked again under the same key with different calldata, it sends the recorded
 //!   transaction, not a new one.
 
+mod poll_support;
 mod prover_support;
 
 use std::time::Duration;
@@ -15,11 +16,12 @@ use alloy::consensus::Transaction as _;
 use alloy::primitives::{Address, Bytes, U256};
 use alloy::providers::Provider;
 use alloy::sol_types::SolCall;
+use poll_support::wait_for;
 use proofmarket::chain::connect;
 use proofmarket::prover::submit::Sender;
 use proofmarket::store::{Store, SubmissionStatus};
 use proofmarket_bindings::{ITaskRegistry, ProofToken, Rollup};
-use prover_support::{Net, RpcProxy, TOKEN, wait_for};
+use prover_support::{Net, RpcProxy, TOKEN};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_submission_recorded_but_never_broadcast_is_broadcast_once_after_a_restart() {

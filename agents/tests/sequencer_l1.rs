@@ -4,6 +4,7 @@
 //! rolls its L2 back and posts the block again; a post taken by a reorg before the submitter saw its
 //! receipt is rebroadcast from its recorded bytes within a second and lands once, same hash.
 
+mod poll_support;
 mod prover_support;
 
 use std::path::PathBuf;
@@ -13,6 +14,7 @@ use alloy::node_bindings::{Anvil, AnvilInstance};
 use alloy::primitives::U256;
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::SolCall;
+use poll_support::wait_for;
 use proofmarket::chain::connect;
 use proofmarket::chain::submitter::{SubmitError, Submitter, SubmitterConfig};
 use proofmarket::deploy::{DeployParams, deploy};
@@ -178,22 +180,6 @@ async fn rollup_log(
     (posted, pruned)
 }
 
-/// Polls `check` every 100 ms; panics with `what` after `timeout`.
-async fn eventually<F, Fut>(what: &str, timeout: Duration, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + timeout;
-    while !check().await {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out after {timeout:?} waiting for: {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_overdue_block_is_pruned_rolled_back_and_posted_again() {
     use alloy::providers::Provider;
@@ -240,7 +226,7 @@ async fn an_overdue_block_is_pruned_rolled_back_and_posted_again() {
         .expect("spawn the sequencer");
     let base = format!("http://{api_addr}");
     let client = reqwest::Client::new();
-    eventually("the sequencer API", Duration::from_secs(30), || {
+    wait_for("the sequencer API", Duration::from_secs(30), || {
         let (client, base) = (client.clone(), base.clone());
         async move { client.get(format!("{base}/health")).send().await.is_ok() }
     })
@@ -261,7 +247,7 @@ async fn an_overdue_block_is_pruned_rolled_back_and_posted_again() {
             .expect("POST /tx");
         assert_eq!(response.status().as_u16(), 200);
     }
-    eventually("block 1 posted", Duration::from_secs(30), || {
+    wait_for("block 1 posted", Duration::from_secs(30), || {
         let provider = provider.clone();
         async move { rollup_log(&provider, rollup).await.0 == vec![1] }
     })
@@ -285,7 +271,7 @@ async fn an_overdue_block_is_pruned_rolled_back_and_posted_again() {
         .raw_request::<_, serde_json::Value>("evm_mine".into(), ())
         .await
         .expect("evm_mine");
-    eventually("the prune and the re-post", Duration::from_secs(60), || {
+    wait_for("the prune and the re-post", Duration::from_secs(60), || {
         let provider = provider.clone();
         async move { rollup_log(&provider, rollup).await == (vec![1, 1], vec![(1, 1)]) }
     })
@@ -307,7 +293,7 @@ async fn an_overdue_block_is_pruned_rolled_back_and_posted_again() {
         }
     };
     // The sequencer records the re-post once it has read its receipt.
-    eventually(
+    wait_for(
         "the sequencer to record the re-post",
         Duration::from_secs(30),
         || {
@@ -338,7 +324,7 @@ async fn an_overdue_block_is_pruned_rolled_back_and_posted_again() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_post_a_reorg_took_before_its_receipt_is_rebroadcast_and_lands_once() {
     use alloy::providers::Provider;
-    use prover_support::{Net, RpcProxy, wait_for};
+    use prover_support::{Net, RpcProxy};
     let net = Net::start(|_| {}).await;
     let me = net.deployer.address();
     let rollup = net.addresses.rollup.expect("rollup");

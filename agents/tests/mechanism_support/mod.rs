@@ -29,6 +29,8 @@ use proofmarket_circuits::state::{Transaction, devnet_genesis, devnet_key};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::poll_support::wait_for;
+
 /// One token (18 decimals).
 pub const TOKEN: u128 = 1_000_000_000_000_000_000;
 
@@ -207,14 +209,18 @@ impl World {
     pub async fn wait_registered(&self, provers: &[&RunningProver]) {
         let registry = ProverRegistry::new(self.addresses.prover_registry, &self.admin);
         for p in provers {
-            wait_until(&format!("{} registered", p.address), 180, || async {
-                assert!(!p.handle.is_finished(), "a prover stopped early");
-                registry
-                    .isRegistered(p.address)
-                    .call()
-                    .await
-                    .expect("isRegistered")
-            })
+            wait_for(
+                &format!("{} registered", p.address),
+                Duration::from_secs(180),
+                || async {
+                    assert!(!p.handle.is_finished(), "a prover stopped early");
+                    registry
+                        .isRegistered(p.address)
+                        .call()
+                        .await
+                        .expect("isRegistered")
+                },
+            )
             .await;
         }
     }
@@ -310,25 +316,6 @@ impl RunningProver {
             .await
             .expect("join")
             .expect("prover ran cleanly");
-    }
-}
-
-/// Polls `cond` every 300 ms until it holds, failing after `secs`.
-pub async fn wait_until<F, Fut>(what: &str, secs: u64, mut cond: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
-    loop {
-        if cond().await {
-            return;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out after {secs}s waiting for: {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(300)).await;
     }
 }
 

@@ -4,7 +4,6 @@
 
 #![allow(dead_code)] // each test binary uses a different subset
 
-use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -301,22 +300,6 @@ impl Running {
     /// The stored log cursor.
     pub fn cursor(&self) -> Option<u64> {
         self.store.cursor(service::CURSOR).expect("cursor")
-    }
-}
-
-/// Polls `check` every 100 ms until it holds; panics with `what` after `timeout`.
-pub async fn wait_for<F, Fut>(what: &str, timeout: Duration, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + timeout;
-    while !check().await {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out after {timeout:?} waiting for: {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
