@@ -29,29 +29,36 @@ contract ProverRegistry is IProverRegistry, AccessControl, ReentrancyGuardTransi
     /// @notice Most capacity holders that may be listed: a member's every assignment asks each of them.
     uint256 public constant MAX_CAPACITY_HOLDERS = 8;
 
+    /// @notice Largest stake a prover may hold (stake and locked are 96-bit, see ProverData).
+    uint256 public constant MAX_STAKE = type(uint96).max;
+
     /// @notice Minimum stake to register.
     uint256 public immutable minStake;
     /// @notice Seconds between requestUnstake and completeUnstake.
     uint64 public immutable unstakeDelay;
 
-    /// @dev A prover in storage: two slots. The second holds everything a delivery touches (the assignment
-    ///      count and the completion counter of delivered assignments; unassigned completions are counted by the
-    ///      TaskRegistry) and the prover's capacity-holder memberships (bit i: a member of `_holders[i]`), which
-    ///      `lockCollateral` reads with the assignment count (zero: no holder is asked). `unstakeAvailableAt` is 40-bit (good until
-    ///      year 36812; the interface widens it); `pendingUnstake` is 120-bit (≤ stake, a uint128 ≥ 2^120 needs
-    ///      a token supply above 10^18 tokens of 18 decimals).
+    /// @dev A prover in storage: two slots. The first holds everything an assignment's lock, release and slash
+    ///      touch (stake, locked, the assignment count, the capacity and the capacity-holder memberships — bit i:
+    ///      a member of `_holders[i]`), so each of them reads and writes one slot; `unstakePending` says whether
+    ///      the free-stake check must read `pendingUnstake` in the second. Stake and locked are 96-bit (MAX_STAKE,
+    ///      ≈ 7.9·10^10 tokens of 18 decimals; a larger stake is refused with StakeAboveMaximum). The second slot
+    ///      holds the unstake queue, the hardware class and the counter of delivered assignments (a release with
+    ///      `completed`, and `recordCompletion`), so a delivery writes both slots and a lock or a slash one.
+    ///      `unstakeAvailableAt` is 40-bit (good until year 36812; the interface widens it); `pendingUnstake`
+    ///      is 120-bit (≤ stake).
     struct ProverData {
-        // slot 0
-        uint128 stake;
-        uint128 locked;
-        // slot 1
-        uint120 pendingUnstake;
-        uint8 holderBits;
-        uint40 unstakeAvailableAt;
+        // slot 0: everything lockCollateral, releaseCollateral and slashCollateral touch
+        uint96 stake;
+        uint96 locked;
         uint16 maxConcurrent;
         uint16 activeAssignments;
-        uint8 hardwareClass;
+        uint8 holderBits;
         bool registered;
+        bool unstakePending; // pendingUnstake != 0: the free-stake check reads slot 1 only then
+        // slot 1
+        uint120 pendingUnstake;
+        uint40 unstakeAvailableAt;
+        uint8 hardwareClass;
         uint40 completed;
     }
 
@@ -95,11 +102,12 @@ contract ProverRegistry is IProverRegistry, AccessControl, ReentrancyGuardTransi
         if (amount == 0) revert ZeroStake();
         if (maxConcurrent == 0) revert ZeroCapacity();
         if (amount < minStake) revert StakeBelowMinimum(minStake, amount);
+        if (amount > MAX_STAKE) revert StakeAboveMaximum(MAX_STAKE, amount);
         ProverData storage p = _provers[msg.sender];
         if (p.registered) revert AlreadyRegistered(msg.sender);
 
         p.registered = true;
-        p.stake = amount.toUint128();
+        p.stake = uint96(amount);
         p.hardwareClass = hardwareClass;
         p.maxConcurrent = maxConcurrent;
         _proverList.push(msg.sender);
@@ -113,7 +121,8 @@ contract ProverRegistry is IProverRegistry, AccessControl, ReentrancyGuardTransi
         if (amount == 0) revert ZeroStake();
         ProverData storage p = _registered(msg.sender);
         uint256 total = p.stake + amount;
-        p.stake = total.toUint128();
+        if (total > MAX_STAKE) revert StakeAboveMaximum(MAX_STAKE, total);
+        p.stake = uint96(total);
         emit StakeAdded(msg.sender, amount, total);
 
         token.safeTransferFrom(msg.sender, address(this), amount);
@@ -139,6 +148,7 @@ contract ProverRegistry is IProverRegistry, AccessControl, ReentrancyGuardTransi
         uint256 pending = p.pendingUnstake + amount;
         uint64 availableAt = uint64(block.timestamp) + unstakeDelay;
         p.pendingUnstake = pending.toUint120();
+        p.unstakePending = true;
         p.unstakeAvailableAt = uint256(availableAt).toUint40();
         emit UnstakeRequested(msg.sender, pending, availableAt);
     }
@@ -150,6 +160,7 @@ contract ProverRegistry is IProverRegistry, AccessControl, ReentrancyGuardTransi
         if (pending == 0) revert NoPendingUnstake(msg.sender);
         p.pendingUnstake = 0;
         p.unstakeAvailableAt = 0;
+        p.unstakePending = false;
         emit UnstakeCancelled(msg.sender, pending);
     }
 
@@ -163,9 +174,10 @@ contract ProverRegistry is IProverRegistry, AccessControl, ReentrancyGuardTransi
         // belt-and-braces guard that locked stake never leaves.
         uint256 withdrawable = p.stake - p.locked;
         uint256 amount = pending < withdrawable ? pending : withdrawable;
-        p.stake -= amount.toUint128();
+        p.stake -= amount.toUint96();
         p.pendingUnstake = 0;
         p.unstakeAvailableAt = 0;
+        p.unstakePending = false;
         emit Unstaked(msg.sender, amount);
 
         token.safeTransfer(msg.sender, amount);
@@ -179,7 +191,7 @@ contract ProverRegistry is IProverRegistry, AccessControl, ReentrancyGuardTransi
         if (_load(prover, p, address(0)) >= p.maxConcurrent) revert CapacityExceeded(prover, p.maxConcurrent);
         uint256 free = _free(p);
         if (amount > free) revert InsufficientFreeStake(prover, amount, free);
-        p.locked += amount.toUint128();
+        p.locked += amount.toUint96();
         p.activeAssignments += 1;
         emit CollateralLocked(prover, taskId, amount);
     }
@@ -191,7 +203,7 @@ contract ProverRegistry is IProverRegistry, AccessControl, ReentrancyGuardTransi
     {
         ProverData storage p = _provers[prover];
         if (amount > p.locked) revert LockedStakeTooLow(prover, amount, p.locked);
-        p.locked -= amount.toUint128();
+        p.locked -= amount.toUint96();
         p.activeAssignments -= 1;
         if (completed) p.completed += 1;
         emit CollateralReleased(prover, taskId, amount, completed);
@@ -201,7 +213,7 @@ contract ProverRegistry is IProverRegistry, AccessControl, ReentrancyGuardTransi
     function slashCollateral(address prover, uint256 taskId, uint256 amount) external onlyTaskRegistry {
         ProverData storage p = _provers[prover];
         if (amount > p.locked) revert LockedStakeTooLow(prover, amount, p.locked);
-        uint128 slashed = amount.toUint128();
+        uint96 slashed = amount.toUint96();
         p.locked -= slashed;
         p.stake -= slashed;
         p.activeAssignments -= 1;
@@ -399,6 +411,7 @@ contract ProverRegistry is IProverRegistry, AccessControl, ReentrancyGuardTransi
     }
 
     function _free(ProverData storage p) internal view returns (uint256) {
-        return p.stake - p.locked - p.pendingUnstake;
+        uint256 free = p.stake - p.locked;
+        return p.unstakePending ? free - p.pendingUnstake : free;
     }
 }

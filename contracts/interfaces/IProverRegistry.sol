@@ -42,6 +42,11 @@ interface IProverRegistry {
     /// @param required The registry's minimum stake.
     /// @param provided What was offered.
     error StakeBelowMinimum(uint256 required, uint256 provided);
+    /// @notice A stake would exceed the largest one the registry holds (2^96 − 1 token units, ≈ 7.9·10^10
+    ///         tokens of 18 decimals: stake and locked share one storage slot with the assignment count).
+    /// @param max The largest stake.
+    /// @param provided The stake it would have become.
+    error StakeAboveMaximum(uint256 max, uint256 provided);
     error AlreadyRegistered(address prover);
     error NotRegistered(address prover);
     /// @param prover The prover.

@@ -57,6 +57,26 @@ contract ProverRegistryTest is Deployers {
         proverRegistry.register(minStake - 1, 1, 1);
     }
 
+    function test_RevertWhen_RegisterAboveMaximum() public {
+        uint256 max = proverRegistry.MAX_STAKE();
+        fund(alice, max + 1);
+        vm.expectRevert(abi.encodeWithSelector(IProverRegistry.StakeAboveMaximum.selector, max, max + 1));
+        vm.prank(alice);
+        proverRegistry.register(max + 1, 1, 1);
+    }
+
+    /// The largest stake registers, can be locked whole, and one more token unit is refused by addStake.
+    function test_MaximumStake() public {
+        uint256 max = proverRegistry.MAX_STAKE();
+        registerProver(alice, max, 1);
+        proverRegistry.lockCollateral(alice, TASK, max);
+        assertEq(proverRegistry.proverOf(alice).locked, max);
+        fund(alice, 1);
+        vm.expectRevert(abi.encodeWithSelector(IProverRegistry.StakeAboveMaximum.selector, max, max + 1));
+        vm.prank(alice);
+        proverRegistry.addStake(1);
+    }
+
     function test_RevertGiven_AlreadyRegistered() public {
         registerProver(alice);
         fund(alice, PROVER_STAKE);
@@ -222,6 +242,31 @@ contract ProverRegistryTest is Deployers {
         proverRegistry.lockCollateral(alice, TASK, 2e18);
     }
 
+    /// The free-stake check reads the unstake queue only while one is pending (ProverData.unstakePending): a
+    /// cancelled or completed unstake frees the stake for locking again, and a new request is counted again.
+    function test_UnstakeQueueCountsOnlyWhilePending() public {
+        registerProver(alice);
+        vm.prank(alice);
+        proverRegistry.requestUnstake(PROVER_STAKE - 1e18);
+        vm.prank(alice);
+        proverRegistry.cancelUnstake();
+        proverRegistry.lockCollateral(alice, TASK, PROVER_STAKE - 1e18);
+        assertEq(proverRegistry.freeStake(alice), 1e18);
+
+        vm.prank(alice);
+        proverRegistry.requestUnstake(1e18);
+        assertEq(proverRegistry.freeStake(alice), 0);
+        vm.expectRevert(abi.encodeWithSelector(IProverRegistry.InsufficientFreeStake.selector, alice, 1, 0));
+        proverRegistry.lockCollateral(alice, TASK + 1, 1);
+        vm.warp(block.timestamp + proverRegistry.unstakeDelay());
+        vm.prank(alice);
+        proverRegistry.completeUnstake();
+        assertEq(proverRegistry.proverOf(alice).pendingUnstake, 0);
+        assertEq(proverRegistry.freeStake(alice), 0, "the rest is locked");
+        proverRegistry.releaseCollateral(alice, TASK, PROVER_STAKE - 1e18, true);
+        assertEq(proverRegistry.freeStake(alice), PROVER_STAKE - 1e18);
+    }
+
     function test_SlashDuringUnstakeDelayLeavesPendingWithdrawable() public {
         registerProver(alice);
         proverRegistry.lockCollateral(alice, TASK, 300e18);
@@ -356,7 +401,7 @@ contract ProverRegistryTest is Deployers {
     /// Locked stake is never withdrawable: whatever is locked, a full unstake of the free part leaves
     /// exactly the locked amount behind.
     function testFuzz_LockedStakeNeverWithdrawn(uint256 stake, uint256 lockAmount, uint256 unstakeAmount) public {
-        stake = bound(stake, proverRegistry.minStake(), 1e30);
+        stake = bound(stake, proverRegistry.minStake(), proverRegistry.MAX_STAKE());
         lockAmount = bound(lockAmount, 0, stake);
         unstakeAmount = bound(unstakeAmount, 1, stake);
         registerProver(alice, stake, 1);
