@@ -42,8 +42,9 @@ contract ProverRegistry is IProverRegistry, AccessControl, ReentrancyGuardTransi
     ///      a member of `_holders[i]`), so each of them reads and writes one slot; `unstakePending` says whether
     ///      the free-stake check must read `pendingUnstake` in the second. Stake and locked are 96-bit (MAX_STAKE,
     ///      ≈ 7.9·10^10 tokens of 18 decimals; a larger stake is refused with StakeAboveMaximum). The second slot
-    ///      holds the unstake queue, the hardware class and the counter of delivered assignments (a release with
-    ///      `completed`, and `recordCompletion`), so a delivery writes both slots and a lock or a slash one.
+    ///      holds the unstake queue, the hardware class and a completion counter (`recordCompletion` and a release
+    ///      with `completed`; the bound TaskRegistry counts its own), so a lock, a release and a slash each read
+    ///      and write one slot.
     ///      `unstakeAvailableAt` is 40-bit (good until year 36812; the interface widens it); `pendingUnstake`
     ///      is 120-bit (≤ stake).
     struct ProverData {
@@ -72,7 +73,7 @@ contract ProverRegistry is IProverRegistry, AccessControl, ReentrancyGuardTransi
     mapping(address prover => ProverData) internal _provers;
     mapping(address prover => SlashRecord) internal _records;
     address[] internal _proverList;
-    /// @dev The TaskRegistry whose unassigned completions `recordOf` adds (see `_grantRole`).
+    /// @dev The TaskRegistry whose completions `recordOf` adds (see `_grantRole`).
     address internal _taskRegistry;
     /// @dev Listed capacity holders (addCapacityHolder), at most MAX_CAPACITY_HOLDERS (one bit each in
     ///      `ProverData.holderBits`).
@@ -307,7 +308,7 @@ contract ProverRegistry is IProverRegistry, AccessControl, ReentrancyGuardTransi
         SlashRecord storage r = _records[prover];
         uint256 completed = _provers[prover].completed;
         address tasks = _taskRegistry;
-        if (tasks != address(0)) completed += ITaskRegistry(tasks).unassignedCompletionsOf(prover);
+        if (tasks != address(0)) completed += ITaskRegistry(tasks).completionsOf(prover);
         return ProverRecord({
             completed: completed.toUint64(),
             missed: r.missed,
@@ -343,12 +344,12 @@ contract ProverRegistry is IProverRegistry, AccessControl, ReentrancyGuardTransi
         return _taskRegistry;
     }
 
-    /// @dev Binds the TaskRegistry whose unassigned completions `recordOf` adds: the first account granted
+    /// @dev Binds the TaskRegistry whose completions `recordOf` adds: the first account granted
     ///      TASK_REGISTRY_ROLE that names this contract as its `provers()` (every deployment grants the role to its
     ///      TaskRegistry right after deploying it; other holders of the role, such as a test harness, do not name
     ///      it and are not bound). The binding is permanent: the counts it adds are history, and revoking the
     ///      role must not erase them. A second such TaskRegistry is refused (TaskRegistryAlreadyBound), because
-    ///      its open-race completions would be missing from every record.
+    ///      its completions would be missing from every record.
     function _grantRole(bytes32 role, address account) internal override returns (bool granted) {
         granted = super._grantRole(role, account);
         if (role != TASK_REGISTRY_ROLE || account == _taskRegistry || !_namesThisRegistry(account)) return granted;

@@ -44,12 +44,12 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
     /// @dev Top bit of a credit word: set on an account's first credit and kept when it withdraws, so that every
     ///      later credit rewrites a non-zero slot (2,900 gas) instead of filling an empty one (20,000). The
     ///      amount is the low 192 bits (AMOUNT_MASK); a prover's word also holds PROVER_CHECKED and its count of
-    ///      unassigned completions.
+    ///      completions.
     uint256 internal constant CREDIT_SEEN = 1 << 255;
     /// @dev Bit 254 of a prover's credit word: its registration was checked with the ProverRegistry (registration
     ///      is permanent there), so later unassigned proofs skip the call.
     uint256 internal constant PROVER_CHECKED = 1 << 254;
-    /// @dev Bits 192-253 of a prover's credit word count its unassigned completions (`unassignedCompletionsOf`);
+    /// @dev Bits 192-253 of a prover's credit word count its accepted proofs (`completionsOf`);
     ///      the amount is the low 192 bits.
     uint256 internal constant COMPLETION_UNIT = 1 << 192;
     uint256 internal constant AMOUNT_MASK = COMPLETION_UNIT - 1;
@@ -139,7 +139,7 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
     mapping(uint256 taskId => mapping(address prover => AssignmentData)) internal _assignments;
     /// @dev Live (active, undelivered) assignments of a task: index → prover, for index < assignedCount.
     mapping(uint256 taskId => mapping(uint256 index => address prover)) internal _live;
-    /// @dev Credit word of an account: amount in the low 192 bits, unassigned completions in bits 192-253 (provers),
+    /// @dev Credit word of an account: amount in the low 192 bits, completions in bits 192-253 (provers),
     ///      PROVER_CHECKED (bit 254), CREDIT_SEEN on top once ever credited.
     mapping(address account => uint256) internal _claimable;
     /// @dev Accepted proofs of provers that were not assigned (races, covers): bit `taskId & 255` of word
@@ -477,11 +477,11 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
         return _live[taskId][index];
     }
 
-    // ------------------------------------------------------------------ unassigned completions
+    // ------------------------------------------------------------------ completions
 
     /// @inheritdoc ITaskRegistry
     /// @dev Bits 192-253 of the prover's credit word (see COMPLETION_UNIT).
-    function unassignedCompletionsOf(address prover) external view returns (uint256) {
+    function completionsOf(address prover) external view returns (uint256) {
         return (_claimable[prover] & ~(CREDIT_SEEN | PROVER_CHECKED)) >> 192;
     }
 
@@ -865,11 +865,11 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
         uint8 accepted = t.proofsAccepted + 1;
         bool fulfils = accepted == t.redundancy;
         _count(t, payment, fulfils);
-        if (!assigned) _creditProver(msg.sender, credit);
-        else if (credit != 0) _credit(msg.sender, credit);
+        _creditProver(msg.sender, credit);
         emit ProofAccepted(taskId, msg.sender, credit, accepted);
 
-        if (assigned) provers.releaseCollateral(msg.sender, taskId, a.collateral, true);
+        // Counted above in the credit word, so the release asks the ProverRegistry for no count (one slot there).
+        if (assigned) provers.releaseCollateral(msg.sender, taskId, a.collateral, false);
 
         if (fulfils) _fulfil(t, taskId, word, touched);
     }
@@ -1036,9 +1036,9 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
         _claimable[account] = _added(account, _claimable[account], amount) | CREDIT_SEEN;
     }
 
-    /// @dev Credits a prover's unassigned proof: the amount (possibly zero), one more unassigned completion and
-    ///      PROVER_CHECKED (its registration was checked in `_checkSubmission`). The count has 62 bits: one
-    ///      increment per accepted proof cannot reach the flags.
+    /// @dev Credits a prover's accepted proof: the amount (possibly zero), one more completion and PROVER_CHECKED
+    ///      (an unassigned prover's registration was checked in `_checkSubmission`, an assigned one's at its
+    ///      lock). The count has 62 bits: one increment per accepted proof cannot reach the flags.
     function _creditProver(address prover, uint256 amount) internal {
         _claimable[prover] =
             (_added(prover, _claimable[prover], amount) + COMPLETION_UNIT) | CREDIT_SEEN | PROVER_CHECKED;

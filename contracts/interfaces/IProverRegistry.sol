@@ -126,20 +126,22 @@ interface IProverRegistry {
     ///      prover's capacity holders report already fill its declared capacity).
     function lockCollateral(address prover, uint256 taskId, uint256 amount) external;
     /// @notice Releases an assignment's collateral (task registry only).
-    /// @param completed Whether the prover delivered (its record counts a completion).
+    /// @param completed Whether this registry's record counts a completion. The bound TaskRegistry passes false:
+    ///        it counts every accepted proof itself (ITaskRegistry.completionsOf), which `recordOf` adds.
     function releaseCollateral(address prover, uint256 taskId, uint256 amount, bool completed) external;
     /// @notice Slashes `amount` of `prover`'s locked collateral for `taskId`, sending it to the task
     ///         registry, which splits it by its rules (task registry only). Counts a miss.
     function slashCollateral(address prover, uint256 taskId, uint256 amount) external;
     /// @notice Counts a delivered proof for which no collateral was locked (task registry role only). Reverts with
-    ///         NotRegistered if `prover` is not registered. The TaskRegistry no longer calls it: it counts
-    ///         unassigned completions itself (ITaskRegistry.unassignedCompletionsOf), which `recordOf` adds.
+    ///         NotRegistered if `prover` is not registered. The TaskRegistry does not call it: it counts
+    ///         completions itself (ITaskRegistry.completionsOf), which `recordOf` adds.
     function recordCompletion(address prover) external;
 
     /// @notice The prover's registry entry.
     function proverOf(address prover) external view returns (Prover memory);
-    /// @notice The prover's record. `completed` counts delivered assignments (and `recordCompletion` calls) here
-    ///         plus the bound TaskRegistry's unassigned completions of the prover (`unassignedCompletionsOf`).
+    /// @notice The prover's record. `completed` counts the completions recorded here (`recordCompletion`, a release
+    ///         with `completed`) plus the bound TaskRegistry's count of the prover's accepted proofs
+    ///         (`completionsOf`).
     function recordOf(address prover) external view returns (ProverRecord memory);
     /// @notice stake − locked − pendingUnstake.
     function freeStake(address prover) external view returns (uint256);
@@ -153,17 +155,17 @@ interface IProverRegistry {
     // ------------------------------------------------------------------ the bound task registry
 
     /// @notice TASK_REGISTRY_ROLE was granted to a second TaskRegistry of this ProverRegistry: one ProverRegistry
-    ///         serves one TaskRegistry, whose unassigned completions `recordOf` adds.
+    ///         serves one TaskRegistry, whose completions `recordOf` adds.
     /// @param bound The TaskRegistry already bound.
     /// @param other The one the role was granted to.
     error TaskRegistryAlreadyBound(address bound, address other);
 
     /// @notice `taskRegistry` was granted TASK_REGISTRY_ROLE and names this ProverRegistry as its `provers()`:
-    ///         from now on `recordOf` adds its count of unassigned completions. Happens once.
+    ///         from now on `recordOf` adds its count of completions. Happens once.
     /// @param taskRegistry The TaskRegistry.
     event TaskRegistryBound(address indexed taskRegistry);
 
-    /// @notice The TaskRegistry whose unassigned completions `recordOf` adds (zero until it is granted the role).
+    /// @notice The TaskRegistry whose completions `recordOf` adds (zero until it is granted the role).
     function taskRegistry() external view returns (address);
 
     // ------------------------------------------------------------------ capacity holders

@@ -283,19 +283,20 @@ interface ITaskRegistry {
     /// @notice The slash split: treasury address, treasury share and cover share in basis points.
     function slashSplit() external view returns (address treasury, uint16 treasuryBps, uint16 coverBps);
 
-    // ------------------------------------------------------------------ unassigned completions
+    // ------------------------------------------------------------------ completions
 
     /// @notice A credit would not fit the 192-bit amount of the account's credit word (the word also holds two
-    ///         flags and, for a prover, its count of unassigned completions). Only a token whose supply exceeds
+    ///         flags and, for a prover, its count of completions). Only a token whose supply exceeds
     ///         2^192 units can reach it.
     /// @param account The account credited.
     /// @param amount The credit that does not fit.
     error CreditOverflow(address account, uint256 amount);
 
-    /// @notice Proofs of `prover` accepted while it held no assignment (open races, covers, open proofs). They are
-    ///         counted here, in the prover's credit word that the acceptance writes anyway, instead of in the
-    ///         ProverRegistry; `ProverRegistry.recordOf` adds them to its own count of delivered assignments.
-    function unassignedCompletionsOf(address prover) external view returns (uint256);
+    /// @notice Proofs of `prover` accepted by this registry, assigned or not (delivered assignments, open races,
+    ///         covers, open proofs). They are counted here, in the prover's credit word that the acceptance
+    ///         writes anyway, instead of in the ProverRegistry (whose delivery release then touches one slot);
+    ///         `ProverRegistry.recordOf` adds them to its own count.
+    function completionsOf(address prover) external view returns (uint256);
     /// @notice The ProverRegistry this registry locks and slashes collateral in and checks registrations with.
     function provers() external view returns (IProverRegistry);
 }

@@ -145,8 +145,8 @@ contract StrictEncodingVerifier is IProofVerifier {
 }
 
 /// @title GasShortcutsTest
-/// @notice The behaviour behind the fourth gas pass (docs/gas.md): unassigned completions counted in the prover's
-///         credit word and added by `recordOf`, the registration check made once per prover, the ProverRegistry's
+/// @notice The behaviour behind the fourth gas pass (docs/gas.md): completions counted in the prover's
+///         credit word (unassigned ones since session 4, delivered assignments too since session 6) and added by `recordOf`, the registration check made once per prover, the ProverRegistry's
 ///         binding to its TaskRegistry, the budget handed to a mechanism in its proof hook (equal to `budgetOf`),
 ///         the skipped `onTaskClosed` of a stateless mechanism, the "touched" task flag (untouched tasks skip their
 ///         fourth word and assignment words), the direct verifier call, and the 192-bit credit amount.
@@ -170,22 +170,22 @@ contract GasShortcutsTest is Deployers {
         taskRegistry.setMechanism(address(assigner), true);
     }
 
-    // ------------------------------------------------------------------ unassigned completions and recordOf
+    // ------------------------------------------------------------------ completions and recordOf
 
-    function test_RecordOfAddsUnassignedCompletions() public {
+    function test_RecordOfAddsTheRegistrysCompletions() public {
         prove(openRaceTask(1, 1), 1, alice);
         prove(openRaceTask(2, 2), 2, alice);
-        // one delivered assignment, counted by the ProverRegistry
+        // one delivered assignment, counted in the registry's credit word too (its release asks for no count)
         TaskRequest memory r = raceRequest(3, 1);
         r.mechanism = address(assigner);
         uint256 assigned = openTask(requester, r);
         assigner.assign(assigned, alice, 1e18, 10e18);
         prove(assigned, 3, alice);
 
-        assertEq(taskRegistry.unassignedCompletionsOf(alice), 2, "two race proofs counted in the registry");
+        assertEq(taskRegistry.completionsOf(alice), 3, "two race proofs and a delivery counted in the registry");
         assertEq(proverRegistry.recordOf(alice).completed, 3, "recordOf: the true total");
         assertEq(proverRegistry.recordOf(bob).completed, 0);
-        assertEq(taskRegistry.unassignedCompletionsOf(bob), 0);
+        assertEq(taskRegistry.completionsOf(bob), 0);
     }
 
     function test_CompletionCountSurvivesWithdrawalAndIsNotABalance() public {
@@ -194,7 +194,7 @@ contract GasShortcutsTest is Deployers {
         vm.prank(alice);
         assertEq(taskRegistry.withdraw(), paid);
         assertEq(taskRegistry.claimable(alice), 0);
-        assertEq(taskRegistry.unassignedCompletionsOf(alice), 1, "kept by the withdrawal");
+        assertEq(taskRegistry.completionsOf(alice), 1, "kept by the withdrawal");
         uint256 paidAgain = prove(openRaceTask(2, 1), 2, alice);
         assertEq(taskRegistry.claimable(alice), paidAgain);
         assertEq(proverRegistry.recordOf(alice).completed, 2);
@@ -210,7 +210,7 @@ contract GasShortcutsTest is Deployers {
         assertEq(proverRegistry.recordOf(alice).completed, 1);
     }
 
-    /// A covering proof on a task whose assignment was slashed is an unassigned completion too.
+    /// A covering proof on a task whose assignment was slashed is counted in the registry too.
     function test_CoverProofCountsAsUnassigned() public {
         TaskRequest memory r = raceRequest(1, 1);
         r.mechanism = address(assigner);
@@ -455,8 +455,8 @@ contract GasShortcutsTest is Deployers {
         prove(taskId, 1, carol);
         assertTrue(taskRegistry.assignmentOf(taskId, carol).delivered);
         assertEq(proverRegistry.proverOf(carol).locked, 0);
-        assertEq(proverRegistry.recordOf(carol).completed, 1);
-        assertEq(taskRegistry.unassignedCompletionsOf(carol), 0);
+        assertEq(proverRegistry.recordOf(carol).completed, 1, "counted once");
+        assertEq(taskRegistry.completionsOf(carol), 1, "in the registry's credit word");
         assertEq(taskRegistry.taskOf(taskId).paid, 30e18);
     }
 
