@@ -46,7 +46,8 @@ contract ProverRegistry is IProverRegistry, AccessControl, ReentrancyGuardTransi
     ///      with `completed`; the bound TaskRegistry counts its own), so a lock, a release and a slash each read
     ///      and write one slot.
     ///      `unstakeAvailableAt` is 40-bit (good until year 36812; the interface widens it); `pendingUnstake`
-    ///      is 120-bit (≤ stake).
+    ///      is 120-bit (≤ stake). `changedAt` (second slot, which those calls write anyway except `addStake`) is
+    ///      the block of the prover's last change of weight or eligibility, for draws (`changedAt`).
     struct ProverData {
         // slot 0: everything lockCollateral, releaseCollateral and slashCollateral touch
         uint96 stake;
@@ -61,6 +62,7 @@ contract ProverRegistry is IProverRegistry, AccessControl, ReentrancyGuardTransi
         uint40 unstakeAvailableAt;
         uint8 hardwareClass;
         uint40 completed;
+        uint40 changedAt; // block of the last register, addStake, setCapacity or unstake-queue change
     }
 
     /// @dev Misses and slashes: one slot, written by a slash only.
@@ -110,6 +112,7 @@ contract ProverRegistry is IProverRegistry, AccessControl, ReentrancyGuardTransi
         p.registered = true;
         p.stake = uint96(amount);
         p.hardwareClass = hardwareClass;
+        p.changedAt = uint40(block.number);
         p.maxConcurrent = maxConcurrent;
         _proverList.push(msg.sender);
         emit ProverRegistered(msg.sender, amount, hardwareClass, maxConcurrent);
@@ -124,6 +127,7 @@ contract ProverRegistry is IProverRegistry, AccessControl, ReentrancyGuardTransi
         uint256 total = p.stake + amount;
         if (total > MAX_STAKE) revert StakeAboveMaximum(MAX_STAKE, total);
         p.stake = uint96(total);
+        p.changedAt = uint40(block.number);
         emit StakeAdded(msg.sender, amount, total);
 
         token.safeTransferFrom(msg.sender, address(this), amount);
@@ -137,6 +141,7 @@ contract ProverRegistry is IProverRegistry, AccessControl, ReentrancyGuardTransi
         if (maxConcurrent < load) revert CapacityBelowActive(msg.sender, load);
         p.hardwareClass = hardwareClass;
         p.maxConcurrent = maxConcurrent;
+        p.changedAt = uint40(block.number);
         emit CapacitySet(msg.sender, hardwareClass, maxConcurrent);
     }
 
@@ -150,6 +155,7 @@ contract ProverRegistry is IProverRegistry, AccessControl, ReentrancyGuardTransi
         uint64 availableAt = uint64(block.timestamp) + unstakeDelay;
         p.pendingUnstake = pending.toUint120();
         p.unstakePending = true;
+        p.changedAt = uint40(block.number);
         p.unstakeAvailableAt = uint256(availableAt).toUint40();
         emit UnstakeRequested(msg.sender, pending, availableAt);
     }
@@ -162,6 +168,7 @@ contract ProverRegistry is IProverRegistry, AccessControl, ReentrancyGuardTransi
         p.pendingUnstake = 0;
         p.unstakeAvailableAt = 0;
         p.unstakePending = false;
+        p.changedAt = uint40(block.number);
         emit UnstakeCancelled(msg.sender, pending);
     }
 
@@ -179,6 +186,7 @@ contract ProverRegistry is IProverRegistry, AccessControl, ReentrancyGuardTransi
         p.pendingUnstake = 0;
         p.unstakeAvailableAt = 0;
         p.unstakePending = false;
+        p.changedAt = uint40(block.number);
         emit Unstaked(msg.sender, amount);
 
         token.safeTransfer(msg.sender, amount);
@@ -320,6 +328,11 @@ contract ProverRegistry is IProverRegistry, AccessControl, ReentrancyGuardTransi
     /// @inheritdoc IProverRegistry
     function freeStake(address prover) external view returns (uint256) {
         return _free(_provers[prover]);
+    }
+
+    /// @inheritdoc IProverRegistry
+    function changedAt(address prover) external view returns (uint256) {
+        return _provers[prover].changedAt;
     }
 
     /// @inheritdoc IProverRegistry

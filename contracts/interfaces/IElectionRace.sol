@@ -37,16 +37,20 @@ interface IElectionRace is IMechanism {
     /// @param round Incremented each time the task is (re)opened to this instance.
     /// @param marker Target block number while AwaitingDraw; the election end (unix time) once Drawn.
     /// @param phase The phase.
+    /// @param poolSize Provers registered when the draw's target was fixed (at open, or at a re-target): only
+    ///        they can be drawn, so registering after the randomness is known cannot re-roll the draw.
+    ///        Timestamps and blocks are 32-bit (< 2^32, as in the TaskRegistry) to leave room for it.
     struct Election {
-        uint40 openedAt;
-        uint40 deadline;
+        uint32 openedAt;
+        uint32 deadline;
         uint96 slotMax;
         uint8 slots;
         uint8 live;
         uint8 delivered;
         uint8 round;
-        uint40 marker;
+        uint32 marker;
         Phase phase;
+        uint24 poolSize;
     }
 
     /// @param taskId No election in the needed phase for this task.

@@ -145,6 +145,10 @@ interface IProverRegistry {
     function recordOf(address prover) external view returns (ProverRecord memory);
     /// @notice stake − locked − pendingUnstake.
     function freeStake(address prover) external view returns (uint256);
+    /// @notice The block of `prover`'s last registration, stake, unstake-queue or capacity change (0: none). A
+    ///         draw fixed before it must not count the prover: it could have made the change after seeing the
+    ///         draw's randomness (ElectionRace).
+    function changedAt(address prover) external view returns (uint256);
     /// @notice Whether `prover` is registered.
     function isRegistered(address prover) external view returns (bool);
     /// @notice Registered provers, in registration order (for stake-weighted draws).

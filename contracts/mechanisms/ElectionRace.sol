@@ -102,15 +102,16 @@ contract ElectionRace is IElectionRace, ReentrancyGuardTransient {
         uint8 round = _elections[taskId].round + 1;
         uint256 target = block.number + drawDelay;
         _elections[taskId] = Election({
-            openedAt: uint40(block.timestamp),
-            deadline: uint40(request.deadline),
+            openedAt: uint32(block.timestamp),
+            deadline: uint32(request.deadline),
             slotMax: uint96(slotMax),
             slots: slots,
             live: 0,
             delivered: 0,
             round: round,
-            marker: uint40(target),
-            phase: Phase.AwaitingDraw
+            marker: uint32(target),
+            phase: Phase.AwaitingDraw,
+            poolSize: _poolSize()
         });
         emit DrawScheduled(taskId, round, target);
     }
@@ -169,7 +170,8 @@ contract ElectionRace is IElectionRace, ReentrancyGuardTransient {
         if (!BlockHeaderRandomness.hashAvailable(target)) {
             // Nobody drew within 256 blocks: the target's hash is gone. Fix a new target after now.
             uint256 newTarget = block.number + drawDelay;
-            e.marker = uint40(newTarget);
+            e.marker = uint32(newTarget);
+            e.poolSize = _poolSize();
             emit DrawRetargeted(taskId, newTarget);
             return 0;
         }
@@ -177,16 +179,16 @@ contract ElectionRace is IElectionRace, ReentrancyGuardTransient {
 
         uint256 electionEnd = block.timestamp + electionWindow;
         e.phase = Phase.Drawn;
-        e.marker = uint40(electionEnd);
+        e.marker = uint32(electionEnd);
         uint256 wanted = uint256(e.slots) - e.delivered;
         if (wanted > electedCount) wanted = electedCount;
         uint256 attempts;
-        (elected, attempts) = _elect(taskId, seed, wanted, e.slotMax);
+        (elected, attempts) = _elect(taskId, seed, wanted, e.slotMax, e.poolSize, target);
         e.live = uint8(elected);
         if (elected == 0) {
             // Nobody eligible was drawn: the open race starts now.
             electionEnd = block.timestamp;
-            e.marker = uint40(electionEnd);
+            e.marker = uint32(electionEnd);
         }
         emit ElectionDrawn(taskId, seed, elected, attempts, uint64(electionEnd));
     }
@@ -224,18 +226,22 @@ contract ElectionRace is IElectionRace, ReentrancyGuardTransient {
 
     /// @dev Rejection sampling (see WeightedDraw): up to `maxAttempts` uniform picks, each accepted with
     ///      probability min(stake − pendingUnstake, weightCap) / weightCap if eligible and not yet drawn.
-    function _elect(uint256 taskId, bytes32 seed, uint256 wanted, uint96 price)
+    /// @param count The pool fixed with the target (`Election.poolSize`).
+    /// @param target The target block. Its prevrandao is the beacon mix after the block before it: the
+    ///        proposer of that block knows it while building it, and everyone once it is out. So a prover whose
+    ///        stake, unstake queue or capacity changed in the block before the target or later is not eligible
+    ///        (it could have made the change knowing the seed).
+    function _elect(uint256 taskId, bytes32 seed, uint256 wanted, uint96 price, uint256 count, uint256 target)
         internal
         returns (uint256 elected, uint256 attempts)
     {
-        uint256 count = proverRegistry.proverCount();
         if (count == 0 || wanted == 0) return (0, 0);
         address[] memory chosen = new address[](wanted);
         for (; attempts < maxAttempts && elected < wanted; ++attempts) {
             (uint256 index, uint256 acceptDraw) = WeightedDraw.attempt(seed, attempts, count);
             address candidate = proverRegistry.proverAt(index);
             if (_contains(chosen, elected, candidate)) continue;
-            (bool eligible, uint256 weight) = _eligibility(candidate);
+            (bool eligible, uint256 weight) = _eligibility(candidate, target);
             if (!eligible || !WeightedDraw.accepts(weight, weightCap, acceptDraw)) continue;
             // The checks above mirror ProverRegistry.lockCollateral; a refusal all the same (e.g. the prover
             // already proved this task before a reopen) skips the candidate instead of failing the draw.
@@ -250,14 +256,21 @@ contract ElectionRace is IElectionRace, ReentrancyGuardTransient {
         }
     }
 
-    function _eligibility(address prover) internal view returns (bool eligible, uint256 weight) {
+    function _eligibility(address prover, uint256 target) internal view returns (bool eligible, uint256 weight) {
         IProverRegistry.Prover memory p = proverRegistry.proverOf(prover);
         if (!p.registered || p.hardwareClass < minHardwareClass || p.activeAssignments >= p.maxConcurrent) {
             return (false, 0);
         }
+        if (proverRegistry.changedAt(prover) + 1 >= target) return (false, 0);
         uint256 committed = uint256(p.stake) - p.pendingUnstake;
         if (committed - p.locked < collateral) return (false, 0);
         return (true, committed);
+    }
+
+    /// @dev The registry's prover count, saturated at the field's width (provers beyond it are never drawn).
+    function _poolSize() internal view returns (uint24) {
+        uint256 n = proverRegistry.proverCount();
+        return n > type(uint24).max ? type(uint24).max : uint24(n);
     }
 
     function _contains(address[] memory list, uint256 length, address x) internal pure returns (bool) {

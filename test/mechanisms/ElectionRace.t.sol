@@ -366,6 +366,91 @@ contract ElectionRaceTest is Deployers, HeaderBuilder {
         assertEq(_draw(election, taskId, keccak256("mix")), 1);
     }
 
+    // ------------------------------------------------------------------ registry changes after the seed
+
+    /// @dev Opens a one-proof task and rolls to the target, where its prevrandao is known to everyone; the
+    ///      caller then changes the registry and draws with `mix`.
+    function _openAndReachTarget(uint256 seed) internal returns (uint256 taskId, uint256 target) {
+        taskId = _open(seed, 1);
+        target = election.electionOf(taskId).marker;
+        vm.roll(target);
+    }
+
+    function _drawAtTarget(uint256 taskId, uint256 target, bytes32 mix) internal {
+        vm.roll(target + 1);
+        bytes memory header = _header(target, mix, "proofmarket");
+        vm.setBlockhash(target, keccak256(header));
+        election.draw(taskId, header);
+    }
+
+    /// Registering provers once the seed is known does not re-roll the draw: the pool is fixed with the
+    /// target, so the same prevrandao elects the same prover, and the newcomers are never drawn.
+    function test_RegistrationAfterTheTargetDoesNotRerollTheDraw() public {
+        uint256 snap = vm.snapshotState();
+        (uint256 taskId, uint256 target) = _openAndReachTarget(1);
+        assertEq(election.electionOf(taskId).poolSize, 4, "alice, bob, carol, dave");
+        _drawAtTarget(taskId, target, keccak256("seen"));
+        address winner = _electedOf(taskId)[0];
+
+        for (uint256 k = 1; k <= 8; ++k) {
+            vm.revertToState(snap);
+            (taskId, target) = _openAndReachTarget(1);
+            for (uint256 i; i < k; ++i) {
+                registerProver(makeAddr(string.concat("sybil", vm.toString(i))), WEIGHT_CAP, 4);
+            }
+            _drawAtTarget(taskId, target, keccak256("seen"));
+            assertEq(_electedOf(taskId)[0], winner, "same winner whatever registered after the target");
+        }
+    }
+
+    /// A prover that tops up its stake, cancels an unstake or raises its capacity once the seed is known is
+    /// not eligible for that draw (it could pick the change by the seed); a change before is counted.
+    function test_StakeOrCapacityChangedAfterTheTargetIsNotEligible() public {
+        for (uint256 change; change < 3; ++change) {
+            uint256 snap = vm.snapshotState();
+            if (change == 1) {
+                vm.prank(alice);
+                proverRegistry.requestUnstake(1e18);
+            }
+            (uint256 taskId, uint256 target) = _openAndReachTarget(1);
+            vm.roll(target - 1); // the block before the target: its proposer already knows the seed
+            fund(alice, 1e18);
+            fund(carol, 1e18);
+            vm.startPrank(alice);
+            if (change == 1) proverRegistry.cancelUnstake();
+            else proverRegistry.addStake(1e18);
+            vm.stopPrank();
+            vm.prank(bob);
+            proverRegistry.setCapacity(1, 5);
+            vm.prank(carol);
+            if (change == 2) proverRegistry.addStake(1e18);
+            else proverRegistry.setCapacity(1, 5);
+            assertEq(proverRegistry.changedAt(alice), target - 1);
+            _drawAtTarget(taskId, target, keccak256(abi.encode("mix", change)));
+            assertEq(_electedOf(taskId).length, 0, "every eligible prover changed after the seed was known");
+            vm.revertToState(snap);
+        }
+
+        // The same changes two blocks before the target are made blind, and count.
+        (uint256 id, uint256 t) = _openAndReachTarget(2);
+        vm.roll(t - 2);
+        fund(alice, 1e18);
+        vm.prank(alice);
+        proverRegistry.addStake(1e18);
+        _drawAtTarget(id, t, keccak256("blind"));
+        assertEq(_electedOf(id).length, 1);
+    }
+
+    /// A re-target fixes a new pool with the new target: a prover registered before it can be drawn.
+    function test_RetargetRefreshesThePool() public {
+        uint256 taskId = _open(1, 1);
+        vm.roll(election.electionOf(taskId).marker + 257);
+        address late = makeAddr("late");
+        registerProver(late, WEIGHT_CAP, 4);
+        election.draw(taskId, "");
+        assertEq(election.electionOf(taskId).poolSize, 5);
+    }
+
     /// @dev The same prevrandao always elects the same prover; different values spread the election.
     function test_DrawIsDeterministicInPrevrandao() public {
         uint256 snap = vm.snapshotState();
