@@ -43,8 +43,7 @@ contract ProverRegistry is IProverRegistry, AccessControl, ReentrancyGuardTransi
     ///      the free-stake check must read `pendingUnstake` in the second. Stake and locked are 96-bit (MAX_STAKE,
     ///      ≈ 7.9·10^10 tokens of 18 decimals; a larger stake is refused with StakeAboveMaximum). The second slot
     ///      holds the unstake queue, the hardware class and a completion counter (`recordCompletion` and a release
-    ///      with `completed`; the bound TaskRegistry counts its own), so a lock, a release and a slash each read
-    ///      and write one slot.
+    ///      with `completed`; the bound TaskRegistry counts its own completions and asks for none).
     ///      `unstakeAvailableAt` is 40-bit (good until year 36812; the interface widens it); `pendingUnstake`
     ///      is 120-bit (≤ stake). `changedAt` (second slot, which those calls write anyway except `addStake`) is
     ///      the block of the prover's last change of weight or eligibility, for draws (`changedAt`).
