@@ -223,7 +223,9 @@ interface ITreeAssignment is IMechanism {
     /// @param amount How much.
     event Withdrawn(address indexed account, uint256 amount);
 
-    /// @notice Adds `amount` of bond for msg.sender (a registered prover), joining the pool if needed.
+    /// @notice Adds `amount` of bond for msg.sender (a registered prover), joining the pool if needed. A
+    ///         member whose bond changes (here or in `leavePool`) is not drawn by a draw whose seed block is
+    ///         the next block or later, since that seed may already be public.
     function joinPool(uint256 amount) external;
     /// @notice Announces that msg.sender will withdraw `amount` of its free bond after `exitDelay` (replaces
     ///         any earlier request). The bond stays drawable meanwhile, so a member who sees a draw's seed
@@ -233,8 +235,9 @@ interface ITreeAssignment is IMechanism {
     ///         since draws may have locked part of it); leaves the pool when nothing is left or locked.
     function leavePool() external returns (uint256 amount);
     /// @notice Draws the range owners once the seed block `drawBlock` is past (anyone may call), seeded by
-    ///         that block's prevrandao read from `header` (its RLP header, checked against `blockhash`).
-    ///         Re-anchors the seed to a future block if `drawBlock` is more than 256 blocks old (then `header`
+    ///         that block's prevrandao read from `header` (its RLP header, checked against `blockhash`):
+    ///         each range ∝ total bond among the drawable members whose bond did not change from the block
+    ///         before `drawBlock` on, by an exponential race (ExponentialRace). Re-anchors the seed to a future block if `drawBlock` is more than 256 blocks old (then `header`
     ///         is ignored).
     function draw(uint256 taskId, bytes calldata header) external;
     /// @notice The range owner attests its range's top node before the range deadline.

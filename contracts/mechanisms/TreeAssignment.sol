@@ -7,6 +7,7 @@ import {IProverRegistry} from "../interfaces/IProverRegistry.sol";
 import {ITaskRegistry} from "../interfaces/ITaskRegistry.sol";
 import {ITreeAssignment} from "../interfaces/ITreeAssignment.sol";
 import {BlockHeaderRandomness} from "../libraries/BlockHeaderRandomness.sol";
+import {ExponentialRace} from "../libraries/ExponentialRace.sol";
 import {TreeShape} from "../libraries/TreeShape.sol";
 import {TreeWord, TreeWordLib} from "../libraries/TreeWord.sol";
 import {TaskRequest} from "../types/Task.sol";
@@ -34,10 +35,14 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 ///      probability at most 1 − (1 − p)^(2^c). If nobody draws within 256 blocks the header can no
 ///      longer be checked and the seed is re-anchored to a future block (a fresh, unknown seed at the
 ///      cost of ~51 minutes of the task's deadline; anyone can pre-empt it by drawing in time).
+///      The pool state must be fixed before the seed is known as well: the selection is an exponential
+///      race (ExponentialRace), in which a member's key depends on its own total bond only, and a member
+///      whose bond changed from the block before `drawBlock` on is passed over, so a join, top-up or leave
+///      made after seeing the seed moves nobody's outcome but the mover's own (docs/mechanisms.md).
 ///      Storage: one packed word per task (TreeWord: status, shape, deadlines and the owner slot id and
-///      state of ranges 0–9; further ranges in extra words), one word per pool slot (prover, bond), and
-///      16-bit lock counters per member packed sixteen to a word, so that a draw and a close write one
-///      counters word instead of one word per range.
+///      state of ranges 0–9; further ranges in extra words), one word per pool slot (prover, bond), one
+///      per member (slot, change block), and 16-bit lock counters per member packed fourteen to a word, so
+///      that a draw and a close write one counters word instead of one word per range.
 contract TreeAssignment is ITreeAssignment, ICapacityHolder, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
@@ -51,6 +56,9 @@ contract TreeAssignment is ITreeAssignment, ICapacityHolder, ReentrancyGuardTran
     /// @dev Counters word 0 also holds the pool's bookkeeping (9 bits each, above the counters).
     uint256 internal constant POOL_SHIFT = 224;
     uint256 internal constant POOL_MASK = (1 << 27) - 1;
+    /// @dev Layout of a `_membership` entry.
+    uint256 internal constant SLOT_MASK = 0xffff;
+    uint256 internal constant CHANGED_SHIFT = 16;
 
     /// @notice The task registry (the only caller of the hooks).
     ITaskRegistry public immutable registry;
@@ -100,10 +108,14 @@ contract TreeAssignment is ITreeAssignment, ICapacityHolder, ReentrancyGuardTran
     /// @dev A pool member as a draw sees it (memory only).
     struct Candidate {
         address prover;
-        /// Whether `room` has been read from the ProverRegistry in this draw.
-        bool roomRead;
-        /// Free bond left in this draw (0: not drawable).
+        /// Whether its change block and declared slots have been read in this draw.
+        bool checked;
+        /// Its total bond while drawable in this draw (0: not drawable).
         uint256 weight;
+        /// Free bond before this draw.
+        uint256 free;
+        /// Its ExponentialRace key in the current round (smallest wins).
+        uint256 key;
         /// Locked ranges before this draw.
         uint256 locked;
         /// Of those, the ones the registry does not count (all but range 0 of a task whose root it holds).
@@ -123,7 +135,7 @@ contract TreeAssignment is ITreeAssignment, ICapacityHolder, ReentrancyGuardTran
         uint256 rootUnits;
     }
 
-    /// @dev Running weight totals of a draw (memory only): all drawable members, and those not yet picked.
+    /// @dev Running counts of a draw (memory only): drawable members, and those of them not yet picked.
     struct Totals {
         uint256 all;
         uint256 fresh;
@@ -143,7 +155,9 @@ contract TreeAssignment is ITreeAssignment, ICapacityHolder, ReentrancyGuardTran
     ///      after an idle spell rewrites it (2.9k) instead of filling it (20k). Word 0 also holds the
     ///      PoolInfo in bits 224–250, so that a draw of a pool of up to 14 members reads one word for both.
     mapping(uint256 group => uint256) internal _counters;
-    mapping(address prover => uint256) internal _slotPlusOne;
+    /// @dev Prover → its pool slot + 1 (low 16 bits; 0: not a member) | the block of its last bond change,
+    ///      a join, top-up or leave (bits 16 and up). A draw reads the change block of its winners only.
+    mapping(address prover => uint256) internal _membership;
     mapping(uint256 taskId => TreeWord) internal _tasks;
     /// @dev Range fields from TreeWordLib.INLINE_RANGES on, RANGES_PER_WORD per word.
     mapping(uint256 taskId => mapping(uint256 word => uint256)) internal _moreRanges;
@@ -193,12 +207,11 @@ contract TreeAssignment is ITreeAssignment, ICapacityHolder, ReentrancyGuardTran
     function joinPool(uint256 amount) external nonReentrant {
         if (amount == 0) revert ZeroAmount();
         if (!provers.isRegistered(msg.sender)) revert ProverNotRegistered(msg.sender);
-        uint256 slotPlusOne = _slotPlusOne[msg.sender];
+        uint256 slotPlusOne = _membership[msg.sender] & SLOT_MASK;
         uint256 slot;
         uint256 bond;
         if (slotPlusOne == 0) {
             slot = _newSlot();
-            _slotPlusOne[msg.sender] = slot + 1;
             // From now on the ProverRegistry counts this member's locked ranges against its declared capacity
             // (heldCapacityOf); it refuses if this instance is not a listed capacity holder.
             provers.enterCapacityHolder(msg.sender);
@@ -208,6 +221,7 @@ contract TreeAssignment is ITreeAssignment, ICapacityHolder, ReentrancyGuardTran
         }
         bond += amount;
         _members[slot] = (uint256(bond.toUint96()) << 160) | uint160(msg.sender);
+        _markChanged(msg.sender, slot);
         (uint256 locked,) = _countsOf(slot);
         emit PoolJoined(msg.sender, amount, bond - uint256(rangeBond) * locked);
         token.safeTransferFrom(msg.sender, address(this), amount);
@@ -232,11 +246,15 @@ contract TreeAssignment is ITreeAssignment, ICapacityHolder, ReentrancyGuardTran
         (uint256 free,) = _bondOf(msg.sender);
         amount = e.amount < free ? e.amount : free;
         if (amount == 0) revert InsufficientFreeBond(msg.sender, e.amount, 0);
-        uint256 slot = _slotPlusOne[msg.sender] - 1;
+        uint256 slot = (_membership[msg.sender] & SLOT_MASK) - 1;
         uint256 bond = (_members[slot] >> 160) - amount;
         // bond ≥ rangeBond × locked, so a zero bond means nothing is locked either.
-        if (bond == 0) _removeMember(slot, msg.sender);
-        else _members[slot] = (bond << 160) | uint160(msg.sender);
+        if (bond == 0) {
+            _removeMember(slot, msg.sender);
+        } else {
+            _members[slot] = (bond << 160) | uint160(msg.sender);
+            _markChanged(msg.sender, slot);
+        }
         emit PoolLeft(msg.sender, amount, free - amount);
         token.safeTransfer(msg.sender, amount);
     }
@@ -269,7 +287,7 @@ contract TreeAssignment is ITreeAssignment, ICapacityHolder, ReentrancyGuardTran
         bytes32 seed = keccak256(abi.encode(BlockHeaderRandomness.prevrandaoOf(drawBlock, header), taskId));
 
         uint256[] memory shape = TreeShape.packedSplit(w.txCount(), w.rangeSize(), w.rangeCount());
-        (uint256[] memory picks, Candidate[] memory c) = _drawMembers(taskId, seed, shape.length);
+        (uint256[] memory picks, Candidate[] memory c) = _drawMembers(taskId, seed, shape.length, drawBlock);
         uint256 rangeDeadline = block.timestamp + ((deadline - block.timestamp) * rangeWindowBps) / BPS;
         w = _recordRanges(taskId, w, picks).withStatus(uint256(TreeStatus.Drawn)).withMarker(rangeDeadline);
         _tasks[taskId] = w;
@@ -440,7 +458,7 @@ contract TreeAssignment is ITreeAssignment, ICapacityHolder, ReentrancyGuardTran
     /// @dev The member's locked ranges less those whose root assignment the registry counts already (range 0
     ///      of a task whose root it holds): the `busy` of a draw candidate.
     function heldCapacityOf(address prover) external view returns (uint256) {
-        uint256 slotPlusOne = _slotPlusOne[prover];
+        uint256 slotPlusOne = _membership[prover] & SLOT_MASK;
         if (slotPlusOne == 0) return 0;
         (uint256 locked, uint256 roots) = _countsOf(slotPlusOne - 1);
         return locked - roots;
@@ -453,13 +471,17 @@ contract TreeAssignment is ITreeAssignment, ICapacityHolder, ReentrancyGuardTran
         if (w.status() != uint256(TreeStatus.Drawn)) revert WrongStatus(taskId, TreeStatus(w.status()));
     }
 
-    /// @dev Draws `k` pool slots, each with probability proportional to free bond among the members that
-    ///      have at least `rangeBond` free and a free declared slot (after earlier picks of this draw),
-    ///      distinct while enough members qualify. A member's declared slots are read from the
-    ///      ProverRegistry the first time it is picked; one at capacity is excluded and the pick repeated
-    ///      (rejection gives the same distribution as drawing among the eligible members only, and reads
-    ///      the registry for picked members only). The weight totals are kept running, not recomputed.
-    function _drawMembers(uint256 taskId, bytes32 seed, uint256 k)
+    /// @dev Draws `k` pool slots by ExponentialRace: each drawable member (at least `rangeBond` free, a lock
+    ///      counter left) gets the key keyOf(seed, member, 0, total bond), and range i goes to the i-th
+    ///      smallest key, i.e. each range is drawn with probability proportional to total bond among the
+    ///      members not picked yet (weighted sampling without replacement). Once every drawable member has
+    ///      a range, members are reused: range i then races afresh (round i) among those still drawable.
+    ///      A member is checked the first time it wins: if its bond changed from the block before `drawBlock`
+    ///      on (the seed was public then), or it has no declared slot left, it is excluded and the next key
+    ///      wins. Because a key depends on its own member's bond only, a join or top-up after the seed moves
+    ///      nobody else's outcome, and excluding the member who made it leaves the rest as if it never
+    ///      happened (docs/mechanisms.md, "Randomness and its bias bound").
+    function _drawMembers(uint256 taskId, bytes32 seed, uint256 k, uint256 drawBlock)
         internal
         view
         returns (uint256[] memory picks, Candidate[] memory c)
@@ -479,71 +501,81 @@ contract TreeAssignment is ITreeAssignment, ICapacityHolder, ReentrancyGuardTran
             x.prover = prover;
             // bond ≥ rangeBond × locked and roots ≤ locked (kept so by every update); bonds are uint96.
             unchecked {
+                uint256 total = m >> 160;
                 x.locked = v & 0xff;
                 x.busy = x.locked - ((v >> 8) & 0xff);
-                uint256 free = (m >> 160) - bond * x.locked;
-                if (free >= bond && x.locked < MAX_LOCKED) {
-                    x.weight = free;
-                    t.all += free;
+                x.free = total - bond * x.locked;
+                if (x.free >= bond && x.locked < MAX_LOCKED) {
+                    x.weight = total;
+                    x.key = ExponentialRace.keyOf(seed, prover, 0, total);
+                    ++t.all;
                 }
             }
         }
         t.fresh = t.all;
         picks = new uint256[](k);
         for (uint256 i; i < k; ++i) {
-            picks[i] = _pick(taskId, seed, i, c, t, bond);
+            picks[i] = _pick(taskId, seed, i, c, t, drawBlock);
         }
     }
 
-    /// @dev One range's pick (see _drawMembers); updates the candidate and the totals.
-    function _pick(uint256 taskId, bytes32 seed, uint256 i, Candidate[] memory c, Totals memory t, uint256 bond)
+    /// @dev One range's pick (see _drawMembers); updates the candidate and the counts.
+    function _pick(uint256 taskId, bytes32 seed, uint256 i, Candidate[] memory c, Totals memory t, uint256 drawBlock)
         internal
         view
         returns (uint256 pick)
     {
-        for (uint256 attempt;; ++attempt) {
+        bool rekeyed;
+        for (;;) {
             if (t.all == 0) revert NoEligibleProvers(taskId);
             bool fresh = t.fresh != 0;
-            pick = _select(c, uint256(keccak256(abi.encode(seed, i, attempt))) % (fresh ? t.fresh : t.all), fresh);
+            if (!fresh && !rekeyed) {
+                // Every drawable member holds a range of this draw: reuse them, in a race of their own.
+                rekeyed = true;
+                for (uint256 j; j < c.length; ++j) {
+                    if (c[j].weight != 0) c[j].key = ExponentialRace.keyOf(seed, c[j].prover, i, c[j].weight);
+                }
+            }
+            pick = _best(c, fresh);
             Candidate memory p = c[pick];
-            uint256 before = p.weight;
-            bool wasFresh = p.picks == 0;
-            if (!p.roomRead) {
-                p.roomRead = true;
-                p.room = _room(p.prover, p.busy);
+            if (!p.checked) {
+                p.checked = true;
+                // A bond changed once the seed could be known does not count; nor does a member at capacity.
+                p.room = _changedBlockOf(p.prover) + 1 >= drawBlock ? 0 : _room(p.prover, p.busy);
             }
             if (p.room == 0) {
-                // At its declared capacity: not drawn in this draw; pick again among the others.
                 p.weight = 0;
-                t.all -= before;
-                if (wasFresh) t.fresh -= before;
+                --t.all;
+                if (p.picks == 0) --t.fresh;
                 continue;
             }
-            // A drawable candidate has weight ≥ bond and room ≥ 1; the totals include its weight.
+            // A drawable candidate has free ≥ rangeBond × (picks + 1) and room ≥ 1.
             unchecked {
+                if (p.picks == 0) --t.fresh;
                 p.room -= 1;
                 p.picks += 1;
-                uint256 left = before - bond;
                 // Drawable again only with another bond's worth, a lock counter and a declared slot left.
-                if (left < bond || p.locked + p.picks >= MAX_LOCKED || p.room == 0) left = 0;
-                p.weight = left;
-                t.all -= before - left;
-                if (wasFresh) t.fresh -= before;
+                if (
+                    p.free - uint256(rangeBond) * p.picks < rangeBond || p.locked + p.picks >= MAX_LOCKED || p.room == 0
+                ) {
+                    p.weight = 0;
+                    --t.all;
+                }
             }
             return pick;
         }
     }
 
-    /// @dev The candidate at weight offset `r` among the drawable ones (fresh ones only if `fresh`).
-    function _select(Candidate[] memory c, uint256 r, bool fresh) internal pure returns (uint256 j) {
-        // r < the total of the candidates considered, so the walk ends on one of them.
-        unchecked {
-            for (;; ++j) {
-                Candidate memory x = c[j];
-                uint256 w = x.weight;
-                if (w == 0 || (fresh && x.picks != 0)) continue;
-                if (r < w) return j;
-                r -= w;
+    /// @dev The drawable candidate with the smallest key (among those not yet picked if `fresh`); ties, which
+    ///      need equal 256-bit hashes, go to the lower slot.
+    function _best(Candidate[] memory c, bool fresh) internal pure returns (uint256 best) {
+        uint256 bestKey = type(uint256).max;
+        for (uint256 j; j < c.length; ++j) {
+            Candidate memory x = c[j];
+            if (x.weight == 0 || (fresh && x.picks != 0)) continue;
+            if (x.key < bestKey) {
+                bestKey = x.key;
+                best = j;
             }
         }
     }
@@ -631,6 +663,16 @@ contract TreeAssignment is ITreeAssignment, ICapacityHolder, ReentrancyGuardTran
         return w;
     }
 
+    /// @dev Records that `prover`'s bond (in `slot`) changed in this block (see `_membership`).
+    function _markChanged(address prover, uint256 slot) internal {
+        _membership[prover] = (slot + 1) | (block.number << CHANGED_SHIFT);
+    }
+
+    /// @dev The block of `prover`'s last join, top-up or leave.
+    function _changedBlockOf(address prover) internal view returns (uint256) {
+        return _membership[prover] >> CHANGED_SHIFT;
+    }
+
     function _proverAt(uint256 slot) internal view returns (address) {
         return address(uint160(_members[slot]));
     }
@@ -654,7 +696,7 @@ contract TreeAssignment is ITreeAssignment, ICapacityHolder, ReentrancyGuardTran
     }
 
     function _bondOf(address prover) internal view returns (uint256 freeBond, uint256 lockedRanges) {
-        uint256 slotPlusOne = _slotPlusOne[prover];
+        uint256 slotPlusOne = _membership[prover] & SLOT_MASK;
         if (slotPlusOne == 0) return (0, 0);
         (lockedRanges,) = _countsOf(slotPlusOne - 1);
         freeBond = (_members[slotPlusOne - 1] >> 160) - uint256(rangeBond) * lockedRanges;
@@ -709,7 +751,7 @@ contract TreeAssignment is ITreeAssignment, ICapacityHolder, ReentrancyGuardTran
         p.freeHead = uint16(slot + 1);
         p.members -= 1;
         _setPoolInfo(p);
-        delete _slotPlusOne[prover];
+        delete _membership[prover];
         // Nothing is locked any more: the registry stops asking this instance about the prover.
         provers.exitCapacityHolder(prover);
     }

@@ -159,7 +159,11 @@ contract TreeAssignmentGas is MechanismGasBase, HeaderBuilder {
         vm.prank(eve);
         token.approve(address(tree), type(uint256).max);
         _call("joinPool_new", eve, address(tree), abi.encodeCall(tree.joinPool, (100e18)));
-        _call("requestLeave", eve, address(tree), abi.encodeCall(tree.requestLeave, (100e18)));
+        vm.roll(block.number + 1);
+        // A top-up rewrites the member's pool word and its change block (read by the draw).
+        token.mint(eve, 50e18);
+        _call("joinPool_topUp", eve, address(tree), abi.encodeCall(tree.joinPool, (50e18)));
+        _call("requestLeave", eve, address(tree), abi.encodeCall(tree.requestLeave, (150e18)));
         vm.warp(block.timestamp + 1 hours);
         _call("leavePool_all", eve, address(tree), abi.encodeCall(tree.leavePool, ()));
     }

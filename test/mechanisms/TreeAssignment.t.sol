@@ -436,6 +436,116 @@ contract TreeAssignmentTest is TreeFixture {
         assertTreeConserved(everyone());
     }
 
+    // ================================================================== bond changes after the seed
+
+    /// @dev Opens a 2-range tree and moves to the block before its seed block, whose prevrandao the chain
+    ///      (and so anyone watching it) knows from now on.
+    function openAndReachSeed() internal returns (uint256 taskId) {
+        taskId = openTree(1, 8, 4);
+        vm.roll(tree.treeOf(taskId).drawBlock - 1);
+    }
+
+    function owners(uint256 taskId) internal view returns (address[2] memory) {
+        return [owner(taskId, 0), owner(taskId, 1)];
+    }
+
+    /// @notice Anyone who has seen the seed can join the pool before the draw lands, with any bond. None of
+    ///         1–4 such joins, of bonds a hundred to four hundred times the members', moves the draw.
+    function test_JoinsAfterTheSeedDoNotMoveTheDraw() public {
+        uint256 taskId = openAndReachSeed();
+        uint256 before = vm.snapshotState();
+        drawTree(taskId, SEED);
+        address[2] memory expected = owners(taskId);
+        for (uint256 n = 1; n <= 4; ++n) {
+            vm.revertToState(before);
+            for (uint256 i; i < n; ++i) {
+                address late = makeAddr(string(abi.encode("late", i)));
+                registerProver(late);
+                joinPool(late, (i + 1) * 100 * POOL_BOND);
+            }
+            drawTree(taskId, SEED);
+            assertEq(owners(taskId)[0], expected[0], "range 0 and the root unchanged");
+            assertEq(owners(taskId)[1], expected[1], "range 1 unchanged");
+        }
+    }
+
+    /// @notice A member that tops up once the seed is known is not drawn (it passes its turn), and the
+    ///         others keep their order: the runner-up takes range 0. Topping up members that were not going
+    ///         to be drawn changes nothing.
+    function test_TopUpAfterTheSeedPassesTheTurn() public {
+        uint256 taskId = openAndReachSeed();
+        uint256 before = vm.snapshotState();
+        drawTree(taskId, SEED);
+        address[2] memory expected = owners(taskId);
+
+        vm.revertToState(before);
+        for (uint256 i; i < members.length; ++i) {
+            if (members[i] != expected[0] && members[i] != expected[1]) joinPool(members[i], 100 * POOL_BOND);
+        }
+        drawTree(taskId, SEED);
+        assertEq(owners(taskId)[0], expected[0]);
+        assertEq(owners(taskId)[1], expected[1]);
+
+        vm.revertToState(before);
+        joinPool(expected[0], 1);
+        drawTree(taskId, SEED);
+        assertEq(owner(taskId, 0), expected[1], "the runner-up moves up");
+        assertTrue(owner(taskId, 1) != expected[0], "the member that topped up holds no range");
+        (, uint256 locked) = tree.bondOf(expected[0]);
+        assertEq(locked, 0);
+    }
+
+    /// @notice A top-up made before the seed could be known counts in full: a member that multiplies its
+    ///         bond by 1000 in the opening block takes range 0.
+    function test_TopUpBeforeTheSeedCounts() public {
+        uint256 taskId = openTree(1, 8, 4);
+        uint256 before = vm.snapshotState();
+        drawTree(taskId, SEED);
+        address outsider;
+        for (uint256 i; i < members.length; ++i) {
+            if (members[i] != owner(taskId, 0) && members[i] != owner(taskId, 1)) outsider = members[i];
+        }
+        vm.revertToState(before);
+        assertEq(block.number, tree.treeOf(taskId).drawBlock - 2, "the opening block");
+        joinPool(outsider, 999 * POOL_BOND);
+        drawTree(taskId, SEED);
+        assertEq(owner(taskId, 0), outsider);
+    }
+
+    /// @notice A member whose exit is ready can time its leave; leaving part of its bond once the seed is
+    ///         known passes its turn like a top-up.
+    function test_LeaveAfterTheSeedPassesTheTurn() public {
+        for (uint256 i; i < members.length; ++i) {
+            vm.prank(members[i]);
+            tree.requestLeave(RANGE_BOND);
+        }
+        vm.warp(block.timestamp + 1 hours);
+        uint256 taskId = openAndReachSeed();
+        uint256 before = vm.snapshotState();
+        drawTree(taskId, SEED);
+        address[2] memory expected = owners(taskId);
+        vm.revertToState(before);
+        vm.prank(expected[0]);
+        tree.leavePool();
+        drawTree(taskId, SEED);
+        assertEq(owner(taskId, 0), expected[1], "the runner-up moves up");
+        assertTrue(owner(taskId, 1) != expected[0]);
+        assertTreeConserved(everyone());
+    }
+
+    /// @notice After a re-anchor the seed is the new block's: a change made before that seed became known
+    ///         counts again.
+    function test_ReanchoredDrawCountsChangesBeforeTheNewSeed() public {
+        uint256 taskId = openAndReachSeed();
+        joinPool(alice, 999 * POOL_BOND);
+        vm.roll(tree.treeOf(taskId).drawBlock + 300);
+        tree.draw(taskId, "");
+        uint256 drawBlock = tree.treeOf(taskId).drawBlock;
+        assertGe(drawBlock, block.number + 1);
+        drawTree(taskId, SEED);
+        assertEq(owner(taskId, 0), alice, "the top-up predates the new seed");
+    }
+
     // ================================================================== declared capacity
 
     /// @dev A second instance whose pool is `who` alone, registered with `capacity` declared slots.
