@@ -27,7 +27,9 @@ use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::SolEvent;
 use clap::Args;
 use eyre::WrapErr;
-use proofmarket_bindings::{MechanismRouter, ProofRace, ProverRegistry, Rollup, TaskRegistry};
+use proofmarket_bindings::{
+    MechanismRouter, ProofRace, ProverRegistry, Rollup, TaskRegistry, TreeAssignment,
+};
 use proofmarket_circuits::state::{
     GENESIS_ACCOUNTS, SignedTransaction, Transaction, devnet_genesis, devnet_key,
 };
@@ -679,6 +681,7 @@ async fn drive(
     let mut last_note = Instant::now();
 
     let mut last_mined = Instant::now();
+    let mut ready = false;
     loop {
         check_alive(provers, sequencer)?;
         // A real L1 makes a block every 12 s whether or not anyone transacts; anvil mines only on a
@@ -692,8 +695,20 @@ async fn drive(
                 .await
                 .wrap_err("anvil_mine (the devnet's L1 clock)")?;
         }
+        // Feed nothing until every prover is registered and bonded in the tree's pool: a tree draw
+        // passes over members whose bond changed after its task opened (the seed may be public by
+        // then), so provers still joining when the first block opens would miss its draw.
+        if !ready {
+            ready = provers_ready(admin, addresses, provers).await?;
+            if ready {
+                tracing::info!(
+                    provers = provers.len(),
+                    "provers registered and bonded; feeding blocks"
+                );
+            }
+        }
         // Feed the next block once the previous one is posted.
-        if submitted_up_to < args.blocks && tasks.len() as u64 == submitted_up_to {
+        if ready && submitted_up_to < args.blocks && tasks.len() as u64 == submitted_up_to {
             for _ in 0..args.txs_per_block {
                 submit_transfer(&http, sequencer_url, &transfers.next()).await?;
             }
@@ -785,6 +800,40 @@ async fn drive(
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+}
+
+/// Whether every prover is registered and, if the deployment has a tree, holds free bond in its pool.
+async fn provers_ready(
+    admin: &ChainProvider,
+    addresses: &Addresses,
+    provers: &[RunningProver],
+) -> eyre::Result<bool> {
+    let registry = ProverRegistry::new(addresses.prover_registry, admin);
+    let tree = addresses
+        .mechanisms
+        .get("tree")
+        .map(|&address| TreeAssignment::new(address, admin));
+    for prover in provers {
+        if !registry
+            .isRegistered(prover.address)
+            .call()
+            .await
+            .wrap_err("ProverRegistry.isRegistered")?
+        {
+            return Ok(false);
+        }
+        if let Some(tree) = &tree {
+            let bond = tree
+                .bondOf(prover.address)
+                .call()
+                .await
+                .wrap_err("TreeAssignment.bondOf")?;
+            if bond.freeBond.is_zero() {
+                return Ok(false);
+            }
+        }
+    }
+    Ok(true)
 }
 
 fn check_alive(provers: &[RunningProver], sequencer: &JoinHandle<Outcome>) -> eyre::Result<()> {
