@@ -1407,6 +1407,10 @@ contract TreeHandler is Test {
     uint256 public covers;
     uint256 public proofs;
     uint256 public expiries;
+    /// @dev Ghost: the block of each actor's last join or leave that took effect, and how many ranges a draw
+    ///      gave to a member whose bond changed from the block before its seed block on (must stay 0).
+    mapping(address => uint256) public lastChange;
+    uint256 public lateChangesDrawn;
 
     constructor(TreeAssignment tree_, TreeInvariantTest fx_) {
         tree = tree_;
@@ -1431,7 +1435,12 @@ contract TreeHandler is Test {
         if (block.number <= t.drawBlock) vm.roll(t.drawBlock + 1);
         bytes memory header = fx.headerFor(t.drawBlock, seed);
         try tree.draw(taskId, header) {
-            if (tree.treeOf(taskId).status == ITreeAssignment.TreeStatus.Drawn) ++draws;
+            if (tree.treeOf(taskId).status != ITreeAssignment.TreeStatus.Drawn) return;
+            ++draws;
+            for (uint256 r; r < t.rangeCount; ++r) {
+                uint256 changed = lastChange[tree.rangeOf(taskId, r).owner];
+                if (changed != 0 && changed + 1 >= t.drawBlock) ++lateChangesDrawn;
+            }
         } catch {}
     }
 
@@ -1473,7 +1482,9 @@ contract TreeHandler is Test {
     }
 
     function join(uint256 a, uint256 amount) external {
-        fx.joinAs(fx.actor(a), bound(amount, 1e18, 100e18));
+        address who = fx.actor(a);
+        fx.joinAs(who, bound(amount, 1e18, 100e18));
+        lastChange[who] = block.number;
     }
 
     function requestLeave(uint256 a, uint256 amount) external {
@@ -1487,7 +1498,9 @@ contract TreeHandler is Test {
     function leave(uint256 a) external {
         address who = fx.actor(a);
         vm.prank(who);
-        try tree.leavePool() {} catch {}
+        try tree.leavePool() {
+            lastChange[who] = block.number;
+        } catch {}
     }
 
     /// @dev Time moves in small steps so that tasks live through several actions.
@@ -1577,6 +1590,12 @@ contract TreeInvariantTest is TreeFixture {
 
     function invariant_TokensConserved() public view {
         assertTreeConserved(everyone());
+    }
+
+    /// @dev No draw gives a range to a member that joined, topped up or left from the block before the
+    ///      draw's seed block on (the seed may have been public by then).
+    function invariant_NoRangeForABondChangedAfterTheSeed() public view {
+        assertEq(handler.lateChangesDrawn(), 0);
     }
 
     function invariant_LocksMatchRanges() public view {
