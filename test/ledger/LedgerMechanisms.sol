@@ -59,6 +59,7 @@ contract LedgerAssigner is ILedgerMechanism {
     address public contributor;
     uint96 public contributorPay;
     uint256 public extraPay;
+    bool public actInHook;
 
     constructor(ITaskLedger ledger_, uint8 hookFlags_) {
         ledger = ledger_;
@@ -76,6 +77,11 @@ contract LedgerAssigner is ILedgerMechanism {
 
     function setExtraPay(uint256 amount) external {
         extraPay = amount;
+    }
+
+    /// @notice Makes the payment hook change its own task (the ledger must refuse the proof).
+    function setActInHook(bool act) external {
+        actInHook = act;
     }
 
     function assign(uint256 taskId, LedgerTask calldata t, address prover, uint96 price, uint96 collateral) external {
@@ -115,6 +121,7 @@ contract LedgerAssigner is ILedgerMechanism {
     {
         if (msg.sender != address(ledger)) revert OnlyTaskLedger(msg.sender);
         if (contributor != address(0)) ledger.payContributor(taskId, contributor, contributorPay);
+        if (actInHook) ledger.setMechanismState(taskId, task, task.mechanismState + 1);
         uint256 base = task.assignee == prover ? task.price : task.maxPayment / task.redundancy / 2;
         return base + extraPay;
     }
@@ -136,6 +143,7 @@ contract LedgerConsumer is IProofConsumer {
 
     ITaskLedger public immutable ledger;
     bool public refuse;
+    bool public reenter;
     uint256 public fulfilled;
     uint256 public expired;
     address public lastProver;
@@ -146,6 +154,11 @@ contract LedgerConsumer is IProofConsumer {
 
     function setRefuse(bool refuse_) external {
         refuse = refuse_;
+    }
+
+    /// @notice Makes the fulfilment callback try to withdraw from inside the settlement.
+    function setReenter(bool reenter_) external {
+        reenter = reenter_;
     }
 
     function deposit(IERC20 token, uint256 amount) external {
@@ -159,6 +172,7 @@ contract LedgerConsumer is IProofConsumer {
 
     function onTaskFulfilled(uint256, address prover) external {
         if (refuse || msg.sender != address(ledger)) revert Refused();
+        if (reenter) ledger.withdraw(1);
         ++fulfilled;
         lastProver = prover;
     }

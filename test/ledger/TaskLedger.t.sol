@@ -605,6 +605,36 @@ contract TaskLedgerTest is LedgerFixture {
         assertEq(ledger.balanceOf(alice), TASK_BUDGET);
     }
 
+    /// A consumer that re-enters the ledger from its callback is stopped by the guard; the callback's failure is
+    /// logged and the settlement stands.
+    function test_Consumer_ThatReentersIsStopped() public {
+        LedgerConsumer consumer = new LedgerConsumer(ledger);
+        _accounts.push(address(consumer));
+        token.mint(address(consumer), 2 * uint256(TASK_BUDGET));
+        consumer.deposit(token, 2 * uint256(TASK_BUDGET));
+        consumer.setReenter(true);
+        LedgerRequest memory r = ledgerRequest(1, 1, address(ledgerRace));
+        r.notifyRequester = true;
+        (uint256 id, LedgerTask memory t) = consumer.open(r);
+        vm.expectEmit(address(ledger));
+        emit ITaskLedger.RequesterCallbackFailed(id, address(consumer));
+        proveLedger(id, t, 1, alice);
+        assertEq(consumer.fulfilled(), 0);
+        assertEq(ledger.balanceOf(address(consumer)), TASK_BUDGET, "nothing withdrawn from inside");
+        assertEq(ledger.balanceOf(alice), TASK_BUDGET);
+        assertConserved();
+    }
+
+    function test_RevertWhen_PaymentHookChangesItsOwnTask() public {
+        (uint256 id, LedgerTask memory t) = openAssigned(1);
+        assigner.setActInHook(true);
+        bytes memory proof = proofOf(1, bob);
+        uint256[] memory s = statement(1);
+        vm.prank(bob);
+        vm.expectRevert(abi.encodeWithSelector(ITaskLedger.StaleTask.selector, id));
+        ledger.submitProof(id, t, s, proof);
+    }
+
     function test_RevertWhen_ProofForwardsTooLittleGasForTheCallback() public {
         LedgerConsumer consumer = new LedgerConsumer(ledger);
         token.mint(address(consumer), TASK_BUDGET);
