@@ -13,10 +13,11 @@ import {MechanismGasBase} from "./MechanismGasBase.sol";
 ///         of MechanismGasBase: isolated calls (every top-level call its own transaction, storage cold as on chain);
 ///         `tx_<name>` the whole transaction, `<name>` execution only (minus 21,000 and calldata); the verifier's
 ///         own call (`verify`, through the verifier registry) subtracted from every proof. Steady state: setUp runs
-///         a race task and an assigned task through their lives and slashes one assignment, so the provers', the
-///         requester's and the treasury's credit words exist; the requester keeps a deposit. Mechanisms: the test
-///         race (no hooks but the payment, cap 4) and a hook-free assigning mechanism (`lean`: assign / slash pass
-///         straight through, an assignee's proof is paid its price without a call), so the figures are the core's.
+///         race tasks (redundancy 1 and 2) and an assigned task through their lives and slashes one assignment, so
+///         the provers' proven-bits word and the provers', the requester's and the treasury's credit words exist;
+///         the requester keeps a deposit. Mechanisms: the test race (no hooks but the payment, cap 4) and a
+///         hook-free assigning mechanism (`lean`: assign / slash pass straight through, an assignee's proof is paid
+///         its price without a call), so the figures are the core's.
 /// forge-config: default.isolate = true
 contract TaskLedgerGas is LedgerFixture, MechanismGasBase {
     LedgerAssigner internal lean;
@@ -35,6 +36,11 @@ contract TaskLedgerGas is LedgerFixture, MechanismGasBase {
         lean.assign(id, t, bob, 50e18, COLLATERAL);
         t = withAssignment(t, bob, 50e18, COLLATERAL, uint64(block.timestamp + 600));
         proveLedger(id, t, 101, bob);
+        // A redundancy-2 race proven by both: their proven-bits word for this requester's tasks exists, as it does
+        // for provers that serve a requester regularly (the spike's warm-up did the same).
+        (id, t) = _open(103, 2, address(ledgerRace));
+        proveLedger(id, t, 103, alice);
+        proveLedger(id, t, 103, bob);
         (id, t) = _open(102, 1, address(lean));
         lean.assign(id, t, bob, 50e18, COLLATERAL);
         lean.slash(id, withAssignment(t, bob, 50e18, COLLATERAL, uint64(block.timestamp + 600)));
