@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {LedgerTask, LedgerTaskLib, TaskWord} from "../../contracts/types/LedgerTask.sol";
+import {LedgerFixture} from "./LedgerFixture.sol";
+import {LedgerHandler} from "./LedgerHandler.sol";
+
+/// @title LedgerInvariants
+/// @notice Stateful invariants of the TaskLedger (test/ledger/README.md lists them in plain words): the fuzzer
+///         drives only LedgerHandler over the real ledger, ProverRegistry, VerifierRegistry, HashVerifier and the
+///         two test mechanisms.
+contract LedgerInvariants is LedgerFixture {
+    LedgerHandler internal handler;
+    address[] internal _provers;
+
+    function setUp() public {
+        deployLedger();
+        registerProver(alice);
+        registerProver(bob);
+        registerProver(carol);
+        _provers.push(alice);
+        _provers.push(bob);
+        _provers.push(carol);
+        handler = new LedgerHandler(
+            ledger, token, proverRegistry, testVerifier, address(ledgerRace), assigner, requester, _provers
+        );
+        token.grantRole(token.MINTER_ROLE(), address(handler));
+        bytes4[] memory selectors = new bytes4[](12);
+        selectors[0] = LedgerHandler.open.selector;
+        selectors[1] = LedgerHandler.open.selector;
+        selectors[2] = LedgerHandler.assign.selector;
+        selectors[3] = LedgerHandler.unassign.selector;
+        selectors[4] = LedgerHandler.slash.selector;
+        selectors[5] = LedgerHandler.prove.selector;
+        selectors[6] = LedgerHandler.prove.selector;
+        selectors[7] = LedgerHandler.prove.selector;
+        selectors[8] = LedgerHandler.expire.selector;
+        selectors[9] = LedgerHandler.cancel.selector;
+        selectors[10] = LedgerHandler.withdraw.selector;
+        selectors[11] = LedgerHandler.warp.selector;
+        targetSelector(FuzzSelector({addr: address(handler), selectors: selectors}));
+        targetContract(address(handler));
+    }
+
+    /// 1. The ledger's token balance is Σ credits + Σ escrow of live tasks.
+    function invariant_TokensAreConserved() public view {
+        uint256 escrow;
+        uint256 n = handler.taskCount();
+        for (uint256 i; i < n; ++i) {
+            uint256 id = handler.taskIds(i);
+            TaskWord w = ledger.taskWord(id);
+            if (TaskWord.unwrap(w) == 0) continue;
+            LedgerTask memory t = handler.currentTask(id);
+            escrow += uint256(t.maxPayment) - w.proofsAccepted() * (uint256(t.maxPayment) / t.redundancy)
+            + t.coverBounty;
+        }
+        assertEq(token.balanceOf(address(ledger)), creditSum() + escrow, "ledger balance = credits + live escrow");
+        assertEq(token.balanceOf(address(proverRegistry)), _stakeSum(), "prover registry holds the stakes");
+    }
+
+    /// 2. The handler's book of every live task is the ledger's: each live word is the hash of the tracked task,
+    ///    and its proof count is what the handler saw accepted.
+    function invariant_BooksMatchTheWords() public view {
+        uint256 n = handler.taskCount();
+        for (uint256 i; i < n; ++i) {
+            uint256 id = handler.taskIds(i);
+            TaskWord w = ledger.taskWord(id);
+            if (TaskWord.unwrap(w) == 0) continue;
+            assertTrue(w.matches(LedgerTaskLib.hashOfMemory(handler.currentTask(id))), "tracked task is current");
+            assertEq(w.proofsAccepted(), handler.acceptedCount(id), "proof count");
+        }
+    }
+
+    /// 3. No task pays more than its budget plus the cover it received, accepts more proofs than its redundancy,
+    ///    or accepts two proofs from one prover; a copied proof is never accepted.
+    function invariant_NoTaskPaidTwice() public view {
+        assertEq(handler.copiedAccepted(), 0, "a copied proof was accepted");
+        uint256 n = handler.taskCount();
+        for (uint256 i; i < n; ++i) {
+            uint256 id = handler.taskIds(i);
+            LedgerTask memory t = handler.currentTask(id);
+            assertLe(handler.paidOut(id), uint256(t.maxPayment) + handler.coverIn(id), "paid within budget");
+            assertLe(handler.acceptedCount(id), t.redundancy, "proofs within redundancy");
+            for (uint256 p; p < 3; ++p) {
+                assertLe(handler.acceptedBy(id, handler.provers(p)), 1, "one proof per prover");
+            }
+        }
+    }
+
+    /// 4. Each prover's locked stake and live-assignment count are exactly those of the live tasks it is assigned.
+    function invariant_LocksMatchAssignments() public view {
+        uint256 n = handler.taskCount();
+        for (uint256 p; p < 3; ++p) {
+            address prover = handler.provers(p);
+            uint256 locked;
+            uint256 count;
+            for (uint256 i; i < n; ++i) {
+                uint256 id = handler.taskIds(i);
+                if (TaskWord.unwrap(ledger.taskWord(id)) == 0) continue;
+                LedgerTask memory t = handler.currentTask(id);
+                if (t.assignee == prover) {
+                    locked += t.collateral;
+                    ++count;
+                }
+            }
+            assertEq(proverRegistry.proverOf(prover).locked, locked, "locked = live collateral");
+            assertEq(proverRegistry.proverOf(prover).activeAssignments, count, "assignments = live assignees");
+        }
+    }
+
+    /// Reach: a fixed-seed walk makes every action go through at least once.
+    function test_HandlerReachesEveryPath() public {
+        for (uint256 run; run < 40; ++run) {
+            uint256 r = uint256(keccak256(abi.encode("reach", run)));
+            try handler.open(r, uint8(r >> 8), (r >> 16) % 2 == 0, uint8(r >> 24), uint96(r >> 32)) {} catch {}
+            uint256 k = handler.taskCount() - 1;
+            if ((r >> 104) % 6 == 0) try handler.cancel(k) {} catch {}
+            if ((r >> 40) % 2 == 0) try handler.assign(k, r >> 48, uint96(r >> 56)) {} catch {}
+            if ((r >> 64) % 5 == 0) try handler.unassign(k) {} catch {}
+            if ((r >> 72) % 5 == 1) try handler.slash(k) {} catch {}
+            try handler.prove(k, r >> 80, r >> 88) {} catch {}
+            try handler.prove(k, (r >> 80) + 1, 1) {} catch {}
+            if ((r >> 96) % 4 == 0) try handler.expire(k) {} catch {}
+            try handler.withdraw(r >> 112, r >> 120) {} catch {}
+            handler.warp(r >> 128);
+            invariant_TokensAreConserved();
+            invariant_BooksMatchTheWords();
+            invariant_NoTaskPaidTwice();
+            invariant_LocksMatchAssignments();
+        }
+        string[9] memory actions =
+            ["open", "assign", "unassign", "slash", "prove", "expire", "reopen", "cancel", "withdraw"];
+        for (uint256 i; i < actions.length; ++i) {
+            assertGt(handler.calls(bytes32(bytes(actions[i]))), 0, actions[i]);
+        }
+    }
+
+    function _stakeSum() internal view returns (uint256 sum) {
+        for (uint256 p; p < 3; ++p) {
+            sum += proverRegistry.proverOf(handler.provers(p)).stake;
+        }
+    }
+}
