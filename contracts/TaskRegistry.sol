@@ -4,13 +4,13 @@ pragma solidity 0.8.30;
 import {IBudgetedMechanism} from "./interfaces/IBudgetedMechanism.sol";
 import {IMechanism} from "./interfaces/IMechanism.sol";
 import {IProofConsumer} from "./interfaces/IProofConsumer.sol";
-import {IProofVerifier} from "./interfaces/IProofVerifier.sol";
 import {IProverRegistry} from "./interfaces/IProverRegistry.sol";
 import {IRedundancyCapped} from "./interfaces/IRedundancyCapped.sol";
 import {IStatelessMechanism} from "./interfaces/IStatelessMechanism.sol";
 import {ITaskRegistry} from "./interfaces/ITaskRegistry.sol";
 import {IVerifierRegistry} from "./interfaces/IVerifierRegistry.sol";
 import {SlashSplit} from "./libraries/SlashSplit.sol";
+import {VerifierCall} from "./libraries/VerifierCall.sol";
 import {TaskRequest, TaskStatus} from "./types/Task.sol";
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
@@ -303,9 +303,11 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
     {
         TaskData storage t = _tasks[taskId];
         AssignmentData storage a = _assignments[taskId][msg.sender];
-        (bytes memory verifierCall, bytes32 commitment) = _verifierCall(publicInputs, proof);
+        // The proof must verify with the submitter as the last public input: a proof copied from the mempool
+        // verifies only for the prover that made it (VerifierCall).
+        (bytes memory verifierCall, bytes32 commitment) = VerifierCall.encode(publicInputs, proof, msg.sender);
         bool touched = _checkSubmission(t, a, taskId, commitment);
-        _verify(t, verifierCall);
+        VerifierCall.verify(verifiers, _circuitAt(t.circuitId), verifierCall);
         return _accept(t, a, taskId, touched);
     }
 
@@ -756,72 +758,6 @@ contract TaskRegistry is ITaskRegistry, AccessControl, ReentrancyGuardTransient 
         // (registration is permanent in the ProverRegistry: there is no way to deregister).
         if (!assigned && _claimable[msg.sender] & PROVER_CHECKED == 0 && !provers.isRegistered(msg.sender)) {
             revert IProverRegistry.NotRegistered(msg.sender);
-        }
-    }
-
-    /// @dev The calldata of `IProofVerifier.verifyProof(proof, publicInputs ++ [uint160(msg.sender)])`, copied
-    ///      straight from calldata into fresh memory, and `keccak256(abi.encodePacked(publicInputs))` hashed from
-    ///      that copy. The proof must verify with the submitter's address as the last public input: a proof copied
-    ///      from the mempool verifies only for the prover that made it. Layout after the selector: the two offsets,
-    ///      the proof (length, bytes, zero padding), the inputs (length n + 1, n words, the prover).
-    function _verifierCall(uint256[] calldata publicInputs, bytes calldata proof)
-        internal
-        view
-        returns (bytes memory data, bytes32 commitment)
-    {
-        bytes4 selector = IProofVerifier.verifyProof.selector;
-        assembly ("memory-safe") {
-            data := mload(0x40)
-            let p := add(data, 0x20)
-            let proofLength := proof.length
-            let padded := and(add(proofLength, 31), not(31))
-            let n := shl(5, publicInputs.length)
-            mstore(p, selector)
-            mstore(add(p, 0x04), 0x40)
-            mstore(add(p, 0x24), add(0x60, padded))
-            mstore(add(p, 0x44), proofLength)
-            calldatacopy(add(p, 0x64), proof.offset, proofLength)
-            mstore(add(add(p, 0x64), proofLength), 0) // the padding
-            let q := add(add(p, 0x64), padded)
-            mstore(q, add(publicInputs.length, 1))
-            calldatacopy(add(q, 0x20), publicInputs.offset, n)
-            commitment := keccak256(add(q, 0x20), n)
-            mstore(add(add(q, 0x20), n), caller())
-            let size := sub(add(q, add(n, 0x40)), p)
-            mstore(data, size)
-            mstore(0x40, and(add(add(p, size), 31), not(31)))
-        }
-    }
-
-    /// @dev Calls the circuit's current verifier, looked up in the verifier registry, directly (one call frame less
-    ///      than `VerifierRegistry.verify`; a rotation still applies at once). Its revert data is passed through
-    ///      unchanged; a verifier without code (which the verifier registry never accepts) is refused.
-    function _verify(TaskData storage t, bytes memory verifierCall) internal view {
-        bytes32 circuitId = _circuitAt(t.circuitId);
-        IVerifierRegistry registry = verifiers;
-        bytes4 lookup = IVerifierRegistry.verifierOf.selector;
-        bytes4 noCode = IVerifierRegistry.InvalidVerifier.selector;
-        assembly ("memory-safe") {
-            // verifier = registry.verifierOf(circuitId), in scratch space; UnknownCircuit is bubbled up.
-            mstore(0x00, lookup)
-            mstore(0x04, circuitId)
-            if iszero(staticcall(gas(), registry, 0x00, 0x24, 0x00, 0x20)) {
-                let p := mload(0x40)
-                returndatacopy(p, 0, returndatasize())
-                revert(p, returndatasize())
-            }
-            if lt(returndatasize(), 0x20) { revert(0, 0) }
-            let verifier := and(mload(0x00), 0xffffffffffffffffffffffffffffffffffffffff)
-            if iszero(extcodesize(verifier)) {
-                mstore(0x00, noCode)
-                mstore(0x04, verifier)
-                revert(0x00, 0x24)
-            }
-            if iszero(staticcall(gas(), verifier, add(verifierCall, 0x20), mload(verifierCall), 0, 0)) {
-                let p := mload(0x40)
-                returndatacopy(p, 0, returndatasize())
-                revert(p, returndatasize())
-            }
         }
     }
 

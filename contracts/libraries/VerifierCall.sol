@@ -5,9 +5,8 @@ import {IProofVerifier} from "../interfaces/IProofVerifier.sol";
 import {IVerifierRegistry} from "../interfaces/IVerifierRegistry.sol";
 
 /// @title VerifierCall
-/// @notice Builds and makes a circuit verifier's call with the submitter bound as the last public input, the way
-///         the TaskRegistry does it (its `_verifierCall` / `_verify`, which stay there until it is retired): the
-///         inputs are copied once from calldata, hashed for the task's commitment from that copy, and the
+/// @notice Builds and makes a circuit verifier's call with the submitter bound as the last public input, for the
+///         TaskRegistry and the TaskLedger: the inputs are copied once from calldata, hashed for the task's commitment from that copy, and the
 ///         verifier, looked up in the VerifierRegistry, is called directly (one call frame less than
 ///         `VerifierRegistry.verify`; a rotation still applies at once).
 library VerifierCall {
