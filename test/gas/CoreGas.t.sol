@@ -237,17 +237,11 @@ contract CoreGas is Deployers {
 
     /// @dev The test-double verifier's own execution gas for `prover`'s proof of `statement(seed)`.
     function _measureVerifier(uint256 seed, address prover) internal {
-        uint256[] memory s = statement(seed);
-        uint256[] memory inputs = new uint256[](s.length + 1);
-        for (uint256 i; i < s.length; ++i) {
-            inputs[i] = s[i];
-        }
-        inputs[s.length] = uint256(uint160(prover));
         _measure(
             "verify_testDouble",
             address(taskRegistry),
             address(testVerifier),
-            abi.encodeCall(IProofVerifier.verifyProof, (proofOf(seed, prover), inputs))
+            abi.encodeCall(IProofVerifier.verifyProof, (proofOf(seed, prover), boundInputs(seed, prover)))
         );
     }
 

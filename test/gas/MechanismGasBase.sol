@@ -90,17 +90,11 @@ abstract contract MechanismGasBase is Deployers {
 
     /// @dev Execution gas of the verifier-registry call submitProof makes (the test-double verifier).
     function _verifyGas(uint256 seed, address prover) internal returns (uint256 g) {
-        uint256[] memory s = statement(seed);
-        uint256[] memory inputs = new uint256[](s.length + 1);
-        for (uint256 i; i < s.length; ++i) {
-            inputs[i] = s[i];
-        }
-        inputs[s.length] = uint256(uint160(prover));
         (g,) = _call(
             "verify",
             address(taskRegistry),
             address(verifierRegistry),
-            abi.encodeCall(IVerifierRegistry.verify, (TEST_CIRCUIT, proofOf(seed, prover), inputs))
+            abi.encodeCall(IVerifierRegistry.verify, (TEST_CIRCUIT, proofOf(seed, prover), boundInputs(seed, prover)))
         );
     }
 

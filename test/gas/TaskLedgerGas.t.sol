@@ -103,17 +103,11 @@ contract TaskLedgerGas is LedgerFixture, MechanismGasBase {
 
     /// @dev Execution gas of the test-double verifier called directly (the spike's `_verify` subtraction).
     function _verifyDirectGas(uint256 seed, address prover) internal returns (uint256 g) {
-        uint256[] memory s = statement(seed);
-        uint256[] memory inputs = new uint256[](s.length + 1);
-        for (uint256 i; i < s.length; ++i) {
-            inputs[i] = s[i];
-        }
-        inputs[s.length] = uint256(uint160(prover));
         (g,) = _call(
             "verify_direct",
             address(ledger),
             address(testVerifier),
-            abi.encodeCall(HashVerifier.verifyProof, (proofOf(seed, prover), inputs))
+            abi.encodeCall(HashVerifier.verifyProof, (proofOf(seed, prover), boundInputs(seed, prover)))
         );
     }
 

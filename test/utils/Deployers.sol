@@ -81,6 +81,16 @@ abstract contract Deployers is Test, CoreDeployment {
         registerProver(prover, PROVER_STAKE, PROVER_CAPACITY);
     }
 
+    /// @dev Statement `seed`'s public inputs with `prover` appended, as the registries pass them to a verifier.
+    function boundInputs(uint256 seed, address prover) internal pure returns (uint256[] memory inputs) {
+        uint256[] memory s = statement(seed);
+        inputs = new uint256[](s.length + 1);
+        for (uint256 i; i < s.length; ++i) {
+            inputs[i] = s[i];
+        }
+        inputs[s.length] = uint256(uint160(prover));
+    }
+
     /// @notice A deterministic statement (public inputs without the prover) for the test circuit.
     function statement(uint256 seed) internal pure returns (uint256[] memory s) {
         s = new uint256[](TEST_STATEMENT_LENGTH);
