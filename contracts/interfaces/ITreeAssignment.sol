@@ -111,7 +111,8 @@ interface ITreeAssignment is IMechanism {
     /// @param taskId The task.
     /// @param deadline Its deadline, already past.
     error TaskPastDeadline(uint256 taskId, uint256 deadline);
-    /// @param taskId No pool member has `rangeBond` of free bond and a free declared slot.
+    /// @param taskId No pool member has `rangeBond` of free bond, a free declared slot and a bond unchanged since
+    ///        before the seed could be known.
     error NoEligibleProvers(uint256 taskId);
     /// @notice The registry's root assignment ran out of gas (empty revert data): refused, so that a caller
     ///         cannot make the root unbacked by sending too little gas.
