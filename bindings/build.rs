@@ -18,6 +18,7 @@ const CONTRACTS: &[(&str, &str)] = &[
     ("prover_registry", "ProverRegistry"),
     ("verifier_registry", "VerifierRegistry"),
     ("task_registry", "TaskRegistry"),
+    ("task_ledger", "TaskLedger"),
     ("proof_race", "ProofRace"),
     ("sealed_bid_auction", "SealedBidAuction"),
     ("ascending_price_auction", "AscendingPriceAuction"),

@@ -3,7 +3,8 @@
 //!
 //! Shared infrastructure: [`config`] (TOML file + flags + env), [`keys`] (signer from env or keystore),
 //! [`store`] (SQLite state), [`supervisor`] (restarted services, graceful shutdown), [`chain`] (provider,
-//! chain monitor, submitter, revert decoding), [`metrics`] (Prometheus). Roles: [`prover`], [`sequencer`],
+//! chain monitor, submitter, revert decoding), [`metrics`] (Prometheus), [`ledger`] (the one-word task core's
+//! tasks rebuilt from its logs). Roles: [`prover`], [`sequencer`],
 //! [`request`], [`status`], [`deploy`], [`devnet`].
 
 pub mod chain;
@@ -13,6 +14,7 @@ pub mod deploy;
 pub mod devnet;
 pub mod error;
 pub mod keys;
+pub mod ledger;
 pub mod metrics;
 pub mod prover;
 pub mod request;

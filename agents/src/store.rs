@@ -127,6 +127,24 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE submissions ADD COLUMN raw_tx BLOB;
     "#,
+    // v3: the TaskLedger's tasks as the agent rebuilt them from the logs (one-word tasks keep only a
+    // hash on chain, so a restarted agent needs its own copy to pass back). Closed tasks stay as
+    // tombstones until pruned, so that a replayed log of a closed task is recognised.
+    r#"
+    CREATE TABLE ledger_tasks (
+        ledger           BLOB NOT NULL,
+        task_id          BLOB NOT NULL,
+        task             BLOB NOT NULL,
+        proofs_accepted  INTEGER NOT NULL,
+        created_block    INTEGER NOT NULL,
+        last_block       INTEGER NOT NULL,
+        last_log_index   INTEGER NOT NULL,
+        closed           TEXT,
+        updated_at       INTEGER NOT NULL,
+        PRIMARY KEY (ledger, task_id)
+    );
+    CREATE INDEX ledger_tasks_open ON ledger_tasks (ledger, closed);
+    "#,
 ];
 
 /// The schema version this binary writes.
@@ -213,6 +231,24 @@ impl TaskState {
             Self::Seen | Self::Bidding | Self::Committed | Self::Proving | Self::Submitted
         )
     }
+}
+
+/// A TaskLedger task as the agent rebuilt it from the logs (`crate::ledger` encodes and decodes it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerTaskRow {
+    /// The TaskLedger contract.
+    pub ledger: Address,
+    pub task_id: U256,
+    /// `abi.encode(LedgerTask)`: the 17 words the ledger hashes.
+    pub task: Vec<u8>,
+    pub proofs_accepted: u8,
+    /// Block of the `TaskCreated` log (where a rebuild from logs starts).
+    pub created_block: u64,
+    /// Position of the last log applied (block number, log index): older logs are replays.
+    pub last_block: u64,
+    pub last_log_index: u64,
+    /// How it ended (`fulfilled`, `expired`, `cancelled`), `None` while live.
+    pub closed: Option<String>,
 }
 
 /// A task as the agent recorded it.
@@ -527,6 +563,73 @@ impl Store {
             .map(task_from_raw)
             .filter(|t| t.as_ref().map_or(true, |t| states.contains(&t.state)))
             .collect()
+    }
+
+    // ---- ledger tasks (one-word tasks) -----------------------------------------------------------
+
+    /// Writes a ledger task's current version (insert or replace).
+    pub fn put_ledger_task(&self, row: &LedgerTaskRow) -> Result<(), StoreError> {
+        self.conn()?.execute(
+            "INSERT INTO ledger_tasks (ledger, task_id, task, proofs_accepted, created_block, last_block,
+                last_log_index, closed, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+             ON CONFLICT (ledger, task_id) DO UPDATE SET task = excluded.task,
+                proofs_accepted = excluded.proofs_accepted, created_block = excluded.created_block,
+                last_block = excluded.last_block, last_log_index = excluded.last_log_index,
+                closed = excluded.closed, updated_at = excluded.updated_at",
+            params![
+                row.ledger.as_slice(),
+                row.task_id.to_be_bytes::<32>().as_slice(),
+                row.task,
+                row.proofs_accepted,
+                row.created_block as i64,
+                row.last_block as i64,
+                row.last_log_index as i64,
+                row.closed,
+                now(),
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// One ledger task (live or a tombstone).
+    pub fn ledger_task(
+        &self,
+        ledger: Address,
+        task_id: U256,
+    ) -> Result<Option<LedgerTaskRow>, StoreError> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare(&format!(
+            "{LEDGER_TASK_SELECT} WHERE ledger = ?1 AND task_id = ?2"
+        ))?;
+        let raw = stmt
+            .query_row(
+                params![ledger.as_slice(), task_id.to_be_bytes::<32>().as_slice()],
+                raw_ledger_task,
+            )
+            .optional()?;
+        raw.map(ledger_task_from_raw).transpose()
+    }
+
+    /// Every ledger task of `ledger`, tombstones included, by task id.
+    pub fn ledger_tasks(&self, ledger: Address) -> Result<Vec<LedgerTaskRow>, StoreError> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare(&format!(
+            "{LEDGER_TASK_SELECT} WHERE ledger = ?1 ORDER BY task_id"
+        ))?;
+        let rows = stmt
+            .query_map([ledger.as_slice()], raw_ledger_task)?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter().map(ledger_task_from_raw).collect()
+    }
+
+    /// Drops the tombstones of ledger tasks closed before `below_block` (their logs are beyond the
+    /// reorg window, never re-read). Returns how many went.
+    pub fn prune_closed_ledger_tasks(&self, below_block: u64) -> Result<usize, StoreError> {
+        Ok(self.conn()?.execute(
+            "DELETE FROM ledger_tasks WHERE closed IS NOT NULL AND last_block < ?1",
+            [below_block as i64],
+        )?)
     }
 
     // ---- submissions ----------------------------------------------------------------------------
@@ -893,6 +996,39 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
             .map_err(|source| StoreError::Migration { version, source })?;
     }
     Ok(())
+}
+
+const LEDGER_TASK_SELECT: &str = "SELECT ledger, task_id, task, proofs_accepted, created_block,
+    last_block, last_log_index, closed FROM ledger_tasks";
+
+type RawLedgerTask = (Vec<u8>, Vec<u8>, Vec<u8>, u8, i64, i64, i64, Option<String>);
+
+fn raw_ledger_task(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawLedgerTask> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+        r.get(7)?,
+    ))
+}
+
+fn ledger_task_from_raw(raw: RawLedgerTask) -> Result<LedgerTaskRow, StoreError> {
+    let (ledger, task_id, task, proofs_accepted, created, last_block, last_log, closed) = raw;
+    let task_id = b256(task_id, "ledger_tasks")?;
+    Ok(LedgerTaskRow {
+        ledger: address(ledger, "ledger_tasks")?,
+        task_id: U256::from_be_bytes(task_id.0),
+        task,
+        proofs_accepted,
+        created_block: created as u64,
+        last_block: last_block as u64,
+        last_log_index: last_log as u64,
+        closed,
+    })
 }
 
 const TASK_SELECT: &str =
