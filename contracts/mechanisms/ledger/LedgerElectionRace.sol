@@ -57,6 +57,7 @@ contract LedgerElectionRace is ILedgerElectionRace {
     uint8 public constant MAX_SLOTS = 32;
 
     uint256 internal constant POSITION_BITS = 24;
+    // forge-lint: disable-next-line(incorrect-shift) 2^24 − 1: the mask of a 24-bit field
     uint256 internal constant POSITION_MASK = (1 << POSITION_BITS) - 1;
     uint256 internal constant SECOND_SHIFT = 160;
     uint256 internal constant THIRD_SHIFT = 184;
@@ -115,6 +116,7 @@ contract LedgerElectionRace is ILedgerElectionRace {
     /// @inheritdoc ILedgerMechanism
     function onTaskOpened(uint256 taskId, LedgerTask calldata task, bytes calldata)
         external
+        view
         onlyLedger
         returns (uint64 mechanismState)
     {
@@ -180,6 +182,7 @@ contract LedgerElectionRace is ILedgerElectionRace {
         // Nobody eligible was drawn: the open race starts now.
         uint256 electionEnd = elected == 0 ? block.timestamp : block.timestamp + electionWindow;
         _elections[key] = word | electionEnd << END_SHIFT;
+        // forge-lint: disable-next-line(unsafe-typecast) a unix time, < 2^32
         emit ElectionDrawn(taskId, seed, elected, attempts, uint64(electionEnd));
     }
 
@@ -232,6 +235,7 @@ contract LedgerElectionRace is ILedgerElectionRace {
     {
         uint256 word = _elections[_key(taskId, task.openedAt)];
         if (word == 0) revert NotDrawn(taskId);
+        // forge-lint: disable-next-line(unsafe-typecast) bits 208-239 of the word
         uint256 electionEnd = uint32(word >> END_SHIFT);
         uint256 slot = LedgerTaskLib.slotBudget(task, accepted);
         if (_isElected(word, prover)) {
@@ -240,6 +244,7 @@ contract LedgerElectionRace is ILedgerElectionRace {
                 false
             );
         }
+        // forge-lint: disable-next-line(block-timestamp) the window is minutes; a validator skews seconds
         if (block.timestamp <= electionEnd) revert ElectionWindowOpen(taskId, electionEnd);
         return (DecaySchedule.decayed(slot, electionEnd, decayWindow, decayFloorBps, block.timestamp), true);
     }
@@ -248,6 +253,7 @@ contract LedgerElectionRace is ILedgerElectionRace {
     ///      read from the registry only when present.
     function _isElected(uint256 word, address prover) internal view returns (bool) {
         if (word == 0 || prover == address(0)) return false;
+        // forge-lint: disable-next-line(unsafe-typecast) bits 0-159: the first elected
         if (address(uint160(word)) == prover) return true;
         uint256 second = (word >> SECOND_SHIFT) & POSITION_MASK;
         if (second == 0) return false;
@@ -288,6 +294,7 @@ contract LedgerElectionRace is ILedgerElectionRace {
         (index, acceptDraw) = WeightedDraw.attempt(seed, attemptNumber, pool);
         if (_namesPosition(word, index)) return (false, index, candidate, 0);
         candidate = proverRegistry.proverAt(index);
+        // forge-lint: disable-next-line(unsafe-typecast) bits 0-159: the first elected
         if (address(uint160(word)) == candidate) return (false, index, candidate, 0);
         bool eligible;
         (eligible, weight) = _eligibility(candidate, target);
@@ -325,6 +332,7 @@ contract LedgerElectionRace is ILedgerElectionRace {
     }
 
     function _target(uint64 state) internal pure returns (uint256 target, uint256 pool) {
+        // forge-lint: disable-next-line(unsafe-typecast) bits 0-31: the target block
         return (uint32(state), (state >> POOL_SHIFT) & POSITION_MASK);
     }
 

@@ -686,6 +686,15 @@ contract LedgerElectionRaceTest is LedgerElectionFixture {
         election.currentPayment(id, t, other);
     }
 
+    /// With redundancy > 1 an elected prover takes one slot only: its second proof is refused by the ledger.
+    function test_RevertWhen_ElectedProvesTwice() public {
+        (uint256 id, LedgerTask memory t) = _open(election3, 1, 3);
+        _draw(election3, id, t, keccak256("mix"));
+        address first = _electedOf(election3, id, t)[0];
+        proveLedger(id, t, 1, first);
+        _expectSubmitRevert(id, t, 1, first, abi.encodeWithSelector(ITaskLedger.AlreadyProven.selector, id, first));
+    }
+
     function test_RevertWhen_HookCalledByOther() public {
         (uint256 id, LedgerTask memory t) = _open(election, 1, 1);
         bytes memory err = abi.encodeWithSelector(ILedgerMechanism.OnlyTaskLedger.selector, address(this));
