@@ -616,14 +616,16 @@ contract LedgerOrderBookTest is LedgerFixture {
     /// @dev Reference: exact rationals (amount × (completed + missed + 2) / (completed + 1), cross-multiplied),
     ///      price-first or time-first, then the other amount, then the book position; ineligible offers skipped.
     function _refBefore(Ref memory a, Ref memory b, uint256 priority) internal pure returns (bool) {
-        (uint256 a1, uint256 a2) = priority == 1 ? (a.time, a.price) : (a.price, a.time);
-        (uint256 b1, uint256 b2) = priority == 1 ? (b.time, b.price) : (b.price, b.time);
-        uint256 an = a.completed + a.missed + 2;
-        uint256 ad = a.completed + 1;
-        uint256 bn = b.completed + b.missed + 2;
-        uint256 bd = b.completed + 1;
-        if (a1 * an * bd != b1 * bn * ad) return a1 * an * bd < b1 * bn * ad;
-        return a2 * an * bd < b2 * bn * ad;
+        // The book ranks by OfferRanking's WAD keys: key = raw · WAD / floor(reliability · WAD), whose rounding
+        // (not the exact ratio) decides offers whose exact keys tie, e.g. 30 at reliability 1/2 against 40 at
+        // 2/3. The reference ranks the same way, so that what it checks is the book's candidate selection.
+        // forge-lint: disable-next-line(unsafe-typecast) priority is 0 or 1
+        uint8 p = uint8(priority);
+        (uint256 a1, uint256 a2) =
+            OfferRanking.keys(p, a.price, a.time, OfferRanking.reliability(a.completed, a.missed));
+        (uint256 b1, uint256 b2) =
+            OfferRanking.keys(p, b.price, b.time, OfferRanking.reliability(b.completed, b.missed));
+        return OfferRanking.better(a1, a2, b1, b2);
     }
 
     function _refs(uint256 seed, address[4] memory who) internal returns (Ref[4] memory refs) {
@@ -721,5 +723,18 @@ contract LedgerOrderBookTest is LedgerFixture {
         (uint256 id, LedgerTask memory t) = _open(1, 0);
         (address p,) = _match(id, t);
         assertEq(p, best);
+    }
+
+    /// @dev Two inputs the CI profile's fuzzing found when the reference compared exact ratios: offers whose exact keys
+    ///      tie are ordered by OfferRanking's rounding, in the book and now in the reference.
+    function test_ReferenceSelection_RoundedKeyTies() public {
+        testFuzz_MatchEqualsReferenceSelection(7200, 12);
+    }
+
+    function test_ReferenceSelection_RoundedKeyTiesTimeFirst() public {
+        testFuzz_MatchEqualsReferenceSelection(
+            17_431_999_414_851_037_861_339_914_183_363_184_145_986_350_141_757_091_937_942_729_421_128_195_721_582,
+            18_182_297_116_762_492_428_079_027_556_982_878_737_688_045_367_038_019_039_777_972_732_407_414_499_924
+        );
     }
 }
