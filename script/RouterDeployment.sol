@@ -4,9 +4,9 @@ pragma solidity 0.8.30;
 import {MechanismRouter} from "../contracts/MechanismRouter.sol";
 import {TaskRegistry} from "../contracts/TaskRegistry.sol";
 import {IMechanism} from "../contracts/interfaces/IMechanism.sol";
-import {IMechanismRouter} from "../contracts/interfaces/IMechanismRouter.sol";
 import {IOrderBook} from "../contracts/interfaces/IOrderBook.sol";
 import {IProverRegistry} from "../contracts/interfaces/IProverRegistry.sol";
+import {IRouterInstances} from "../contracts/interfaces/IRouterInstances.sol";
 import {ITaskRegistry} from "../contracts/interfaces/ITaskRegistry.sol";
 import {ITreeAssignment} from "../contracts/interfaces/ITreeAssignment.sol";
 import {AscendingPriceAuction} from "../contracts/mechanisms/AscendingPriceAuction.sol";
@@ -131,9 +131,9 @@ abstract contract RouterDeployment {
     function _limits(uint8 maxRedundancy, uint96 stake, uint32 lead, bool data)
         internal
         pure
-        returns (IMechanismRouter.Limits memory)
+        returns (IRouterInstances.Limits memory)
     {
-        return IMechanismRouter.Limits({
+        return IRouterInstances.Limits({
             maxRedundancy: maxRedundancy, stakeAtRisk: stake, minLeadTime: lead, minPricePerProof: 0, requiresData: data
         });
     }

@@ -321,7 +321,7 @@ pub async fn deploy(
         "MechanismRouter.addInstance(ProofRace)",
         router_contract.addInstance(
             race,
-            proofmarket_bindings::mechanism_router::IMechanismRouter::Limits {
+            proofmarket_bindings::mechanism_router::IRouterInstances::Limits {
                 maxRedundancy: params.race_max_winners,
                 stakeAtRisk: alloy::primitives::Uint::ZERO,
                 minLeadTime: 0,

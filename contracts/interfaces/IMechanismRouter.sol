@@ -2,10 +2,10 @@
 pragma solidity 0.8.30;
 
 import {TaskRequest} from "../types/Task.sol";
-import {IMechanism} from "./IMechanism.sol";
+import {IRouterInstances} from "./IRouterInstances.sol";
 
 /// @title IMechanismRouter
-/// @notice Matches each request to the registered mechanism instance that best fits the requester's QoS
+/// @notice The stored-task router. Matches each request to the registered mechanism instance that best fits the requester's QoS
 ///         profile, scored on what each instance declares and on what it has delivered (moving averages
 ///         kept on-chain per instance), then opens the task through `TaskRegistry.createTaskFor` with the
 ///         requester as requester (the registry pulls the escrow from the requester, never from the
@@ -13,82 +13,7 @@ import {IMechanism} from "./IMechanism.sol";
 /// @dev A routed request (`mechanism == address(0)`) carries in `mechanismData` either nothing or
 ///      `abi.encode(KindData[])`: per mechanism kind, the data that kind's mechanism expects; the router
 ///      forwards the chosen kind's entry (empty when absent). A pinned request's data is forwarded as is.
-interface IMechanismRouter {
-    /// @notice Why an instance was not eligible for a request.
-    enum SkipReason {
-        None,
-        Retired,
-        Redundancy,
-        StakeAtRisk,
-        LeadTime,
-        PricePerProof,
-        MissingData
-    }
-
-    /// @notice How a routed task ended, as the router recorded it.
-    enum Outcome {
-        Pending,
-        Fulfilled,
-        Failed,
-        Cancelled
-    }
-
-    /// @notice What an instance can guarantee (hard limits are checked against these).
-    /// @param maxRedundancy Largest redundancy the instance serves.
-    /// @param stakeAtRisk Collateral locked per assignment on this instance.
-    /// @param minLeadTime Shortest time to deadline the instance can work with (seconds).
-    /// @param minPricePerProof Smallest budget per proof the instance accepts.
-    /// @param requiresData Whether the instance needs kind-specific mechanismData (tree assignment).
-    struct Limits {
-        uint8 maxRedundancy;
-        uint96 stakeAtRisk;
-        uint32 minLeadTime;
-        uint96 minPricePerProof;
-        bool requiresData;
-    }
-
-    /// @notice A registered instance. Storage: slot 0 mechanism | active | kind | 4 declared scores |
-    ///         maxRedundancy; slot 1 stakeAtRisk | minLeadTime | minPricePerProof | requiresData.
-    /// @param mechanism The IMechanism instance.
-    /// @param active False once retired.
-    /// @param kind Mechanism family (from its profile at registration).
-    /// @param speed Declared (or overridden) speed, 0–10.
-    /// @param cost Declared (or overridden) cost, 0–10.
-    /// @param safety Declared (or overridden) safety, 0–10.
-    /// @param censorshipResistance Declared (or overridden) censorship resistance, 0–10.
-    struct Instance {
-        address mechanism;
-        bool active;
-        uint8 kind;
-        uint8 speed;
-        uint8 cost;
-        uint8 safety;
-        uint8 censorshipResistance;
-        uint8 maxRedundancy;
-        uint96 stakeAtRisk;
-        uint32 minLeadTime;
-        uint96 minPricePerProof;
-        bool requiresData;
-    }
-
-    /// @notice Router-wide tuning (one slot).
-    /// @param observedWeightBps Weight of delivered over declared scores once warmed up (default 7,000).
-    /// @param warmup Outcomes before observed scores get their full weight (default 5).
-    /// @param alphaBps EWMA weight of a new outcome (default 2,500).
-    /// @param amortisedRecords Pending routed tasks checked for an outcome on each route call (default 2).
-    struct Config {
-        uint16 observedWeightBps;
-        uint16 warmup;
-        uint16 alphaBps;
-        uint8 amortisedRecords;
-    }
-
-    /// @notice Mechanism-specific data for one kind, in a routed request's mechanismData.
-    struct KindData {
-        uint8 kind;
-        bytes data;
-    }
-
+interface IMechanismRouter is IRouterInstances {
     /// @notice A task opened through the router (one slot).
     /// @param instanceId The instance it was routed to.
     /// @param outcome Pending until recorded.
@@ -103,79 +28,8 @@ interface IMechanismRouter {
         uint32 pendingPos;
     }
 
-    error ZeroAddress();
-    /// @param mechanism Not allow-listed in the TaskRegistry.
-    error MechanismNotAllowed(address mechanism);
-    /// @param mechanism Already registered (as `instanceId`).
-    /// @param instanceId Its id.
-    error InstanceExists(address mechanism, uint256 instanceId);
-    /// @param max Instance cap.
-    error TooManyInstances(uint256 max);
-    /// @param instanceId Unknown id.
-    error UnknownInstance(uint256 instanceId);
-    /// @param mechanism Not a registered instance.
-    error NotAnInstance(address mechanism);
-    /// @param value A declared score above 10.
-    error ScoreOutOfRange(uint256 value);
-    /// @param maxRedundancy Zero.
-    error InvalidLimits(uint256 maxRedundancy);
-    error InvalidConfig();
-    /// @param redundancy The request's redundancy.
-    /// @param minRedundancy The QoS minimum it undercuts.
-    error RedundancyBelowMinimum(uint256 redundancy, uint256 minRedundancy);
-    /// @param reasons Why each instance was skipped (SkipReason per instance id).
-    error NoEligibleInstance(uint8[] reasons);
-    /// @param instanceId The pinned instance.
-    /// @param reason The hard limit it cannot meet.
-    error PinnedCannotMeetLimits(uint256 instanceId, SkipReason reason);
     /// @param taskId Not opened through the router.
     error NotRouted(uint256 taskId);
-    /// @param length A routed request's mechanismData that is not `abi.encode(KindData[])`.
-    error MalformedKindData(uint256 length);
-
-    /// @param instanceId New id.
-    /// @param mechanism The instance.
-    /// @param kind Its mechanism family.
-    event InstanceRegistered(uint256 indexed instanceId, address indexed mechanism, uint8 kind);
-    /// @param instanceId The instance.
-    /// @param limits New limits.
-    event LimitsSet(uint256 indexed instanceId, Limits limits);
-    /// @param instanceId The instance.
-    /// @param declared Scores now used as declared (override, or the mechanism's own profile when cleared).
-    /// @param overridden Whether an admin override is in force.
-    event DeclaredSet(uint256 indexed instanceId, IMechanism.Profile declared, bool overridden);
-    /// @param instanceId Retired (no longer routed to; its pending outcomes still count).
-    event InstanceRetired(uint256 indexed instanceId);
-    /// @param config New config.
-    event ConfigSet(Config config);
-    /// @param taskId The task opened.
-    /// @param requester Who escrowed.
-    /// @param instanceId Chosen instance.
-    /// @param pinned Whether the requester pinned it.
-    /// @param scores Score per instance id (zero when skipped; empty when pinned).
-    /// @param reasons SkipReason per instance id (empty when pinned).
-    event TaskRouted(
-        uint256 indexed taskId,
-        address indexed requester,
-        uint256 indexed instanceId,
-        bool pinned,
-        uint256[] scores,
-        uint8[] reasons
-    );
-    /// @param taskId The task.
-    /// @param instanceId Its instance.
-    /// @param outcome How it ended.
-    /// @param latencyBps Time to proof ÷ allowed time (10,000 on failure; 0 when cancelled).
-    /// @param priceBps Paid ÷ max payment (0 unless fulfilled).
-    /// @param slashed Whether collateral was slashed on it.
-    event OutcomeRecorded(
-        uint256 indexed taskId,
-        uint256 indexed instanceId,
-        Outcome outcome,
-        uint256 latencyBps,
-        uint256 priceBps,
-        bool slashed
-    );
 
     /// @notice Opens `request` for msg.sender: on the pinned instance if `request.mechanism` is set (it must
     ///         be a registered, active instance meeting the hard limits), else on the best-scoring eligible
@@ -198,36 +52,8 @@ interface IMechanismRouter {
     /// @return recorded Whether this call recorded it (false: already recorded, or still pending).
     function recordOutcome(uint256 taskId) external returns (bool recorded);
 
-    /// @notice Decodes a routed request's mechanismData (external so that route and quote can turn a
-    ///         malformed encoding into MalformedKindData).
-    function decodeKindData(bytes calldata raw) external pure returns (KindData[] memory);
-
-    /// @notice Registers an allow-listed mechanism instance (ROUTER_ADMIN_ROLE).
-    function addInstance(address mechanism, Limits calldata limits) external returns (uint256 instanceId);
-    /// @notice Replaces an instance's limits (ROUTER_ADMIN_ROLE).
-    function setLimits(uint256 instanceId, Limits calldata limits) external;
-    /// @notice Overrides an instance's declared scores (ROUTER_ADMIN_ROLE); kind is kept.
-    function overrideDeclared(uint256 instanceId, IMechanism.Profile calldata declared) external;
-    /// @notice Re-reads the instance's own profile() as its declared scores (ROUTER_ADMIN_ROLE).
-    function clearOverride(uint256 instanceId) external;
-    /// @notice Stops routing to an instance (ROUTER_ADMIN_ROLE).
-    function retireInstance(uint256 instanceId) external;
-    /// @notice Sets the router-wide tuning (ROUTER_ADMIN_ROLE).
-    function setConfig(Config calldata config) external;
-
-    /// @notice Registered instances (ids are 0..instanceCount−1).
-    function instanceCount() external view returns (uint256);
-    /// @notice An instance.
-    function instanceOf(uint256 instanceId) external view returns (Instance memory);
-    /// @notice An instance's delivered-QoS statistics.
-    function statsOf(uint256 instanceId)
-        external
-        view
-        returns (uint16 latencyBps, uint16 priceBps, uint16 failBps, uint16 slashBps, uint32 count, uint32 fulfilled);
     /// @notice A routed task.
     function routedOf(uint256 taskId) external view returns (Routed memory);
     /// @notice Routed tasks whose outcome is not yet recorded.
     function pendingCount() external view returns (uint256);
-    /// @notice The router-wide tuning.
-    function config() external view returns (Config memory);
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {IMechanismRouter} from "../../contracts/interfaces/IMechanismRouter.sol";
+import {IRouterInstances} from "../../contracts/interfaces/IRouterInstances.sol";
 import {ITaskRegistry} from "../../contracts/interfaces/ITaskRegistry.sol";
 import {TaskRequest} from "../../contracts/types/Task.sol";
 import {RouterFixture} from "../mechanisms/MechanismRouter.t.sol";
@@ -65,7 +65,7 @@ contract RouterGas is RouterFixture, MechanismGasBase {
 
     function test_Gas_RecordOutcome() public {
         router.setConfig(
-            IMechanismRouter.Config({observedWeightBps: 7000, warmup: 5, alphaBps: 2500, amortisedRecords: 0})
+            IRouterInstances.Config({observedWeightBps: 7000, warmup: 5, alphaBps: 2500, amortisedRecords: 0})
         );
         (uint256 a,) = routeAs(requester, arbitrageBot(1));
         prove(a, 1, alice);

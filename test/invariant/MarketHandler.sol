@@ -7,8 +7,8 @@ import {ProverRegistry} from "../../contracts/ProverRegistry.sol";
 import {TaskRegistry} from "../../contracts/TaskRegistry.sol";
 import {IAscendingPriceAuction} from "../../contracts/interfaces/IAscendingPriceAuction.sol";
 import {IElectionRace} from "../../contracts/interfaces/IElectionRace.sol";
-import {IMechanismRouter} from "../../contracts/interfaces/IMechanismRouter.sol";
 import {IProverRegistry} from "../../contracts/interfaces/IProverRegistry.sol";
+import {IRouterInstances} from "../../contracts/interfaces/IRouterInstances.sol";
 import {ISealedBidAuction} from "../../contracts/interfaces/ISealedBidAuction.sol";
 import {ITaskRegistry} from "../../contracts/interfaces/ITaskRegistry.sol";
 import {ITreeAssignment} from "../../contracts/interfaces/ITreeAssignment.sol";
@@ -174,8 +174,8 @@ contract MarketHandler is Test, HeaderBuilder {
         } else {
             if (routeMode == 2) {
                 r.mechanism = address(0);
-                IMechanismRouter.KindData[] memory data = new IMechanismRouter.KindData[](1);
-                data[0] = IMechanismRouter.KindData({kind: 6, data: _treeData(seed)});
+                IRouterInstances.KindData[] memory data = new IRouterInstances.KindData[](1);
+                data[0] = IRouterInstances.KindData({kind: 6, data: _treeData(seed)});
                 r.mechanismData = abi.encode(data);
                 r.redundancy = 1;
                 r.qos.minRedundancy = 1;

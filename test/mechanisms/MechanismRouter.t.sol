@@ -5,6 +5,7 @@ import {MechanismRouter} from "../../contracts/MechanismRouter.sol";
 import {IMechanism} from "../../contracts/interfaces/IMechanism.sol";
 import {IMechanismRouter} from "../../contracts/interfaces/IMechanismRouter.sol";
 import {IOrderBook} from "../../contracts/interfaces/IOrderBook.sol";
+import {IRouterInstances} from "../../contracts/interfaces/IRouterInstances.sol";
 import {ITreeAssignment} from "../../contracts/interfaces/ITreeAssignment.sol";
 import {AscendingPriceAuction} from "../../contracts/mechanisms/AscendingPriceAuction.sol";
 import {ElectionRace} from "../../contracts/mechanisms/ElectionRace.sol";
@@ -125,9 +126,9 @@ abstract contract RouterFixture is Deployers {
     function limits(uint8 maxRedundancy, uint96 stake, uint32 lead, bool data)
         internal
         pure
-        returns (IMechanismRouter.Limits memory)
+        returns (IRouterInstances.Limits memory)
     {
-        return IMechanismRouter.Limits({
+        return IRouterInstances.Limits({
             maxRedundancy: maxRedundancy, stakeAtRisk: stake, minLeadTime: lead, minPricePerProof: 0, requiresData: data
         });
     }
@@ -152,8 +153,8 @@ abstract contract RouterFixture is Deployers {
             minRedundancy: 1,
             minStakeAtRisk: 0
         });
-        IMechanismRouter.KindData[] memory data = new IMechanismRouter.KindData[](1);
-        data[0] = IMechanismRouter.KindData({kind: 6, data: abi.encode(uint32(8), uint32(4))});
+        IRouterInstances.KindData[] memory data = new IRouterInstances.KindData[](1);
+        data[0] = IRouterInstances.KindData({kind: 6, data: abi.encode(uint32(8), uint32(4))});
         r.mechanismData = abi.encode(data);
     }
 
@@ -272,12 +273,12 @@ contract MechanismRouterTest is RouterFixture {
         r.qos.minStakeAtRisk = 60e18;
         r.deadline = uint64(block.timestamp + 12 minutes);
         (uint256 best,, uint8[] memory reasons) = router.quote(r);
-        assertEq(reasons[RACE], uint8(IMechanismRouter.SkipReason.Redundancy));
-        assertEq(reasons[SEALED], uint8(IMechanismRouter.SkipReason.LeadTime));
+        assertEq(reasons[RACE], uint8(IRouterInstances.SkipReason.Redundancy));
+        assertEq(reasons[SEALED], uint8(IRouterInstances.SkipReason.LeadTime));
         assertEq(reasons[ASCENDING], 0);
         assertEq(reasons[ELECTION], 0);
-        assertEq(reasons[BOOK], uint8(IMechanismRouter.SkipReason.Redundancy));
-        assertEq(reasons[TREE], uint8(IMechanismRouter.SkipReason.Redundancy));
+        assertEq(reasons[BOOK], uint8(IRouterInstances.SkipReason.Redundancy));
+        assertEq(reasons[TREE], uint8(IRouterInstances.SkipReason.Redundancy));
         assertEq(best, ELECTION);
     }
 
@@ -285,7 +286,7 @@ contract MechanismRouterTest is RouterFixture {
         TaskRequest memory r = aztecBlock(1);
         r.mechanismData = "";
         (uint256 best,, uint8[] memory reasons) = router.quote(r);
-        assertEq(reasons[TREE], uint8(IMechanismRouter.SkipReason.MissingData));
+        assertEq(reasons[TREE], uint8(IRouterInstances.SkipReason.MissingData));
         assertEq(best, ELECTION);
     }
 
@@ -294,10 +295,10 @@ contract MechanismRouterTest is RouterFixture {
         r.qos.minStakeAtRisk = 1000e18;
         uint8[] memory reasons = new uint8[](6);
         for (uint256 i; i < 6; ++i) {
-            reasons[i] = uint8(IMechanismRouter.SkipReason.StakeAtRisk);
+            reasons[i] = uint8(IRouterInstances.SkipReason.StakeAtRisk);
         }
         fund(requester, r.maxPayment);
-        vm.expectRevert(abi.encodeWithSelector(IMechanismRouter.NoEligibleInstance.selector, reasons));
+        vm.expectRevert(abi.encodeWithSelector(IRouterInstances.NoEligibleInstance.selector, reasons));
         vm.prank(requester);
         router.route(r);
     }
@@ -305,21 +306,21 @@ contract MechanismRouterTest is RouterFixture {
     function test_RevertWhen_RedundancyBelowQoSMinimum() public {
         TaskRequest memory r = dailyRollup(1);
         r.qos.minRedundancy = 2;
-        vm.expectRevert(abi.encodeWithSelector(IMechanismRouter.RedundancyBelowMinimum.selector, 1, 2));
+        vm.expectRevert(abi.encodeWithSelector(IRouterInstances.RedundancyBelowMinimum.selector, 1, 2));
         router.route(r);
     }
 
     function test_RevertWhen_MalformedKindData() public {
         TaskRequest memory r = arbitrageBot(1);
         r.mechanismData = hex"1234";
-        vm.expectRevert(abi.encodeWithSelector(IMechanismRouter.MalformedKindData.selector, 2));
+        vm.expectRevert(abi.encodeWithSelector(IRouterInstances.MalformedKindData.selector, 2));
         router.route(r);
     }
 
     function test_PriceFloorSkipsInstance() public {
-        router.setLimits(RACE, IMechanismRouter.Limits(4, 0, 0, 200e18, false));
+        router.setLimits(RACE, IRouterInstances.Limits(4, 0, 0, 200e18, false));
         (,, uint8[] memory reasons) = router.quote(arbitrageBot(1));
-        assertEq(reasons[RACE], uint8(IMechanismRouter.SkipReason.PricePerProof));
+        assertEq(reasons[RACE], uint8(IRouterInstances.SkipReason.PricePerProof));
     }
 
     // ================================================================== pinning
@@ -342,7 +343,7 @@ contract MechanismRouterTest is RouterFixture {
         r.mechanism = address(book);
         vm.expectRevert(
             abi.encodeWithSelector(
-                IMechanismRouter.PinnedCannotMeetLimits.selector, BOOK, IMechanismRouter.SkipReason.Retired
+                IRouterInstances.PinnedCannotMeetLimits.selector, BOOK, IRouterInstances.SkipReason.Retired
             )
         );
         router.route(r);
@@ -351,14 +352,14 @@ contract MechanismRouterTest is RouterFixture {
     function test_RevertWhen_PinnedNotAnInstance() public {
         TaskRequest memory r = arbitrageBot(1);
         r.mechanism = address(0xBEEF);
-        vm.expectRevert(abi.encodeWithSelector(IMechanismRouter.NotAnInstance.selector, address(0xBEEF)));
+        vm.expectRevert(abi.encodeWithSelector(IRouterInstances.NotAnInstance.selector, address(0xBEEF)));
         router.route(r);
     }
 
     function test_RetiredInstanceIsSkipped() public {
         router.retireInstance(RACE);
         (uint256 best,, uint8[] memory reasons) = router.quote(arbitrageBot(1));
-        assertEq(reasons[RACE], uint8(IMechanismRouter.SkipReason.Retired));
+        assertEq(reasons[RACE], uint8(IRouterInstances.SkipReason.Retired));
         assertEq(best, ASCENDING);
     }
 
@@ -388,7 +389,7 @@ contract MechanismRouterTest is RouterFixture {
         assertEq(latencyBps, 2500, "30 min of 2 h");
         ITaskRegistryView memory v = _view(taskId);
         assertEq(priceBps, (v.paid * 10_000) / v.maxPayment);
-        assertEq(uint8(router.routedOf(taskId).outcome), uint8(IMechanismRouter.Outcome.Fulfilled));
+        assertEq(uint8(router.routedOf(taskId).outcome), uint8(IRouterInstances.Outcome.Fulfilled));
     }
 
     function test_RevertWhen_RecordUnroutedTask() public {
@@ -403,7 +404,7 @@ contract MechanismRouterTest is RouterFixture {
         assertTrue(router.recordOutcome(taskId));
         (,,,, uint32 count,) = router.statsOf(RACE);
         assertEq(count, 0);
-        assertEq(uint8(router.routedOf(taskId).outcome), uint8(IMechanismRouter.Outcome.Cancelled));
+        assertEq(uint8(router.routedOf(taskId).outcome), uint8(IRouterInstances.Outcome.Cancelled));
     }
 
     function test_FallbackReopenCountsAsFailureOfFirstInstance() public {
@@ -477,27 +478,27 @@ contract MechanismRouterTest is RouterFixture {
         vm.expectRevert(abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, alice, role));
         router.addInstance(address(race), limits(1, 0, 0, false));
         vm.expectRevert(abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, alice, role));
-        router.setConfig(IMechanismRouter.Config(1, 1, 1, 1));
+        router.setConfig(IRouterInstances.Config(1, 1, 1, 1));
         vm.stopPrank();
     }
 
     function test_RevertWhen_AddInstanceNotAllowListed() public {
-        vm.expectRevert(abi.encodeWithSelector(IMechanismRouter.MechanismNotAllowed.selector, address(0xBEEF)));
+        vm.expectRevert(abi.encodeWithSelector(IRouterInstances.MechanismNotAllowed.selector, address(0xBEEF)));
         router.addInstance(address(0xBEEF), limits(1, 0, 0, false));
     }
 
     function test_RevertWhen_AddInstanceTwice() public {
-        vm.expectRevert(abi.encodeWithSelector(IMechanismRouter.InstanceExists.selector, address(book), BOOK));
+        vm.expectRevert(abi.encodeWithSelector(IRouterInstances.InstanceExists.selector, address(book), BOOK));
         router.addInstance(address(book), limits(1, 0, 0, false));
     }
 
     function test_RevertWhen_ZeroMaxRedundancy() public {
-        vm.expectRevert(abi.encodeWithSelector(IMechanismRouter.InvalidLimits.selector, 0));
+        vm.expectRevert(abi.encodeWithSelector(IRouterInstances.InvalidLimits.selector, 0));
         router.setLimits(RACE, limits(0, 0, 0, false));
     }
 
     function test_RevertWhen_UnknownInstance() public {
-        vm.expectRevert(abi.encodeWithSelector(IMechanismRouter.UnknownInstance.selector, 6));
+        vm.expectRevert(abi.encodeWithSelector(IRouterInstances.UnknownInstance.selector, 6));
         router.retireInstance(6);
     }
 
@@ -505,7 +506,7 @@ contract MechanismRouterTest is RouterFixture {
         router.overrideDeclared(
             BOOK, IMechanism.Profile({kind: 9, speed: 10, cost: 10, safety: 10, censorshipResistance: 10})
         );
-        IMechanismRouter.Instance memory inst = router.instanceOf(BOOK);
+        IRouterInstances.Instance memory inst = router.instanceOf(BOOK);
         assertEq(inst.speed, 10);
         assertEq(inst.kind, 5, "kind kept");
         (, uint256 arb) = routeAs(requester, arbitrageBot(1));
@@ -515,26 +516,26 @@ contract MechanismRouterTest is RouterFixture {
     }
 
     function test_RevertWhen_OverrideOutOfRange() public {
-        vm.expectRevert(abi.encodeWithSelector(IMechanismRouter.ScoreOutOfRange.selector, 11));
+        vm.expectRevert(abi.encodeWithSelector(IRouterInstances.ScoreOutOfRange.selector, 11));
         router.overrideDeclared(
             BOOK, IMechanism.Profile({kind: 5, speed: 11, cost: 1, safety: 1, censorshipResistance: 1})
         );
     }
 
     function test_RevertWhen_InvalidConfig() public {
-        vm.expectRevert(IMechanismRouter.InvalidConfig.selector);
+        vm.expectRevert(IRouterInstances.InvalidConfig.selector);
         router.setConfig(
-            IMechanismRouter.Config({observedWeightBps: 10_001, warmup: 5, alphaBps: 2500, amortisedRecords: 2})
+            IRouterInstances.Config({observedWeightBps: 10_001, warmup: 5, alphaBps: 2500, amortisedRecords: 2})
         );
-        vm.expectRevert(IMechanismRouter.InvalidConfig.selector);
+        vm.expectRevert(IRouterInstances.InvalidConfig.selector);
         router.setConfig(
-            IMechanismRouter.Config({observedWeightBps: 5000, warmup: 5, alphaBps: 0, amortisedRecords: 2})
+            IRouterInstances.Config({observedWeightBps: 5000, warmup: 5, alphaBps: 0, amortisedRecords: 2})
         );
     }
 
     function test_ObservedWeightZeroIgnoresDeliveries() public {
         router.setConfig(
-            IMechanismRouter.Config({observedWeightBps: 0, warmup: 5, alphaBps: 2500, amortisedRecords: 0})
+            IRouterInstances.Config({observedWeightBps: 0, warmup: 5, alphaBps: 2500, amortisedRecords: 0})
         );
         uint256[] memory ids = new uint256[](5);
         for (uint256 i; i < 5; ++i) {
@@ -550,7 +551,7 @@ contract MechanismRouterTest is RouterFixture {
     }
 
     function test_RevertWhen_ConstructedWithZeroAddress() public {
-        vm.expectRevert(IMechanismRouter.ZeroAddress.selector);
+        vm.expectRevert(IRouterInstances.ZeroAddress.selector);
         new MechanismRouter(taskRegistry, address(0));
     }
 
@@ -595,8 +596,8 @@ contract DefaultDeploymentRouterTest is Deployers, MechanismDeployment, RouterDe
         r.mechanism = address(0);
         r.deadline = uint64(block.timestamp + 2 hours);
         r.qos = QoSProfile(speed, cost, safety, censorship, 1, 0);
-        IMechanismRouter.KindData[] memory data = new IMechanismRouter.KindData[](1);
-        data[0] = IMechanismRouter.KindData({kind: 6, data: abi.encode(uint32(8), uint32(4))});
+        IRouterInstances.KindData[] memory data = new IRouterInstances.KindData[](1);
+        data[0] = IRouterInstances.KindData({kind: 6, data: abi.encode(uint32(8), uint32(4))});
         r.mechanismData = abi.encode(data);
     }
 
@@ -612,7 +613,7 @@ contract DefaultDeploymentRouterTest is Deployers, MechanismDeployment, RouterDe
     }
 
     function test_DefaultLimitsComeFromTheInstances() public view {
-        IMechanismRouter.Instance memory s = router.instanceOf(1);
+        IRouterInstances.Instance memory s = router.instanceOf(1);
         assertEq(
             s.minLeadTime, m.sealedBid.commitWindow() + m.sealedBid.revealWindow() + m.sealedBid.minProvingWindow()
         );

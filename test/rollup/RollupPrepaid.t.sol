@@ -2,8 +2,8 @@
 pragma solidity 0.8.30;
 
 import {MechanismRouter} from "../../contracts/MechanismRouter.sol";
-import {IMechanismRouter} from "../../contracts/interfaces/IMechanismRouter.sol";
 import {IRollup} from "../../contracts/interfaces/IRollup.sol";
+import {IRouterInstances} from "../../contracts/interfaces/IRouterInstances.sol";
 import {RollupTestBase} from "./RollupTestBase.sol";
 
 /// @title RollupPrepaidTest
@@ -101,7 +101,7 @@ contract RollupPrepaidTest is RollupTestBase {
         taskRegistry.grantRole(taskRegistry.ROUTER_ROLE(), address(router));
         router.addInstance(
             address(race),
-            IMechanismRouter.Limits({
+            IRouterInstances.Limits({
                 maxRedundancy: 4, stakeAtRisk: 0, minLeadTime: 0, minPricePerProof: 0, requiresData: false
             })
         );

@@ -136,8 +136,8 @@ fn limits(
     stake_at_risk: U96,
     min_lead_time: u32,
     requires_data: bool,
-) -> proofmarket_bindings::mechanism_router::IMechanismRouter::Limits {
-    proofmarket_bindings::mechanism_router::IMechanismRouter::Limits {
+) -> proofmarket_bindings::mechanism_router::IRouterInstances::Limits {
+    proofmarket_bindings::mechanism_router::IRouterInstances::Limits {
         maxRedundancy: max_redundancy,
         stakeAtRisk: stake_at_risk,
         minLeadTime: min_lead_time,

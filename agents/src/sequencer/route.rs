@@ -27,7 +27,7 @@ use std::str::FromStr;
 use alloy::primitives::{Address, Bytes, U256};
 use alloy::sol_types::SolValue;
 use proofmarket_bindings::Rollup;
-use proofmarket_bindings::mechanism_router::IMechanismRouter;
+use proofmarket_bindings::mechanism_router::IRouterInstances;
 use proofmarket_bindings::rollup::IRollup;
 
 use crate::chain::ChainProvider;
@@ -229,7 +229,7 @@ pub fn config_for(
             // Every request carries the tree's shape, so the router may consider it (it skips
             // instances whose data is missing); routed data is `abi.encode(KindData[])`, one entry
             // per mechanism kind, forwarded to whichever instance wins.
-            let tree = IMechanismRouter::KindData {
+            let tree = IRouterInstances::KindData {
                 kind: TREE_KIND,
                 data: Bytes::from((block_txs, range_size).abi_encode()),
             };
