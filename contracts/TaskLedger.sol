@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import {ILedgerMechanism} from "./interfaces/ILedgerMechanism.sol";
 import {IProofConsumer} from "./interfaces/IProofConsumer.sol";
 import {IProverRegistry} from "./interfaces/IProverRegistry.sol";
+import {IRoutedTaskObserver} from "./interfaces/IRoutedTaskObserver.sol";
 import {ITaskLedger} from "./interfaces/ITaskLedger.sol";
 import {IVerifierRegistry} from "./interfaces/IVerifierRegistry.sol";
 import {SlashSplit} from "./libraries/SlashSplit.sol";
@@ -37,6 +38,8 @@ contract TaskLedger is ITaskLedger, AccessControl, ReentrancyGuardTransient {
     uint256 internal constant REQUESTER_CALLBACK_GAS = 500_000;
     /// @notice Gas a fallback's onTaskOpened gets on reopen.
     uint256 internal constant FALLBACK_OPEN_GAS = 2_000_000;
+    /// @notice Gas the router's onRoutedTaskEnded gets (recording one outcome takes ≈ 15k).
+    uint256 internal constant ROUTER_CALLBACK_GAS = 100_000;
 
     /// @dev Credit word of an account:
     ///      bits   0-127 balance (AMOUNT_MASK; CreditOverflow beyond)
@@ -81,6 +84,8 @@ contract TaskLedger is ITaskLedger, AccessControl, ReentrancyGuardTransient {
     mapping(address mechanism => uint256 entry) internal _mechanisms;
     /// @dev Circuits checked with the verifier registry (on their first task; a verifier cannot be unset there).
     mapping(bytes32 circuitId => bool) internal _knownCircuits;
+    /// @dev The router whose createTaskFor tasks carry FLAG_ROUTED and whose outcomes it is told (zero: none).
+    address internal _router;
 
     /// @param token_ The deployment's token.
     /// @param provers_ The prover registry (must grant this contract TASK_REGISTRY_ROLE, which binds it).
@@ -137,7 +142,7 @@ contract TaskLedger is ITaskLedger, AccessControl, ReentrancyGuardTransient {
         nonReentrant
         returns (uint256 taskId, LedgerTask memory task)
     {
-        return _create(msg.sender, request);
+        return _create(msg.sender, request, false);
     }
 
     /// @inheritdoc ITaskLedger
@@ -147,7 +152,7 @@ contract TaskLedger is ITaskLedger, AccessControl, ReentrancyGuardTransient {
         onlyRole(ROUTER_ROLE)
         returns (uint256 taskId, LedgerTask memory task)
     {
-        return _create(requester, request);
+        return _create(requester, request, msg.sender == _router);
     }
 
     /// @inheritdoc ITaskLedger
@@ -213,6 +218,7 @@ contract TaskLedger is ITaskLedger, AccessControl, ReentrancyGuardTransient {
         _clearAssignment(n, mechanismState);
         // forge-lint: disable-next-line(unsafe-typecast) toCover <= collateral, a uint96
         n.coverBounty = t.coverBounty + uint96(toCover);
+        n.flags = t.flags | LedgerTaskLib.FLAG_SLASHED;
         _words[taskId] = w.withHash(n.hashOfMemory());
         if (toRequester != 0) _credit(t.requester, toRequester);
 
@@ -298,6 +304,7 @@ contract TaskLedger is ITaskLedger, AccessControl, ReentrancyGuardTransient {
             if (toRequester != 0) _credit(t.requester, toRequester);
             _slashAssignee(taskId, t);
             _tellClosed(taskId, t);
+            if (t.flags & LedgerTaskLib.FLAG_ROUTED != 0) _tellRouterExpired(taskId, t);
             if (_reopen(taskId, t, w, fallbackEntry, toCover)) return;
             // The fallback refused: the task expires for good (its mechanism was told above).
             _credit(t.requester, escrow);
@@ -308,6 +315,7 @@ contract TaskLedger is ITaskLedger, AccessControl, ReentrancyGuardTransient {
             emit TaskExpiredFinal(taskId, escrow);
             _slashAssignee(taskId, t);
             _tellClosed(taskId, t);
+            if (t.flags & LedgerTaskLib.FLAG_ROUTED != 0) _tellRouterExpired(taskId, t);
         }
         if (t.flags & LedgerTaskLib.FLAG_NOTIFY != 0) {
             _notify(t.requester, abi.encodeCall(IProofConsumer.onTaskExpired, (taskId)), taskId);
@@ -333,6 +341,12 @@ contract TaskLedger is ITaskLedger, AccessControl, ReentrancyGuardTransient {
         if (treasury_ == address(0)) revert InvalidTreasury();
         _treasury = treasury_;
         emit TreasurySet(treasury_);
+    }
+
+    /// @inheritdoc ITaskLedger
+    function setRouter(address router_) external onlyRole(PARAMS_ADMIN_ROLE) {
+        _router = router_;
+        emit RouterSet(router_);
     }
 
     /// @inheritdoc ITaskLedger
@@ -393,13 +407,18 @@ contract TaskLedger is ITaskLedger, AccessControl, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc ITaskLedger
+    function router() external view returns (address) {
+        return _router;
+    }
+
+    /// @inheritdoc ITaskLedger
     function slashSplit() external view returns (address, uint16, uint16) {
         return (_treasury, _treasuryBps, _coverBps);
     }
 
     // ------------------------------------------------------------------ internal
 
-    function _create(address requester, LedgerRequest calldata r)
+    function _create(address requester, LedgerRequest calldata r, bool routed)
         internal
         returns (uint256 taskId, LedgerTask memory t)
     {
@@ -436,7 +455,8 @@ contract TaskLedger is ITaskLedger, AccessControl, ReentrancyGuardTransient {
         t.minCollateral = r.minCollateral;
         // forge-lint: disable-next-line(unsafe-typecast) bits 8-15
         uint8 hookFlags = uint8(entry >> 8);
-        t.flags = (r.notifyRequester ? LedgerTaskLib.FLAG_NOTIFY : 0) | (hookFlags & LedgerTaskLib.TASK_HOOKS);
+        t.flags = (r.notifyRequester ? LedgerTaskLib.FLAG_NOTIFY : 0) | (routed ? LedgerTaskLib.FLAG_ROUTED : 0)
+            | (hookFlags & LedgerTaskLib.TASK_HOOKS);
         if (r.fallbackMechanism != address(0)) {
             if (_mechanisms[r.fallbackMechanism] & ALLOWED == 0) revert MechanismNotRegistered(r.fallbackMechanism);
             if (r.fallbackWindow == 0) revert ZeroFallbackWindow();
@@ -539,6 +559,9 @@ contract TaskLedger is ITaskLedger, AccessControl, ReentrancyGuardTransient {
         if (assigned) provers.releaseCollateral(msg.sender, taskId, t.collateral, false);
         if (fulfils) {
             _tellClosed(taskId, t);
+            if (t.flags & LedgerTaskLib.FLAG_ROUTED != 0) {
+                _tellRouter(taskId, t, true, t.flags & LedgerTaskLib.FLAG_SLASHED != 0, payment + contributors, slot);
+            }
             if (t.flags & LedgerTaskLib.FLAG_NOTIFY != 0) {
                 _notify(t.requester, abi.encodeCall(IProofConsumer.onTaskFulfilled, (taskId, msg.sender)), taskId);
             }
@@ -662,6 +685,35 @@ contract TaskLedger is ITaskLedger, AccessControl, ReentrancyGuardTransient {
             }
         }
         if (!ok) emit RequesterCallbackFailed(taskId, requester);
+    }
+
+    /// @dev An expired routed task failed under its mechanism; it was slashed if an assignment was live at the
+    ///      deadline or one was slashed before.
+    function _tellRouterExpired(uint256 taskId, LedgerTask calldata t) internal {
+        _tellRouter(taskId, t, false, t.assignee != address(0) || t.flags & LedgerTaskLib.FLAG_SLASHED != 0, 0, 0);
+    }
+
+    /// @dev Tells the router how a routed task ended (IRoutedTaskObserver), with a gas cap and without copying
+    ///      return data; a revert (or no router, or one without code) is logged, never propagated.
+    function _tellRouter(
+        uint256 taskId,
+        LedgerTask calldata t,
+        bool fulfilled,
+        bool slashed,
+        uint256 paid,
+        uint256 budget
+    ) internal {
+        address router_ = _router;
+        bool ok;
+        if (router_.code.length != 0) {
+            bytes memory data =
+                abi.encodeCall(IRoutedTaskObserver.onRoutedTaskEnded, (taskId, t, fulfilled, slashed, paid, budget));
+            _requireGas(ROUTER_CALLBACK_GAS);
+            assembly ("memory-safe") {
+                ok := call(ROUTER_CALLBACK_GAS, router_, 0, add(data, 0x20), mload(data), 0, 0)
+            }
+        }
+        if (!ok) emit RouterCallbackFailed(taskId, router_);
     }
 
     /// @dev EIP-150 forwards at most 63/64 of the gas left: require enough that a capped hook gets its allowance.

@@ -113,8 +113,8 @@ interface ITaskLedger {
     /// @param prover Released without penalty.
     /// @param mechanismState The task's new mechanismState.
     event ProverUnassigned(uint256 indexed taskId, address indexed prover, uint64 mechanismState);
-    /// @param taskId The task (assignee, price and collateral now zero; coverBounty += toCover unless it expired
-    ///        for good in the same call).
+    /// @param taskId The task (assignee, price and collateral now zero; coverBounty += toCover and flags gain
+    ///        FLAG_SLASHED, unless it expired in the same call: then it is gone or reopened, TaskReopened says how).
     /// @param prover Slashed.
     /// @param amount Collateral slashed.
     /// @param toTreasury Credited to the treasury.
@@ -161,6 +161,11 @@ interface ITaskLedger {
     /// @param taskId The task.
     /// @param requester The consumer whose callback reverted, ran out of gas or has no code.
     event RequesterCallbackFailed(uint256 indexed taskId, address indexed requester);
+    /// @param taskId The routed task whose outcome the router did not take.
+    /// @param router The router (zero or without code, or its onRoutedTaskEnded reverted or ran out of gas).
+    event RouterCallbackFailed(uint256 indexed taskId, address indexed router);
+    /// @param router The router whose createTaskFor tasks carry FLAG_ROUTED (zero: none).
+    event RouterSet(address indexed router);
     /// @param account Who deposited.
     /// @param amount Credited.
     event Deposited(address indexed account, uint256 amount);
@@ -191,7 +196,9 @@ interface ITaskLedger {
     /// @return taskId msg.sender << 96 | its next nonce.
     /// @return task The task as stored and logged.
     function createTask(LedgerRequest calldata request) external returns (uint256 taskId, LedgerTask memory task);
-    /// @notice Opens a task for `requester`, its escrow debited from `requester`'s balance (ROUTER_ROLE only).
+    /// @notice Opens a task for `requester`, its escrow debited from `requester`'s balance (ROUTER_ROLE only). A
+    ///         task opened by the ledger's router (`router()`) carries FLAG_ROUTED: the ledger tells the router how
+    ///         it ended (IRoutedTaskObserver).
     function createTaskFor(address requester, LedgerRequest calldata request)
         external
         returns (uint256 taskId, LedgerTask memory task);
@@ -251,6 +258,9 @@ interface ITaskLedger {
     /// @notice Allow-lists or delists a mechanism (MECHANISM_ADMIN_ROLE), reading its `hooks()`. Delisting stops
     ///         new tasks and reopens naming it; running tasks finish under it.
     function setMechanism(address mechanism, bool allowed) external;
+    /// @notice Sets the router told about the tasks it opens (PARAMS_ADMIN_ROLE; it also needs ROUTER_ROLE to open
+    ///         them). Tasks it opened before a change are reported to whichever router is set when they end.
+    function setRouter(address router) external;
     /// @notice Sets the treasury (PARAMS_ADMIN_ROLE).
     function setTreasury(address treasury) external;
     /// @notice Sets the slash split (PARAMS_ADMIN_ROLE): treasuryBps ≤ 5000, treasuryBps + coverBps ≤ 10000.
@@ -280,6 +290,8 @@ interface ITaskLedger {
     function hasProven(uint256 taskId, address prover) external view returns (bool);
     /// @notice A mechanism's allow-list entry.
     function mechanismOf(address mechanism) external view returns (bool allowed, uint8 hookFlags, uint8 redundancyCap);
+    /// @notice The router whose tasks carry FLAG_ROUTED.
+    function router() external view returns (address);
     /// @notice Treasury, treasury share and cover share (basis points).
     function slashSplit() external view returns (address treasury, uint16 treasuryBps, uint16 coverBps);
     /// @notice The ProverRegistry collateral is locked in (named `provers` so that the ProverRegistry can bind it).

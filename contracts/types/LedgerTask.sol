@@ -13,7 +13,8 @@ pragma solidity 0.8.30;
 ///        fallback (mechanism, openedAt, deadline, flags' hook bits, fallbackMechanism and fallbackWindow cleared):
 ///        requester … minCollateral;
 ///      * the assignment (assignee, price, collateral), written by the ledger on the mechanism's `assign`,
-///        `unassign` and `slashAssignment`; coverBounty grows by the cover share of each slash;
+///        `unassign` and `slashAssignment`; coverBounty grows by the cover share of each slash, and the slash sets
+///        FLAG_SLASHED in flags;
 ///      * `mechanismState`: the mechanism's own 64 bits (its `onTaskOpened` return value, then whatever it passes
 ///        to assign / unassign / slashAssignment / setMechanismState).
 ///      What concurrent provers change (the accepted-proof count) and what a mechanism counts while others act
@@ -27,8 +28,9 @@ pragma solidity 0.8.30;
 /// @param openedAt When the task opened under its current mechanism (creation, or the fallback reopen).
 /// @param deadline Last second at which a proof is accepted (uint32: year 2106).
 /// @param redundancy Proofs from distinct provers that fulfil the task (1-255).
-/// @param flags FLAG_NOTIFY, and the current mechanism's HOOK_CLOSE / HOOK_ASSIGNED_PROOF / HOOK_CONTRIBUTORS bits (copied from its
-///        declaration when the task opens under it, so that the proof path reads no mechanism storage).
+/// @param flags FLAG_NOTIFY, the current mechanism's HOOK_CLOSE / HOOK_ASSIGNED_PROOF / HOOK_CONTRIBUTORS bits (copied
+///        from its declaration when the task opens under it, so that the proof path reads no mechanism storage),
+///        FLAG_ROUTED (opened by the ledger's router) and FLAG_SLASHED (set by slashAssignment).
 /// @param fallbackMechanism Mechanism the task reopens under once on expiry; zero when none or already used.
 /// @param fallbackWindow How long the reopened task runs (zero with no fallback).
 /// @param minCollateral The requester's floor for an assignment's collateral (QoS minStakeAtRisk); the mechanism
@@ -166,6 +168,12 @@ library LedgerTaskLib {
     uint8 internal constant HOOK_CONTRIBUTORS = 16;
     /// @notice The hook bits a task carries in `flags`.
     uint8 internal constant TASK_HOOKS = HOOK_CLOSE | HOOK_ASSIGNED_PROOF | HOOK_CONTRIBUTORS;
+    /// @notice `flags`: the ledger's router opened the task (createTaskFor by the router in place), so the ledger
+    ///         tells it how the task ended (IRoutedTaskObserver). Dropped when the task reopens under its fallback.
+    uint8 internal constant FLAG_ROUTED = 32;
+    /// @notice `flags`: an assignment of the task was slashed (slashAssignment) under its current mechanism.
+    ///         Dropped when the task reopens under its fallback.
+    uint8 internal constant FLAG_SLASHED = 64;
 
     /// @notice keccak256(abi.encode(t)) of a calldata task, hashed in place. A non-canonical encoding (dirty high
     ///         bits) hashes differently from every stored word, so it fails the StaleTask check.

@@ -116,8 +116,7 @@ contract LedgerRaceAscendingGas is LedgerFixture, MechanismGasBase {
         );
         total += g;
         (, uint256 toCover,) = SlashSplit.split(LOCK_COLLATERAL, 2000, 5000);
-        t = withAssignment(t, address(0), 0, 0, 0);
-        t.coverBounty = uint96(toCover);
+        t = slashedVersion(t, toCover, 0);
         total += _prove(id, t, 5, bob, "ascending_submitProof_cover");
         vm.snapshotValue("ascending_lapsed_lifecycle", total);
     }

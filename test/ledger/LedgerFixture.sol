@@ -118,6 +118,18 @@ abstract contract LedgerFixture is Deployers {
         n.mechanismState = state;
     }
 
+    /// @notice The version of `t` after its assignment was slashed with `toCover` going to the cover bounty: the
+    ///         assignment cleared (mechanismState `state`), the bounty grown, FLAG_SLASHED set.
+    function slashedVersion(LedgerTask memory t, uint256 toCover, uint64 state)
+        internal
+        pure
+        returns (LedgerTask memory n)
+    {
+        n = withAssignment(t, address(0), 0, 0, state);
+        n.coverBounty = t.coverBounty + uint96(toCover);
+        n.flags = t.flags | LedgerTaskLib.FLAG_SLASHED;
+    }
+
     /// @notice Assigns `prover` through the assigner and returns the new task.
     function assignLedger(uint256 taskId, LedgerTask memory t, address prover, uint96 price)
         internal

@@ -132,6 +132,7 @@ contract LedgerHandler is CommonBase, StdCheats, StdUtils {
         (, uint256 toCover,) = SlashSplit.split(t.collateral, 2000, 5000);
         _clear(t);
         t.coverBounty += uint96(toCover);
+        t.flags |= LedgerTaskLib.FLAG_SLASHED;
         coverIn[id] += toCover;
         current[id] = t;
         ++calls["slash"];

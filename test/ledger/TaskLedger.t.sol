@@ -366,8 +366,7 @@ contract TaskLedgerTest is LedgerFixture {
         vm.expectEmit(address(ledger));
         emit ITaskLedger.AssignmentSlashed(id, alice, COLLATERAL, toTreasury, toCover, toRequester, 0);
         assigner.slash(id, t);
-        LedgerTask memory n = withAssignment(t, address(0), 0, 0, 0);
-        n.coverBounty = uint96(toCover);
+        LedgerTask memory n = slashedVersion(t, toCover, 0);
         track(id, n);
         assertEq(ledger.balanceOf(treasury), toTreasury);
         assertEq(ledger.balanceOf(requester), toRequester);
@@ -726,9 +725,8 @@ contract TaskLedgerTest is LedgerFixture {
                 if (!ledger.hasProven(id, prover)) proveLedger(id, t, _seedOf[id], prover);
             } else if (action == 3 && t.assignee != address(0)) {
                 assigner.slash(id, t);
-                LedgerTask memory n = withAssignment(t, address(0), 0, 0, 0);
                 (, uint256 toCover,) = SlashSplit.split(t.collateral, 2000, 5000);
-                n.coverBounty += uint96(toCover);
+                LedgerTask memory n = slashedVersion(t, toCover, 0);
                 track(id, n);
             } else if (action == 4) {
                 vm.warp(uint256(t.deadline) + 1);

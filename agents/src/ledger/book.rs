@@ -8,7 +8,7 @@
 //! | `TaskReopened(id, mechanism, task)` | the whole task replaced (fallback, assignment cleared); proofs kept |
 //! | `ProverAssigned(id, prover, price, collateral, state)` | assignee, price, collateral, mechanismState set |
 //! | `ProverUnassigned(id, prover, state)` | assignment cleared, mechanismState set |
-//! | `AssignmentSlashed(id, prover, amount, _, toCover, _, state)` | assignment cleared, mechanismState set, coverBounty += toCover |
+//! | `AssignmentSlashed(id, prover, amount, _, toCover, _, state)` | assignment cleared, mechanismState set, coverBounty += toCover, flags gain `FLAG_SLASHED` |
 //! | `MechanismStateSet(id, state)` | mechanismState set |
 //! | `ProofAccepted(id, prover, _, _, proofs)` | proofs accepted = proofs; closed (fulfilled) at the redundancy |
 //! | `TaskExpiredFinal(id, _)`, `TaskCancelled(id, _)` | closed |
@@ -31,6 +31,10 @@ use alloy::sol_types::{SolEvent, SolValue};
 use proofmarket_bindings::TaskLedger::{self, LedgerTask};
 
 use crate::store::LedgerTaskRow;
+
+/// `LedgerTaskLib.FLAG_SLASHED`: the ledger sets it in the task's flags when `slashAssignment` slashes its
+/// assignment (the router learns from it that the task was slashed under its mechanism).
+pub const FLAG_SLASHED: u8 = 64;
 
 /// A log's place in the chain: (block number, log index). One task's logs apply in this order.
 pub type LogPosition = (u64, u64);
@@ -317,6 +321,7 @@ impl TaskBook {
                 clear_assignment(task, e.mechanismState);
                 // The cover share is at most the collateral, a uint96: it fits.
                 task.coverBounty += e.toCover.to::<alloy::primitives::Uint<96, 2>>();
+                task.flags |= FLAG_SLASHED;
             }
             LedgerEvent::StateSet(e) => task.mechanismState = e.mechanismState,
             LedgerEvent::ProofAccepted(e) => {
@@ -466,6 +471,11 @@ mod tests {
             (Address::ZERO, U96::ZERO, U96::ZERO)
         );
         assert_eq!((t.coverBounty, t.mechanismState), (U96::from(9u64), 5));
+        assert_eq!(
+            t.flags & FLAG_SLASHED,
+            FLAG_SLASHED,
+            "a slash marks the task"
+        );
 
         book.apply((13, 0), &assigned(7)).unwrap();
         book.apply(

@@ -378,8 +378,7 @@ contract LedgerAscendingPriceAuctionTest is LedgerFixture {
         emit ITaskLedger.AssignmentSlashed(id, alice, LOCK_COLLATERAL, toTreasury, toCover, toRequester, 0);
         vm.prank(carol);
         auction.slashLock(id, n);
-        LedgerTask memory free = withAssignment(n, address(0), 0, 0, 0);
-        free.coverBounty = uint96(toCover);
+        LedgerTask memory free = slashedVersion(n, toCover, 0);
         track(id, free);
         assertTrue(ledger.taskWord(id).matches(ledger.hashTask(free)), "unlocked, the bounty in the task");
         assertEq(proverRegistry.proverOf(alice).stake, PROVER_STAKE - LOCK_COLLATERAL);
@@ -406,8 +405,7 @@ contract LedgerAscendingPriceAuctionTest is LedgerFixture {
         vm.warp(uint256(lockDeadline) + 1);
         auction.slashLock(id, n);
         (, uint256 toCover, uint256 toRequester) = SlashSplit.split(LOCK_COLLATERAL, 2000, 5000);
-        LedgerTask memory free = withAssignment(n, address(0), 0, 0, 0);
-        free.coverBounty = uint96(toCover);
+        LedgerTask memory free = slashedVersion(n, toCover, 0);
         track(id, free);
         (uint96 second, uint64 secondDeadline) = _lock(id, free, bob);
         assertEq(second, TASK_BUDGET, "the ramp does not restart within the round");
@@ -621,8 +619,7 @@ contract LedgerAscendingPriceAuctionTest is LedgerFixture {
                 if (choice & 0x400 != 0) {
                     (, uint256 toCover,) = SlashSplit.split(LOCK_COLLATERAL, 2000, 5000);
                     auction.slashLock(id, t);
-                    t = withAssignment(t, address(0), 0, 0, 0);
-                    t.coverBounty = uint96(toCover);
+                    t = slashedVersion(t, toCover, 0);
                     track(id, t);
                     assertConserved();
                 }

@@ -84,9 +84,8 @@ contract LedgerOrderBookTest is LedgerFixture {
             (uint256 id, LedgerTask memory t) = openAssigned(seed + 1000 + i);
             LedgerTask memory n = assignLedger(id, t, prover, 1e18);
             assigner.slash(id, n);
-            LedgerTask memory freed = withAssignment(n, address(0), 0, 0, 0);
             (,, uint16 coverBps) = ledger.slashSplit();
-            freed.coverBounty = uint96(uint256(COLLATERAL) * coverBps / 10_000);
+            LedgerTask memory freed = slashedVersion(n, uint256(COLLATERAL) * coverBps / 10_000, 0);
             track(id, freed);
         }
     }
