@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {LedgerMechanismRouter} from "../../contracts/LedgerMechanismRouter.sol";
 import {ProofToken} from "../../contracts/ProofToken.sol";
 import {ProverRegistry} from "../../contracts/ProverRegistry.sol";
 import {TaskLedger} from "../../contracts/TaskLedger.sol";
 import {ITaskLedger} from "../../contracts/interfaces/ITaskLedger.sol";
 import {SlashSplit} from "../../contracts/libraries/SlashSplit.sol";
 import {LedgerRequest, LedgerTask, LedgerTaskLib, TaskWord} from "../../contracts/types/LedgerTask.sol";
+import {QoSProfile} from "../../contracts/types/Task.sol";
 import {HashVerifier} from "../utils/HashVerifier.sol";
 import {LedgerAssigner} from "./LedgerMechanisms.sol";
 import {CommonBase} from "forge-std/Base.sol";
@@ -19,7 +21,9 @@ import {Vm} from "forge-std/Vm.sol";
 ///         the treasury. Every action picks a tracked task and passes its current version (the handler rebuilds
 ///         it the way an agent does: from what it sent and from TaskReopened logs), so stale-task reverts are the
 ///         exception, not the rule. Ghost books: every task's current version, what each task paid out, which
-///         (task, prover) pairs were accepted, and whether a copied proof was ever accepted.
+///         (task, prover) pairs were accepted, and whether a copied proof was ever accepted. With a router set, half
+///         the opens go through the one-word router (pinned to the mechanism drawn), and the handler counts the
+///         reports the ledger owes it: one per routed task that is fulfilled, expires or is reopened.
 contract LedgerHandler is CommonBase, StdCheats, StdUtils {
     uint256 internal constant STATEMENT_LENGTH = 3;
     bytes32 internal constant CIRCUIT = keccak256("proofmarket.circuit.test.v1");
@@ -45,6 +49,13 @@ contract LedgerHandler is CommonBase, StdCheats, StdUtils {
     mapping(uint256 taskId => uint256) public acceptedCount;
     uint256 public copiedAccepted;
     mapping(bytes32 action => uint256) public calls;
+    /// @notice The one-word router (zero: every task is opened directly).
+    LedgerMechanismRouter public router;
+    /// @notice Whether the task's current version was opened by the router (cleared when it reopens).
+    mapping(uint256 taskId => bool) public routedLive;
+    /// @notice Routed tasks that ended under their routed mechanism, and those of them that were fulfilled.
+    uint256 public routedEnded;
+    uint256 public routedFulfilled;
 
     constructor(
         TaskLedger ledger_,
@@ -64,6 +75,12 @@ contract LedgerHandler is CommonBase, StdCheats, StdUtils {
         assigner = assigner_;
         requester = requester_;
         provers = provers_;
+    }
+
+    /// @notice Sets the router once (the invariant suite's setUp).
+    function setRouter(LedgerMechanismRouter router_) external {
+        require(address(router) == address(0), "router set");
+        router = router_;
     }
 
     function taskCount() external view returns (uint256) {
@@ -97,8 +114,18 @@ contract LedgerHandler is CommonBase, StdCheats, StdUtils {
         vm.startPrank(requester);
         token.approve(address(ledger), r.maxPayment);
         ledger.deposit(r.maxPayment);
-        (uint256 id, LedgerTask memory t) = ledger.createTask(r);
+        uint256 id;
+        LedgerTask memory t;
+        bool routed = address(router) != address(0) && (seed >> 200) % 2 == 0;
+        if (routed) {
+            QoSProfile memory qos;
+            (id,, t) = router.route(r, qos);
+        } else {
+            (id, t) = ledger.createTask(r);
+        }
         vm.stopPrank();
+        routedLive[id] = routed;
+        if (routed) ++calls["route"];
         taskIds.push(id);
         current[id] = t;
         seedOf[id] = seed;
@@ -156,7 +183,14 @@ contract LedgerHandler is CommonBase, StdCheats, StdUtils {
         paidOut[id] += credited;
         ++acceptedBy[id][prover];
         ++acceptedCount[id];
-        if (TaskWord.unwrap(ledger.taskWord(id)) == 0) current[id] = t; // closed; keep the last version
+        if (TaskWord.unwrap(ledger.taskWord(id)) == 0) {
+            current[id] = t; // closed; keep the last version
+            if (routedLive[id]) {
+                routedLive[id] = false;
+                ++routedEnded;
+                ++routedFulfilled;
+            }
+        }
         ++calls["prove"];
     }
 
@@ -169,6 +203,10 @@ contract LedgerHandler is CommonBase, StdCheats, StdUtils {
         }
         vm.recordLogs();
         ledger.expire(id, t);
+        if (routedLive[id]) {
+            routedLive[id] = false; // failed under its routed mechanism; a reopened version is not routed
+            ++routedEnded;
+        }
         if (TaskWord.unwrap(ledger.taskWord(id)) != 0) {
             current[id] = _lastReopened();
             ++calls["reopen"];
@@ -180,6 +218,7 @@ contract LedgerHandler is CommonBase, StdCheats, StdUtils {
         (uint256 id, LedgerTask memory t) = _pick(taskIndex);
         vm.prank(requester);
         ledger.cancelTask(id, t);
+        routedLive[id] = false; // a cancellation is not reported
         ++calls["cancel"];
     }
 

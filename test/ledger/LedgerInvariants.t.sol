@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {LedgerMechanismRouter} from "../../contracts/LedgerMechanismRouter.sol";
+import {IRouterInstances} from "../../contracts/interfaces/IRouterInstances.sol";
 import {LedgerTask, LedgerTaskLib, TaskWord} from "../../contracts/types/LedgerTask.sol";
 import {LedgerFixture} from "./LedgerFixture.sol";
 import {LedgerHandler} from "./LedgerHandler.sol";
@@ -8,9 +10,10 @@ import {LedgerHandler} from "./LedgerHandler.sol";
 /// @title LedgerInvariants
 /// @notice Stateful invariants of the TaskLedger (test/ledger/README.md lists them in plain words): the fuzzer
 ///         drives only LedgerHandler over the real ledger, ProverRegistry, VerifierRegistry, HashVerifier and the
-///         two test mechanisms.
+///         two test mechanisms, half the tasks opened through the one-word router.
 contract LedgerInvariants is LedgerFixture {
     LedgerHandler internal handler;
+    LedgerMechanismRouter internal router;
     address[] internal _provers;
 
     function setUp() public {
@@ -25,6 +28,15 @@ contract LedgerInvariants is LedgerFixture {
             ledger, token, proverRegistry, testVerifier, address(ledgerRace), assigner, requester, _provers
         );
         token.grantRole(token.MINTER_ROLE(), address(handler));
+        router = new LedgerMechanismRouter(ledger, address(this));
+        ledger.grantRole(ledger.ROUTER_ROLE(), address(router));
+        ledger.setRouter(address(router));
+        IRouterInstances.Limits memory any = IRouterInstances.Limits({
+            maxRedundancy: 4, stakeAtRisk: 0, minLeadTime: 0, minPricePerProof: 0, requiresData: false
+        });
+        router.addInstance(address(ledgerRace), any);
+        router.addInstance(address(assigner), any);
+        handler.setRouter(router);
         bytes4[] memory selectors = new bytes4[](12);
         selectors[0] = LedgerHandler.open.selector;
         selectors[1] = LedgerHandler.open.selector;
@@ -108,6 +120,23 @@ contract LedgerInvariants is LedgerFixture {
         }
     }
 
+    /// 5. The ledger reports every routed task exactly once, when it ends under its routed mechanism (fulfilled,
+    ///    expired, or reopened to its fallback), and never a direct task, a cancellation or a reopened version: the
+    ///    router's outcome counts are the handler's. Live tasks carry FLAG_ROUTED exactly when they are routed.
+    function invariant_RoutedTasksReportedOnce() public view {
+        (,,,, uint32 raceCount, uint32 raceFulfilled) = router.statsOf(0);
+        (,,,, uint32 assignerCount, uint32 assignerFulfilled) = router.statsOf(1);
+        assertEq(uint256(raceCount) + assignerCount, handler.routedEnded(), "one report per ended routed task");
+        assertEq(uint256(raceFulfilled) + assignerFulfilled, handler.routedFulfilled(), "fulfilled reports");
+        uint256 n = handler.taskCount();
+        for (uint256 i; i < n; ++i) {
+            uint256 id = handler.taskIds(i);
+            if (TaskWord.unwrap(ledger.taskWord(id)) == 0) continue;
+            bool flagged = handler.currentTask(id).flags & LedgerTaskLib.FLAG_ROUTED != 0;
+            assertEq(flagged, handler.routedLive(id), "FLAG_ROUTED on exactly the routed live tasks");
+        }
+    }
+
     /// Reach: a fixed-seed walk makes every action go through at least once.
     function test_HandlerReachesEveryPath() public {
         for (uint256 run; run < 40; ++run) {
@@ -127,9 +156,10 @@ contract LedgerInvariants is LedgerFixture {
             invariant_BooksMatchTheWords();
             invariant_NoTaskPaidTwice();
             invariant_LocksMatchAssignments();
+            invariant_RoutedTasksReportedOnce();
         }
-        string[9] memory actions =
-            ["open", "assign", "unassign", "slash", "prove", "expire", "reopen", "cancel", "withdraw"];
+        string[10] memory actions =
+            ["open", "route", "assign", "unassign", "slash", "prove", "expire", "reopen", "cancel", "withdraw"];
         for (uint256 i; i < actions.length; ++i) {
             assertGt(handler.calls(bytes32(bytes(actions[i]))), 0, actions[i]);
         }
