@@ -26,6 +26,8 @@ const CONTRACTS: &[(&str, &str)] = &[
     ("order_book", "OrderBook"),
     ("tree_assignment", "TreeAssignment"),
     ("mechanism_router", "MechanismRouter"),
+    ("ledger_proof_race", "LedgerProofRace"),
+    ("ledger_mechanism_router", "LedgerMechanismRouter"),
     ("sequencer_set", "SequencerSet"),
     ("rollup", "Rollup"),
     ("base_proof_verifier", "BaseProofVerifier"),

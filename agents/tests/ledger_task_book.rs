@@ -14,7 +14,7 @@
 
 mod prover_support;
 
-use alloy::primitives::{Address, B256, Bytes, U256, Uint, keccak256};
+use alloy::primitives::{Address, Bytes, U256, Uint, keccak256};
 use alloy::providers::Provider;
 use alloy::rpc::types::TransactionReceipt;
 use alloy::signers::local::PrivateKeySigner;
@@ -25,7 +25,7 @@ use proofmarket::ledger::{Closing, LedgerSync, TrackedTask};
 use proofmarket::store::Store;
 use proofmarket_bindings::TaskLedger::{self, LedgerRequest, LedgerTask};
 use proofmarket_bindings::{ProofToken, ProverRegistry};
-use prover_support::{TOKEN, anvil};
+use prover_support::{Fixture, TOKEN, anvil, fixture};
 
 type U96 = Uint<96, 2>;
 
@@ -51,39 +51,6 @@ use race::LedgerRace;
 
 /// HOOK_OPEN | HOOK_CLOSE | HOOK_ASSIGNED_PROOF | HOOK_CONTRIBUTORS (LedgerTaskLib).
 const ALL_HOOKS: u8 = 8 | 2 | 4 | 16;
-
-/// The base-circuit fixture: circuit id, public inputs, and each fixture prover's proof bytes.
-struct Fixture {
-    circuit_id: B256,
-    inputs: Vec<U256>,
-    proofs: Vec<(Address, Bytes)>,
-}
-
-fn fixture() -> Fixture {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../test/fixtures/base.json");
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(path).expect("base fixture")).unwrap();
-    Fixture {
-        circuit_id: json["circuitId"].as_str().unwrap().parse().unwrap(),
-        inputs: json["publicInputs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_str().unwrap().parse().unwrap())
-            .collect(),
-        proofs: json["proofs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| {
-                (
-                    p["prover"].as_str().unwrap().parse().unwrap(),
-                    p["proofBytes"].as_str().unwrap().parse().unwrap(),
-                )
-            })
-            .collect(),
-    }
-}
 
 /// The same task in another binding's type (each `sol!` makes its own `LedgerTask`).
 fn as_assigner(t: &LedgerTask) -> LedgerAssigner::LedgerTask {

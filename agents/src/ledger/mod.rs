@@ -11,11 +11,15 @@
 //!   cursor (so a restart loses nothing), rebuilding one task from its own logs after a `StaleTask`
 //!   revert (a reorg or a missed log: "re-read the logs", not a fault), and checking a task against its
 //!   live word.
+//! * [`race`]: the first strategy over the ledger — the open race's pure prove-or-decline decision
+//!   and the submission with the book's copy (rebuilt once on `StaleTask`), exercised end to end on
+//!   anvil with tasks opened through the one-word router (`agents/tests/ledger_race_routed.rs`).
 //!
-//! Nothing else in the agents uses the ledger yet: the mechanisms, router and Rollup still run on the
-//! stored-task `TaskRegistry` until the switch-over (docs/one-word-tasks.md, steps 2-4).
+//! The prover service, the other mechanisms' strategies, the sequencer and the Rollup still run on the
+//! stored-task `TaskRegistry` until the switch-over (docs/one-word-tasks.md, step 4).
 
 pub mod book;
+pub mod race;
 pub mod sync;
 
 pub use book::{BookError, Closing, LedgerEvent, TaskBook, TrackedTask, task_hash, word_matches};

@@ -675,3 +675,36 @@ impl Net {
         (shutdown, tokio::spawn(supervisor.run()))
     }
 }
+
+/// The base-circuit fixture: circuit id, public inputs, and each fixture prover's proof bytes.
+pub struct Fixture {
+    pub circuit_id: B256,
+    pub inputs: Vec<U256>,
+    pub proofs: Vec<(Address, alloy::primitives::Bytes)>,
+}
+
+pub fn fixture() -> Fixture {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../test/fixtures/base.json");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("base fixture")).unwrap();
+    Fixture {
+        circuit_id: json["circuitId"].as_str().unwrap().parse().unwrap(),
+        inputs: json["publicInputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().parse().unwrap())
+            .collect(),
+        proofs: json["proofs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p["prover"].as_str().unwrap().parse().unwrap(),
+                    p["proofBytes"].as_str().unwrap().parse().unwrap(),
+                )
+            })
+            .collect(),
+    }
+}

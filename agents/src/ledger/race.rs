@@ -1,0 +1,495 @@
+//! The open race over the TaskLedger (`LedgerProofRace`; docs/mechanisms.md, migration step 4 for
+//! the race): whether to prove a task the [`super::TaskBook`] tracks, and submitting the proof with
+//! the task's current version.
+//!
+//! The decision is pure ([`decide`]): the task as the book holds it, the race's terms (read once from
+//! the contract: [`RaceTerms::read`]), the prover's cost model and the time. It proves when the task
+//! is live under this race, open to it (no other assignee, no proof of its accepted yet), the proof
+//! fits before the deadline with the cost model's safety factor, and what the race pays at the
+//! expected submission time — the decayed slot, plus the cover bounty on the proof that fulfils —
+//! covers the cost with the configured margin.
+//!
+//! [`submit_proof`] sends `submitProof(id, task, inputs, proof)` with the book's copy through the
+//! agent's [`Submitter`] (simulation before signing, one nonce manager per account, at most once per
+//! idempotency key). A `StaleTask` revert means the copy missed a change (a reopen, a log not read
+//! yet, a reorg): the task is rebuilt from its own logs ([`LedgerSync::refresh`]) and the proof sent
+//! once more with the fresh copy; any other revert is returned by name, and nothing is retried
+//! blindly.
+
+use alloy::primitives::{Address, Bytes, U256};
+use alloy::providers::Provider;
+use proofmarket_bindings::LedgerProofRace;
+use proofmarket_bindings::TaskLedger::{self, LedgerTask};
+
+use alloy::sol_types::SolCall;
+
+use super::book::TrackedTask;
+use super::sync::{LedgerSync, LedgerSyncError};
+use crate::chain::ChainProvider;
+use crate::chain::submitter::{SubmitError, Submitter};
+use crate::prover::cost::{CostEstimate, CostModel};
+use crate::prover::strategy::RaceSchedule;
+
+/// A race instance's immutable parameters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RaceTerms {
+    /// The `LedgerProofRace` contract.
+    pub race: Address,
+    /// Share of a slot paid once the decay is over, in basis points.
+    pub floor_bps: u16,
+    /// Seconds from full pay to the floor; zero: the task's own window (deadline − openedAt).
+    pub decay_window: u32,
+}
+
+impl RaceTerms {
+    /// Reads the terms of the race at `race`.
+    pub async fn read(provider: &ChainProvider, race: Address) -> Result<Self, LedgerRaceError> {
+        let contract = LedgerProofRace::new(race, provider);
+        let rpc = |call: &'static str| {
+            move |e: alloy::contract::Error| LedgerRaceError::Rpc {
+                call,
+                reason: e.to_string(),
+            }
+        };
+        Ok(Self {
+            race,
+            floor_bps: contract.floorBps().call().await.map_err(rpc("floorBps"))?,
+            decay_window: contract
+                .decayWindow()
+                .call()
+                .await
+                .map_err(rpc("decayWindow"))?,
+        })
+    }
+
+    /// The task's decay schedule under this race.
+    pub fn schedule(&self, task: &LedgerTask) -> RaceSchedule {
+        let start = u64::from(task.openedAt);
+        let window = if self.decay_window == 0 {
+            u64::from(task.deadline).saturating_sub(start)
+        } else {
+            u64::from(self.decay_window)
+        };
+        RaceSchedule {
+            start,
+            window,
+            floor_bps: u32::from(self.floor_bps),
+        }
+    }
+
+    /// What the race pays a proof of `task` accepted at `at` (`LedgerProofRace.paymentAt`).
+    pub fn payment_at(&self, task: &LedgerTask, at: u64) -> u128 {
+        let max: u128 = task.maxPayment.to();
+        let slot = max / u128::from(task.redundancy.max(1));
+        self.schedule(task).decayed(slot, at)
+    }
+}
+
+/// Why the prover leaves a task alone.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Decline {
+    /// The book holds it as closed.
+    Closed,
+    /// It runs under another mechanism (e.g. reopened under its fallback).
+    OtherMechanism(Address),
+    /// Its deadline has passed.
+    Expired,
+    /// Another prover holds its assignment; only that prover may prove.
+    AssignedToOther(Address),
+    /// This prover already had a proof of it accepted.
+    AlreadyProven,
+    /// The proof would not be done before the deadline with the safety factor.
+    TooLate {
+        /// Estimated proving time.
+        prove_secs: f64,
+        /// Seconds to the deadline.
+        slack_secs: u64,
+    },
+    /// The pay at the expected submission time does not cover the cost with the margin.
+    Unprofitable {
+        /// Expected pay, token base units.
+        payment: u128,
+        /// Expected cost, token base units.
+        cost: f64,
+    },
+}
+
+/// The race decision for one task.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RaceDecision {
+    /// Prove it: the race should pay `payment` at `submit_at`.
+    Prove {
+        /// Expected pay (decayed slot, plus the cover bounty when this proof fulfils the task).
+        payment: u128,
+        /// When the proof is expected to be submitted (now + estimated proving time).
+        submit_at: u64,
+        /// The cost estimate the decision used.
+        cost: CostEstimate,
+    },
+    /// Leave it.
+    Decline(Decline),
+}
+
+/// Whether `me` should prove `tracked` under the race `terms` at `now`: `txs` sizes the statement for
+/// the cost model (1 for one base proof), `already_proven` is the prover's own record.
+pub fn decide(
+    tracked: &TrackedTask,
+    terms: &RaceTerms,
+    me: Address,
+    already_proven: bool,
+    now: u64,
+    txs: u64,
+    cost: &CostModel,
+) -> RaceDecision {
+    let task = &tracked.task;
+    let decline = RaceDecision::Decline;
+    if !tracked.is_live() {
+        return decline(Decline::Closed);
+    }
+    if task.mechanism != terms.race {
+        return decline(Decline::OtherMechanism(task.mechanism));
+    }
+    let deadline = u64::from(task.deadline);
+    if now > deadline {
+        return decline(Decline::Expired);
+    }
+    if task.assignee != Address::ZERO && task.assignee != me {
+        return decline(Decline::AssignedToOther(task.assignee));
+    }
+    if already_proven {
+        return decline(Decline::AlreadyProven);
+    }
+    let slack_secs = deadline - now;
+    // An unassigned race proof locks no collateral: nothing to lose but the work.
+    let estimate = cost.estimate(txs, 0, slack_secs as f64);
+    if !cost.fits_deadline(estimate.prove_secs, slack_secs as f64) {
+        return decline(Decline::TooLate {
+            prove_secs: estimate.prove_secs,
+            slack_secs,
+        });
+    }
+    let submit_at = now + estimate.prove_secs.ceil() as u64;
+    let mut payment = terms.payment_at(task, submit_at);
+    if tracked.proofs_accepted + 1 >= task.redundancy {
+        payment += task.coverBounty.to::<u128>();
+    }
+    if !cost.worth_it(payment as f64, &estimate) {
+        return decline(Decline::Unprofitable {
+            payment,
+            cost: estimate.total(),
+        });
+    }
+    RaceDecision::Prove {
+        payment,
+        submit_at,
+        cost: estimate,
+    }
+}
+
+/// A failed submission.
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerRaceError {
+    #[error("[L201] the book does not hold task {0:#x} as live")]
+    NotLive(U256),
+    #[error("[L202] task {task_id:#x} is still stale after rebuilding it from its logs")]
+    StillStale { task_id: U256 },
+    #[error("[L203] the ledger refused the proof of task {task_id:#x}: {reason}")]
+    Refused { task_id: U256, reason: String },
+    #[error("[L204] RPC call {call} failed: {reason}")]
+    Rpc { call: &'static str, reason: String },
+    #[error("[L205] {0}")]
+    Sync(#[from] LedgerSyncError),
+    #[error("[L206] {0}")]
+    Submit(Box<SubmitError>),
+}
+
+/// What an accepted submission did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Submitted {
+    /// Credited to the prover (its `ProofAccepted.credited`).
+    pub credited: U256,
+    /// Proofs accepted now; equal to the redundancy: the task is fulfilled.
+    pub proofs_accepted: u8,
+    /// Whether the book's copy was stale and the task had to be rebuilt first.
+    pub refreshed: bool,
+    /// False when this proof had already been sent under its key (an earlier run): its receipt is
+    /// returned, nothing is sent twice.
+    pub fresh: bool,
+}
+
+/// The idempotency key of a proof of `task_id` on `ledger`: one proof per prover and task, across
+/// restarts (the submitter's store keeps it).
+pub fn proof_key(ledger: Address, task_id: U256) -> String {
+    format!("ledger:{ledger:#x}:submitProof:{task_id:#x}")
+}
+
+/// Submits `proof` of `task_id` through `submitter` (whose account the proof is bound to) with the
+/// book's copy, rebuilding the task once when the simulation says `StaleTask`. The submitter refuses
+/// a call that would revert before any nonce is spent, and sends the proof at most once per
+/// [`proof_key`]. The book learns the outcome from the logs on its next sync.
+pub async fn submit_proof(
+    sync: &mut LedgerSync,
+    submitter: &Submitter,
+    task_id: U256,
+    inputs: Vec<U256>,
+    proof: Bytes,
+) -> Result<Submitted, LedgerRaceError> {
+    let key = proof_key(sync.ledger(), task_id);
+    let mut refreshed = false;
+    loop {
+        let task = live_copy(sync, task_id)?;
+        let data = TaskLedger::submitProofCall {
+            taskId: task_id,
+            t: task,
+            publicInputs: inputs.clone(),
+            proof: proof.clone(),
+        }
+        .abi_encode();
+        let sent = submitter
+            .send(
+                "TaskLedger.submitProof",
+                Some(&key),
+                None,
+                sync.ledger(),
+                data.into(),
+                U256::ZERO,
+            )
+            .await;
+        match sent {
+            Ok(sent) => {
+                let accepted = sent
+                    .receipt
+                    .decoded_log::<TaskLedger::ProofAccepted>()
+                    .ok_or_else(|| LedgerRaceError::Refused {
+                        task_id,
+                        reason: "mined without a ProofAccepted log".into(),
+                    })?;
+                return Ok(Submitted {
+                    credited: accepted.credited,
+                    proofs_accepted: accepted.proofsAccepted,
+                    refreshed,
+                    fresh: sent.fresh,
+                });
+            }
+            Err(SubmitError::WouldRevert { revert, .. }) if revert.name == "StaleTask" => {
+                if refreshed {
+                    return Err(LedgerRaceError::StillStale { task_id });
+                }
+                tracing::info!(task = %format!("{task_id:#x}"), "stale copy of the ledger task; rebuilding it from its logs");
+                sync.refresh(task_id).await?;
+                refreshed = true;
+            }
+            Err(e) => {
+                return Err(match e.revert() {
+                    Some(revert) => LedgerRaceError::Refused {
+                        task_id,
+                        reason: revert.display.clone(),
+                    },
+                    None => LedgerRaceError::Submit(Box::new(e)),
+                });
+            }
+        }
+    }
+}
+
+/// The book's live copy of `task_id`.
+fn live_copy(sync: &LedgerSync, task_id: U256) -> Result<LedgerTask, LedgerRaceError> {
+    sync.book()
+        .get(task_id)
+        .filter(|t| t.is_live())
+        .map(|t| t.task.clone())
+        .ok_or(LedgerRaceError::NotLive(task_id))
+}
+
+/// The current chain time (the latest block's timestamp), for [`decide`].
+pub async fn chain_time(provider: &ChainProvider) -> Result<u64, LedgerRaceError> {
+    let block = provider
+        .get_block(alloy::eips::BlockId::latest())
+        .await
+        .map_err(|e| LedgerRaceError::Rpc {
+            call: "eth_getBlockByNumber",
+            reason: e.to_string(),
+        })?
+        .ok_or(LedgerRaceError::Rpc {
+            call: "eth_getBlockByNumber",
+            reason: "no latest block".into(),
+        })?;
+    Ok(block.header.timestamp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::book::Closing;
+    use crate::prover::cost::{Prices, ProvingSpeed};
+    use alloy::primitives::{B256, Uint};
+
+    type U96 = Uint<96, 2>;
+    const RACE: Address = Address::repeat_byte(0xaa);
+    const ME: Address = Address::repeat_byte(0x01);
+    const TOKEN: u128 = 1_000_000_000_000_000_000;
+
+    fn terms() -> RaceTerms {
+        RaceTerms {
+            race: RACE,
+            floor_bps: 2500,
+            decay_window: 0,
+        }
+    }
+
+    fn tracked(redundancy: u8) -> TrackedTask {
+        TrackedTask {
+            task_id: U256::from(7u64),
+            task: LedgerTask {
+                requester: Address::repeat_byte(0x02),
+                maxPayment: U96::from(100 * TOKEN),
+                mechanism: RACE,
+                circuitId: B256::ZERO,
+                inputCommitment: B256::ZERO,
+                openedAt: 1_000,
+                deadline: 1_000 + 3_600,
+                redundancy,
+                flags: 32,
+                fallbackMechanism: Address::ZERO,
+                fallbackWindow: 0,
+                minCollateral: U96::ZERO,
+                assignee: Address::ZERO,
+                price: U96::ZERO,
+                collateral: U96::ZERO,
+                coverBounty: U96::ZERO,
+                mechanismState: 0,
+            },
+            proofs_accepted: 0,
+            created_block: 1,
+            last_event: (1, 0),
+            closed: None,
+        }
+    }
+
+    /// 20 s per base proof, negligible gas, 1 token per proving second, 10 % margin.
+    fn cost() -> CostModel {
+        CostModel {
+            speed: ProvingSpeed {
+                base_secs: 20.0,
+                ..ProvingSpeed::default()
+            },
+            prices: Prices {
+                token_per_wei: 0.0,
+                compute_per_sec: TOKEN as f64,
+                min_margin_bps: 1_000,
+                ..Prices::default()
+            },
+            gas_price_wei: 1,
+        }
+    }
+
+    fn prove_secs() -> f64 {
+        cost().estimate(1, 0, 3_600.0).prove_secs
+    }
+
+    #[test]
+    fn the_payment_follows_the_contracts_decay() {
+        let t = tracked(1).task;
+        let terms = terms();
+        assert_eq!(terms.payment_at(&t, 1_000), 100 * TOKEN, "full at openedAt");
+        assert_eq!(
+            terms.payment_at(&t, 1_000 + 1_800),
+            62_500_000_000_000_000_000,
+            "halfway: 62.5 %"
+        );
+        assert_eq!(
+            terms.payment_at(&t, 1_000 + 3_600),
+            25 * TOKEN,
+            "the floor at the end"
+        );
+        let fixed = RaceTerms {
+            decay_window: 600,
+            ..terms
+        };
+        assert_eq!(
+            fixed.payment_at(&t, 1_000 + 600),
+            25 * TOKEN,
+            "a fixed window"
+        );
+        assert_eq!(
+            terms.payment_at(&tracked(4).task, 1_000),
+            25 * TOKEN,
+            "a slot of four"
+        );
+    }
+
+    #[test]
+    fn proves_an_open_task_it_can_finish_at_a_profit() {
+        let decision = decide(&tracked(1), &terms(), ME, false, 1_060, 1, &cost());
+        let RaceDecision::Prove {
+            payment, submit_at, ..
+        } = decision
+        else {
+            panic!("expected Prove, got {decision:?}");
+        };
+        assert_eq!(submit_at, 1_060 + prove_secs().ceil() as u64);
+        assert_eq!(payment, terms().payment_at(&tracked(1).task, submit_at));
+    }
+
+    #[test]
+    fn the_fulfilling_proof_counts_the_cover_bounty() {
+        let mut t = tracked(2);
+        t.task.coverBounty = U96::from(10 * TOKEN);
+        let first = decide(&t, &terms(), ME, false, 1_000, 1, &cost());
+        t.proofs_accepted = 1;
+        let last = decide(&t, &terms(), ME, false, 1_000, 1, &cost());
+        let (RaceDecision::Prove { payment: a, .. }, RaceDecision::Prove { payment: b, .. }) =
+            (first, last)
+        else {
+            panic!("both prove");
+        };
+        assert_eq!(b - a, 10 * TOKEN);
+    }
+
+    #[test]
+    fn declines_what_it_cannot_or_should_not_prove() {
+        let terms = terms();
+        let cost = cost();
+        let mut closed = tracked(1);
+        closed.closed = Some(Closing::Fulfilled);
+        assert_eq!(
+            decide(&closed, &terms, ME, false, 1_000, 1, &cost),
+            RaceDecision::Decline(Decline::Closed)
+        );
+
+        let mut moved = tracked(1);
+        moved.task.mechanism = Address::repeat_byte(0xbb);
+        assert_eq!(
+            decide(&moved, &terms, ME, false, 1_000, 1, &cost),
+            RaceDecision::Decline(Decline::OtherMechanism(Address::repeat_byte(0xbb)))
+        );
+        assert_eq!(
+            decide(&tracked(1), &terms, ME, false, 4_601, 1, &cost),
+            RaceDecision::Decline(Decline::Expired)
+        );
+        let mut assigned = tracked(1);
+        assigned.task.assignee = Address::repeat_byte(0x03);
+        assert_eq!(
+            decide(&assigned, &terms, ME, false, 1_000, 1, &cost),
+            RaceDecision::Decline(Decline::AssignedToOther(Address::repeat_byte(0x03)))
+        );
+        assigned.task.assignee = ME;
+        assert!(matches!(
+            decide(&assigned, &terms, ME, false, 1_000, 1, &cost),
+            RaceDecision::Prove { .. }
+        ));
+        assert_eq!(
+            decide(&tracked(2), &terms, ME, true, 1_000, 1, &cost),
+            RaceDecision::Decline(Decline::AlreadyProven)
+        );
+        assert!(matches!(
+            decide(&tracked(1), &terms, ME, false, 4_590, 1, &cost),
+            RaceDecision::Decline(Decline::TooLate { slack_secs: 10, .. })
+        ));
+        // A slot of four (25 tokens), decayed to ≈ 9.3 by the submission, does not pay for 20.5 s at 1 token/s.
+        assert!(matches!(
+            decide(&tracked(4), &terms, ME, false, 4_000, 1, &cost),
+            RaceDecision::Decline(Decline::Unprofitable { .. })
+        ));
+    }
+}
