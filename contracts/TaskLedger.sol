@@ -677,14 +677,17 @@ contract TaskLedger is ITaskLedger, AccessControl, ReentrancyGuardTransient {
     /// @dev Tells a requester that asked for it how its task ended, with a gas cap and without copying return data;
     ///      a revert (or a requester without code) is logged, never propagated.
     function _notify(address requester, bytes memory data, uint256 taskId) internal {
-        bool ok;
-        if (requester.code.length != 0) {
-            _requireGas(REQUESTER_CALLBACK_GAS);
-            assembly ("memory-safe") {
-                ok := call(REQUESTER_CALLBACK_GAS, requester, 0, add(data, 0x20), mload(data), 0, 0)
-            }
+        if (!_cappedCall(requester, data, REQUESTER_CALLBACK_GAS)) emit RequesterCallbackFailed(taskId, requester);
+    }
+
+    /// @dev Calls `target` with `data` and exactly `allowance` gas (InsufficientGas unless the caller can give
+    ///      it), without copying return data; false when `target` has no code, reverts or runs out of gas.
+    function _cappedCall(address target, bytes memory data, uint256 allowance) internal returns (bool ok) {
+        if (target.code.length == 0) return false;
+        _requireGas(allowance);
+        assembly ("memory-safe") {
+            ok := call(allowance, target, 0, add(data, 0x20), mload(data), 0, 0)
         }
-        if (!ok) emit RequesterCallbackFailed(taskId, requester);
     }
 
     /// @dev An expired routed task failed under its mechanism; it was slashed if an assignment was live at the
@@ -704,15 +707,9 @@ contract TaskLedger is ITaskLedger, AccessControl, ReentrancyGuardTransient {
         uint256 budget
     ) internal {
         address router_ = _router;
-        bool ok;
-        if (router_.code.length != 0) {
-            bytes memory data =
-                abi.encodeCall(IRoutedTaskObserver.onRoutedTaskEnded, (taskId, t, fulfilled, slashed, paid, budget));
-            _requireGas(ROUTER_CALLBACK_GAS);
-            assembly ("memory-safe") {
-                ok := call(ROUTER_CALLBACK_GAS, router_, 0, add(data, 0x20), mload(data), 0, 0)
-            }
-        }
+        bytes memory data =
+            abi.encodeCall(IRoutedTaskObserver.onRoutedTaskEnded, (taskId, t, fulfilled, slashed, paid, budget));
+        bool ok = _cappedCall(router_, data, ROUTER_CALLBACK_GAS);
         if (!ok) emit RouterCallbackFailed(taskId, router_);
     }
 
