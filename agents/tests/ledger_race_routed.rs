@@ -11,10 +11,11 @@
 //! proof is the committed fixture's (`test/fixtures/base.json`, for anvil accounts 1-3).
 
 mod prover_support;
+#[macro_use]
+mod ledger_support;
 
 use alloy::primitives::{Address, Bytes, U256, Uint, keccak256};
 use alloy::providers::Provider;
-use alloy::rpc::types::TransactionReceipt;
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::SolValue;
 use proofmarket::chain::submitter::{Submitter, SubmitterConfig};
@@ -35,32 +36,6 @@ type U96 = Uint<96, 2>;
 
 /// LedgerTaskLib.FLAG_ROUTED.
 const FLAG_ROUTED: u8 = 32;
-
-async fn mined(
-    call: impl std::future::IntoFuture<Output = TransactionReceipt>,
-) -> TransactionReceipt {
-    let receipt = call.await;
-    assert!(
-        receipt.status(),
-        "transaction reverted: {:?}",
-        receipt.transaction_hash
-    );
-    receipt
-}
-
-macro_rules! send {
-    ($call:expr) => {
-        mined(async {
-            $call
-                .send()
-                .await
-                .expect("send")
-                .get_receipt()
-                .await
-                .expect("receipt")
-        })
-    };
-}
 
 struct World {
     _anvil: alloy::node_bindings::AnvilInstance,
@@ -92,27 +67,15 @@ impl World {
             .expect("deploy");
         let start_block = admin.get_block_number().await.unwrap() + 1;
 
-        let registry = ProverRegistry::deploy(
-            admin.clone(),
-            addresses.token,
-            U256::from(100 * TOKEN),
-            7 * 24 * 3600,
+        let core = ledger_support::deploy_ledger_core(
+            &admin,
             keys[0].address(),
-        )
-        .await
-        .expect("deploy ProverRegistry");
-        let ledger = TaskLedger::deploy(
-            admin.clone(),
             addresses.token,
-            *registry.address(),
             addresses.verifier_registry,
-            keys[0].address(),
-            keys[0].address(),
         )
-        .await
-        .expect("deploy TaskLedger");
-        let role = registry.TASK_REGISTRY_ROLE().call().await.unwrap();
-        send!(registry.grantRole(role, *ledger.address())).await;
+        .await;
+        let registry = ProverRegistry::new(core.registry, admin.clone());
+        let ledger = TaskLedger::new(core.ledger, admin.clone());
 
         // The race with the deployment's defaults (K 4, floor 25 %, decay over the task's window).
         let race = LedgerProofRace::deploy(

@@ -13,10 +13,11 @@
 //! when told, and an open race as the fallback — the fold under test is the agent's, not theirs.
 
 mod prover_support;
+#[macro_use]
+mod ledger_support;
 
 use alloy::primitives::{Address, Bytes, U256, Uint, keccak256};
 use alloy::providers::Provider;
-use alloy::rpc::types::TransactionReceipt;
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::SolValue;
 use proofmarket::chain::{ChainProvider, connect};
@@ -57,32 +58,6 @@ fn as_assigner(t: &LedgerTask) -> LedgerAssigner::LedgerTask {
     LedgerAssigner::LedgerTask::abi_decode(&t.abi_encode()).unwrap()
 }
 
-async fn mined(
-    call: impl std::future::IntoFuture<Output = TransactionReceipt>,
-) -> TransactionReceipt {
-    let receipt = call.await;
-    assert!(
-        receipt.status(),
-        "transaction reverted: {:?}",
-        receipt.transaction_hash
-    );
-    receipt
-}
-
-macro_rules! send {
-    ($call:expr) => {
-        mined(async {
-            $call
-                .send()
-                .await
-                .expect("send")
-                .get_receipt()
-                .await
-                .expect("receipt")
-        })
-    };
-}
-
 struct World {
     _anvil: alloy::node_bindings::AnvilInstance,
     admin: ChainProvider,
@@ -112,27 +87,15 @@ impl World {
         let start_block = admin.get_block_number().await.unwrap() + 1;
 
         // A ProverRegistry of the ledger's own (one binds one task core) and the ledger.
-        let registry = ProverRegistry::deploy(
-            admin.clone(),
-            addresses.token,
-            U256::from(100 * TOKEN),
-            7 * 24 * 3600,
+        let core = ledger_support::deploy_ledger_core(
+            &admin,
             keys[0].address(),
-        )
-        .await
-        .expect("deploy ProverRegistry");
-        let ledger = TaskLedger::deploy(
-            admin.clone(),
             addresses.token,
-            *registry.address(),
             addresses.verifier_registry,
-            keys[0].address(),
-            keys[0].address(),
         )
-        .await
-        .expect("deploy TaskLedger");
-        let role = registry.TASK_REGISTRY_ROLE().call().await.unwrap();
-        send!(registry.grantRole(role, *ledger.address())).await;
+        .await;
+        let registry = ProverRegistry::new(core.registry, admin.clone());
+        let ledger = TaskLedger::new(core.ledger, admin.clone());
         let assigner = LedgerAssigner::deploy(admin.clone(), *ledger.address(), ALL_HOOKS)
             .await
             .expect("deploy LedgerAssigner");
