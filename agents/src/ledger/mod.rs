@@ -11,6 +11,9 @@
 //!   cursor (so a restart loses nothing), rebuilding one task from its own logs after a `StaleTask`
 //!   revert (a reorg or a missed log: "re-read the logs", not a fault), and checking a task against its
 //!   live word.
+//! * [`call`]: the one way a strategy acts on a task — a call encoded from the book's live copy, sent
+//!   through the agent's `Submitter`, rebuilt once from the logs on `StaleTask`; its error
+//!   ([`LedgerCallError`]) and the chain clock every decision uses.
 //! * [`race`]: the first strategy over the ledger — the open race's pure prove-or-decline decision
 //!   and the submission with the book's copy (rebuilt once on `StaleTask`), exercised end to end on
 //!   anvil with tasks opened through the one-word router (`agents/tests/ledger_race_routed.rs`).
@@ -19,8 +22,10 @@
 //! stored-task `TaskRegistry` until the switch-over (docs/one-word-tasks.md, step 4).
 
 pub mod book;
+pub mod call;
 pub mod race;
 pub mod sync;
 
 pub use book::{BookError, Closing, LedgerEvent, TaskBook, TrackedTask, task_hash, word_matches};
+pub use call::{LedgerCallError, TaskCallSent, chain_time, send_task_call};
 pub use sync::{LedgerSync, LedgerSyncError, rebuild_task};

@@ -17,16 +17,17 @@
 //! blindly.
 
 use alloy::primitives::{Address, Bytes, U256};
-use alloy::providers::Provider;
 use proofmarket_bindings::LedgerProofRace;
 use proofmarket_bindings::TaskLedger::{self, LedgerTask};
 
 use alloy::sol_types::SolCall;
 
 use super::book::TrackedTask;
-use super::sync::{LedgerSync, LedgerSyncError};
+pub use super::call::chain_time;
+use super::call::{LedgerCallError, TaskCallSent, send_task_call};
+use super::sync::LedgerSync;
 use crate::chain::ChainProvider;
-use crate::chain::submitter::{SubmitError, Submitter};
+use crate::chain::submitter::Submitter;
 use crate::prover::cost::{CostEstimate, CostModel};
 use crate::prover::strategy::RaceSchedule;
 
@@ -45,12 +46,7 @@ impl RaceTerms {
     /// Reads the terms of the race at `race`.
     pub async fn read(provider: &ChainProvider, race: Address) -> Result<Self, LedgerRaceError> {
         let contract = LedgerProofRace::new(race, provider);
-        let rpc = |call: &'static str| {
-            move |e: alloy::contract::Error| LedgerRaceError::Rpc {
-                call,
-                reason: e.to_string(),
-            }
-        };
+        let rpc = LedgerCallError::rpc::<alloy::contract::Error>;
         Ok(Self {
             race,
             floor_bps: contract.floorBps().call().await.map_err(rpc("floorBps"))?,
@@ -186,22 +182,8 @@ pub fn decide(
     }
 }
 
-/// A failed submission.
-#[derive(Debug, thiserror::Error)]
-pub enum LedgerRaceError {
-    #[error("[L201] the book does not hold task {0:#x} as live")]
-    NotLive(U256),
-    #[error("[L202] task {task_id:#x} is still stale after rebuilding it from its logs")]
-    StillStale { task_id: U256 },
-    #[error("[L203] the ledger refused the proof of task {task_id:#x}: {reason}")]
-    Refused { task_id: U256, reason: String },
-    #[error("[L204] RPC call {call} failed: {reason}")]
-    Rpc { call: &'static str, reason: String },
-    #[error("[L205] {0}")]
-    Sync(#[from] LedgerSyncError),
-    #[error("[L206] {0}")]
-    Submit(Box<SubmitError>),
-}
+/// A failed submission: the ledger calls' error ([`LedgerCallError`], codes L201–L206).
+pub type LedgerRaceError = LedgerCallError;
 
 /// What an accepted submission did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -235,86 +217,38 @@ pub async fn submit_proof(
     proof: Bytes,
 ) -> Result<Submitted, LedgerRaceError> {
     let key = proof_key(sync.ledger(), task_id);
-    let mut refreshed = false;
-    loop {
-        let task = live_copy(sync, task_id)?;
-        let data = TaskLedger::submitProofCall {
-            taskId: task_id,
-            t: task,
-            publicInputs: inputs.clone(),
-            proof: proof.clone(),
-        }
-        .abi_encode();
-        let sent = submitter
-            .send(
-                "TaskLedger.submitProof",
-                Some(&key),
-                None,
-                sync.ledger(),
-                data.into(),
-                U256::ZERO,
-            )
-            .await;
-        match sent {
-            Ok(sent) => {
-                let accepted = sent
-                    .receipt
-                    .decoded_log::<TaskLedger::ProofAccepted>()
-                    .ok_or_else(|| LedgerRaceError::Refused {
-                        task_id,
-                        reason: "mined without a ProofAccepted log".into(),
-                    })?;
-                return Ok(Submitted {
-                    credited: accepted.credited,
-                    proofs_accepted: accepted.proofsAccepted,
-                    refreshed,
-                    fresh: sent.fresh,
-                });
+    let ledger = sync.ledger();
+    let TaskCallSent { sent, refreshed } = send_task_call(
+        sync,
+        submitter,
+        task_id,
+        "TaskLedger.submitProof",
+        Some(&key),
+        ledger,
+        |task| {
+            TaskLedger::submitProofCall {
+                taskId: task_id,
+                t: task.clone(),
+                publicInputs: inputs.clone(),
+                proof: proof.clone(),
             }
-            Err(SubmitError::WouldRevert { revert, .. }) if revert.name == "StaleTask" => {
-                if refreshed {
-                    return Err(LedgerRaceError::StillStale { task_id });
-                }
-                tracing::info!(task = %format!("{task_id:#x}"), "stale copy of the ledger task; rebuilding it from its logs");
-                sync.refresh(task_id).await?;
-                refreshed = true;
-            }
-            Err(e) => {
-                return Err(match e.revert() {
-                    Some(revert) => LedgerRaceError::Refused {
-                        task_id,
-                        reason: revert.display.clone(),
-                    },
-                    None => LedgerRaceError::Submit(Box::new(e)),
-                });
-            }
-        }
-    }
-}
-
-/// The book's live copy of `task_id`.
-fn live_copy(sync: &LedgerSync, task_id: U256) -> Result<LedgerTask, LedgerRaceError> {
-    sync.book()
-        .get(task_id)
-        .filter(|t| t.is_live())
-        .map(|t| t.task.clone())
-        .ok_or(LedgerRaceError::NotLive(task_id))
-}
-
-/// The current chain time (the latest block's timestamp), for [`decide`].
-pub async fn chain_time(provider: &ChainProvider) -> Result<u64, LedgerRaceError> {
-    let block = provider
-        .get_block(alloy::eips::BlockId::latest())
-        .await
-        .map_err(|e| LedgerRaceError::Rpc {
-            call: "eth_getBlockByNumber",
-            reason: e.to_string(),
-        })?
-        .ok_or(LedgerRaceError::Rpc {
-            call: "eth_getBlockByNumber",
-            reason: "no latest block".into(),
+            .abi_encode()
+        },
+    )
+    .await?;
+    let accepted = sent
+        .receipt
+        .decoded_log::<TaskLedger::ProofAccepted>()
+        .ok_or_else(|| LedgerCallError::Refused {
+            task_id,
+            reason: "mined without a ProofAccepted log".into(),
         })?;
-    Ok(block.header.timestamp)
+    Ok(Submitted {
+        credited: accepted.credited,
+        proofs_accepted: accepted.proofsAccepted,
+        refreshed,
+        fresh: sent.fresh,
+    })
 }
 
 #[cfg(test)]

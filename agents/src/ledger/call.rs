@@ -1,0 +1,125 @@
+//! Sending a call that carries a TaskLedger task's current version — the one way every ledger
+//! strategy acts on a task (`submitProof`, an auction's `lock` / `commit` / `finalize`, the election's
+//! `draw`, the book's `matchTask`, …).
+//!
+//! Every such call passes the whole `LedgerTask` and reverts `StaleTask(taskId)` unless it hashes to
+//! the ledger's word. [`send_task_call`] encodes the call from the book's live copy, sends it through
+//! the agent's [`Submitter`] (simulation before signing, one nonce manager per account, at most once per
+//! idempotency key), and on a simulated `StaleTask` — the copy missed a change: a reopen, a log not read
+//! yet, a reorg — rebuilds the task from its own logs ([`LedgerSync::refresh`]) and encodes and sends
+//! once more with the fresh copy. Any other revert comes back by name; nothing is retried blindly.
+//!
+//! Why simulation matters here: a stale send that only fails at estimation must not spend a nonce, or
+//! the retry waits on a gap (a first version of the race strategy, sending through the bare provider,
+//! hung exactly so).
+
+use alloy::primitives::{Address, U256};
+use alloy::providers::Provider;
+use proofmarket_bindings::TaskLedger::LedgerTask;
+
+use super::sync::{LedgerSync, LedgerSyncError};
+use crate::chain::ChainProvider;
+use crate::chain::submitter::{Sent, SubmitError, Submitter};
+
+/// A failed ledger call. Codes are stable (L2xx: acting on a ledger task).
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerCallError {
+    #[error("[L201] the book does not hold task {0:#x} as live")]
+    NotLive(U256),
+    #[error("[L202] task {task_id:#x} is still stale after rebuilding it from its logs")]
+    StillStale { task_id: U256 },
+    #[error("[L203] the ledger refused the call on task {task_id:#x}: {reason}")]
+    Refused { task_id: U256, reason: String },
+    #[error("[L204] RPC call {call} failed: {reason}")]
+    Rpc { call: &'static str, reason: String },
+    #[error("[L205] {0}")]
+    Sync(#[from] LedgerSyncError),
+    #[error("[L206] {0}")]
+    Submit(Box<SubmitError>),
+}
+
+impl LedgerCallError {
+    /// An RPC failure of `call`, for `map_err`.
+    pub fn rpc<E: std::fmt::Display>(call: &'static str) -> impl FnOnce(E) -> Self {
+        move |e| Self::Rpc {
+            call,
+            reason: e.to_string(),
+        }
+    }
+}
+
+/// A call that went through (or had gone through under its key in an earlier run).
+#[derive(Debug)]
+pub struct TaskCallSent {
+    /// The submitter's result: the receipt, and whether it was sent now (`fresh`).
+    pub sent: Sent,
+    /// Whether the book's copy was stale and the task had to be rebuilt first.
+    pub refreshed: bool,
+}
+
+/// Sends the call that `encode` builds from `task_id`'s current version to `to`, through `submitter`,
+/// under the idempotency key `key`; `label` names the call in logs and errors
+/// (`"TaskLedger.submitProof"`). Rebuilds the task once when the simulation says `StaleTask`.
+pub async fn send_task_call(
+    sync: &mut LedgerSync,
+    submitter: &Submitter,
+    task_id: U256,
+    label: &str,
+    key: Option<&str>,
+    to: Address,
+    encode: impl Fn(&LedgerTask) -> Vec<u8>,
+) -> Result<TaskCallSent, LedgerCallError> {
+    let mut refreshed = false;
+    loop {
+        let task = live_copy(sync, task_id)?;
+        let sent = submitter
+            .send(label, key, None, to, encode(&task).into(), U256::ZERO)
+            .await;
+        match sent {
+            Ok(sent) => return Ok(TaskCallSent { sent, refreshed }),
+            Err(SubmitError::WouldRevert { revert, .. }) if revert.name == "StaleTask" => {
+                if refreshed {
+                    return Err(LedgerCallError::StillStale { task_id });
+                }
+                tracing::info!(task = %format!("{task_id:#x}"), call = label, "stale copy of the ledger task; rebuilding it from its logs");
+                sync.refresh(task_id).await?;
+                refreshed = true;
+            }
+            Err(e) => return Err(refused(task_id, e)),
+        }
+    }
+}
+
+/// A submitter error as a ledger call error: a decoded revert by name, anything else as it is.
+pub fn refused(task_id: U256, e: SubmitError) -> LedgerCallError {
+    match e.revert() {
+        Some(revert) => LedgerCallError::Refused {
+            task_id,
+            reason: revert.display.clone(),
+        },
+        None => LedgerCallError::Submit(Box::new(e)),
+    }
+}
+
+/// The book's live copy of `task_id`.
+pub fn live_copy(sync: &LedgerSync, task_id: U256) -> Result<LedgerTask, LedgerCallError> {
+    sync.book()
+        .get(task_id)
+        .filter(|t| t.is_live())
+        .map(|t| t.task.clone())
+        .ok_or(LedgerCallError::NotLive(task_id))
+}
+
+/// The current chain time (the latest block's timestamp), the clock every ledger decision is made
+/// against (the contracts compare `block.timestamp`, not the agent's wall clock).
+pub async fn chain_time(provider: &ChainProvider) -> Result<u64, LedgerCallError> {
+    let block = provider
+        .get_block(alloy::eips::BlockId::latest())
+        .await
+        .map_err(LedgerCallError::rpc("eth_getBlockByNumber"))?
+        .ok_or(LedgerCallError::Rpc {
+            call: "eth_getBlockByNumber",
+            reason: "no latest block".into(),
+        })?;
+    Ok(block.header.timestamp)
+}
