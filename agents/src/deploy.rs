@@ -84,6 +84,10 @@ pub struct DeployArgs {
     /// L1 defaults of docs/mechanisms.md.
     #[arg(long, env = "PROOFMARKET_DEVNET_WINDOWS")]
     pub devnet_windows: bool,
+    /// Also deploy the one-word task market (docs/one-word-tasks.md): its ProverRegistry, the
+    /// TaskLedger, one instance of each ported mechanism and the LedgerMechanismRouter.
+    #[arg(long, env = "PROOFMARKET_LEDGER")]
+    pub ledger: bool,
 }
 
 /// What to deploy; [`DeployParams::devnet`] gives the defaults.
@@ -102,6 +106,9 @@ pub struct DeployParams {
     pub mechanisms: MechanismParams,
     /// Rollup (None = no rollup).
     pub rollup: Option<RollupParams>,
+    /// Whether to deploy the one-word task market beside the stored one (off by default: nothing
+    /// runs on it yet but the agents' ledger strategies).
+    pub ledger: bool,
     /// Accounts to mint `fund_amount` to.
     pub fund: Vec<Address>,
     pub fund_amount: U256,
@@ -143,6 +150,7 @@ impl DeployParams {
                 block_reward: U256::from(10 * TOKEN),
                 reward_funding: U256::from(10_000 * TOKEN),
             }),
+            ledger: false,
             fund: Vec::new(),
             fund_amount: U256::from(10_000 * TOKEN),
         }
@@ -202,7 +210,9 @@ macro_rules! deploy {
     }};
 }
 
+mod ledger;
 mod mechanisms;
+pub use ledger::{LEDGER_ELECTION_MAX_SLOTS, LEDGER_INSTANCES, LEDGER_MAX_ELECTED};
 pub use mechanisms::MechanismParams;
 
 /// Deploys everything with `provider`'s wallet (the deployer becomes every admin).
@@ -402,6 +412,12 @@ pub async fn deploy(
         }
     };
 
+    let ledger = if params.ledger {
+        Some(ledger::deploy_ledger(provider, deployer, treasury, token, verifiers, params).await?)
+    } else {
+        None
+    };
+
     for account in &params.fund {
         send!(
             "ProofToken.mint(fund)",
@@ -439,6 +455,7 @@ pub async fn deploy(
         sequencer_set,
         mechanisms,
         verifiers: verifier_addresses,
+        ledger,
     })
 }
 
@@ -474,6 +491,7 @@ pub async fn run(args: DeployArgs) -> eyre::Result<()> {
         params.mechanisms = MechanismParams::l1();
     }
     params.treasury = args.treasury;
+    params.ledger = args.ledger;
     params.fund = args.fund.clone();
     params.fund_amount = U256::from(args.fund_amount) * U256::from(TOKEN);
     if args.no_rollup {

@@ -1,6 +1,9 @@
 //! `proofmarket status`: what an integrator wants to see at a glance — the deployment, the prover
 //! registry (stake, capacity, record of each prover), the tasks (open ones first), and the rollup's
-//! proven and pending tips. `--json` prints the same as one JSON document.
+//! proven and pending tips; with a one-word task market deployed, its router's instances and where
+//! each QoS persona would be routed now ([`ledger`]). `--json` prints the same as one JSON document.
+
+pub mod ledger;
 
 use alloy::primitives::{Address, U256};
 use clap::Args;
@@ -89,6 +92,9 @@ pub struct Status {
     pub task_count: u64,
     pub tasks: Vec<TaskView>,
     pub rollup: Option<RollupView>,
+    /// The one-word task market (when the deployment has one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ledger: Option<ledger::LedgerView>,
 }
 
 fn err(what: &str, e: &alloy::contract::Error) -> eyre::Report {
@@ -218,6 +224,13 @@ pub async fn collect(
             })
         }
     };
+    let ledger = match &addresses.ledger {
+        None => None,
+        Some(l) => {
+            let now = crate::ledger::chain_time(provider).await?;
+            Some(ledger::collect(provider, l, now).await?)
+        }
+    };
     Ok(Status {
         chain_id,
         head_block,
@@ -226,6 +239,7 @@ pub async fn collect(
         task_count,
         tasks,
         rollup,
+        ledger,
     })
 }
 
@@ -310,6 +324,9 @@ pub fn render(status: &Status) -> String {
             r.pending_block,
             tokens(r.reward_pool)
         );
+    }
+    if let Some(l) = &status.ledger {
+        ledger::render(&mut out, l);
     }
     out
 }

@@ -1,6 +1,8 @@
 //! `proofmarket deploy` and `proofmarket status` against an anvil spawned by the test: every contract
 //! deploys from the forge artifacts, the startup checks catch a wrong chain id and an address without
-//! code, and status reads the fresh deployment.
+//! code, and status reads the fresh deployment. With `--ledger`, the one-word task market deploys
+//! beside the stored one, wired as the forge suites wire it, and status shows where each QoS persona
+//! would be routed.
 
 use std::path::PathBuf;
 
@@ -174,6 +176,101 @@ async fn deploy_then_status_then_checks() {
     let err = check_deployed(&provider, &missing).await.unwrap_err();
     assert!(matches!(err, ChainError::NotDeployed { .. }));
     assert!(err.to_string().contains("taskRegistry at 0x4242"), "{err}");
+}
+
+#[tokio::test]
+async fn deploy_with_the_ledger_market_and_route_the_personas() {
+    use alloy::primitives::U256;
+    use proofmarket::deploy::{LEDGER_INSTANCES, MechanismParams};
+
+    let anvil = anvil();
+    let signer: PrivateKeySigner = anvil.keys()[0].clone().into();
+    let deployer = signer.address();
+    let provider = connect(&anvil.endpoint(), Some(signer))
+        .await
+        .expect("connect");
+    let mut params = DeployParams::devnet(deployer);
+    params.rollup = None;
+    params.mechanisms = MechanismParams::l1();
+    params.ledger = true;
+    let addresses = deploy(&provider, deployer, &params).await.expect("deploy");
+    let l = addresses.ledger.clone().expect("ledger market deployed");
+    check_deployed(&provider, &addresses)
+        .await
+        .expect("every contract, the ledger's included, has code");
+
+    // The ledger binds its own registry (a registry binds one task core), which holds the ledger as its
+    // task core; the router opens tasks and is told their outcomes; every family is allow-listed.
+    let ledger = proofmarket_bindings::TaskLedger::new(l.ledger, &provider);
+    assert_eq!(ledger.provers().call().await.unwrap(), l.prover_registry);
+    assert_ne!(l.prover_registry, addresses.prover_registry);
+    assert_eq!(ledger.router().call().await.unwrap(), l.router);
+    let registry = proofmarket_bindings::ProverRegistry::new(l.prover_registry, &provider);
+    let core_role = registry.TASK_REGISTRY_ROLE().call().await.unwrap();
+    assert!(registry.hasRole(core_role, l.ledger).call().await.unwrap());
+    let router_role = ledger.ROUTER_ROLE().call().await.unwrap();
+    assert!(ledger.hasRole(router_role, l.router).call().await.unwrap());
+    let router = proofmarket_bindings::LedgerMechanismRouter::new(l.router, &provider);
+    assert_eq!(
+        router.instanceCount().call().await.unwrap(),
+        U256::from(LEDGER_INSTANCES.len())
+    );
+    for (id, name) in LEDGER_INSTANCES.iter().enumerate() {
+        let mechanism = l.mechanisms[*name];
+        let allowed = ledger.mechanismOf(mechanism).call().await.unwrap();
+        assert!(allowed._0, "{name} allow-listed in the ledger");
+        let instance = router.instanceOf(U256::from(id)).call().await.unwrap();
+        assert_eq!(instance.mechanism, mechanism, "router id {id} is {name}");
+        assert_eq!(
+            usize::from(instance.kind),
+            id + 1,
+            "{name} declares kind {}",
+            id + 1
+        );
+    }
+    // The election elects at most what one ledger word can name.
+    let election =
+        proofmarket_bindings::LedgerElectionRace::new(l.mechanisms["election-race"], &provider);
+    assert_eq!(election.electedCount().call().await.unwrap(), 3);
+
+    // Status: every instance, nothing delivered yet, and the personas of DESIGN.md §6 routed by the
+    // declared profiles alone, as the forge persona tests find (docs/mechanisms.md, "One-word router").
+    let status = proofmarket::status::collect(&provider, &addresses, 10)
+        .await
+        .expect("status");
+    let view = status.ledger.clone().expect("ledger view");
+    assert_eq!(
+        view.instances
+            .iter()
+            .map(|i| i.name.as_str())
+            .collect::<Vec<_>>(),
+        LEDGER_INSTANCES
+    );
+    assert!(view.instances.iter().all(|i| i.active && i.outcomes == 0));
+    let routes: Vec<(&str, &str)> = view
+        .personas
+        .iter()
+        .map(|p| (p.persona.as_str(), p.instance.as_str()))
+        .collect();
+    assert_eq!(
+        routes,
+        [
+            ("arbitrage", "race"),
+            ("daily-rollup", "election-race"),
+            ("cost-sensitive", "sealed-bid"),
+            ("rollup-block", "election-race"),
+        ]
+    );
+    assert!(view.personas.iter().all(|p| !p.score.is_zero()));
+    let text = proofmarket::status::render(&status);
+    assert!(text.contains("ledger router (5 instances)"), "{text}");
+    assert!(text.contains("arbitrage       -> race"), "{text}");
+
+    // The addresses file round-trips with the ledger section.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("addresses.json");
+    addresses.save(&path).expect("save");
+    assert_eq!(Addresses::load(&path).expect("load"), addresses);
 }
 
 #[tokio::test]

@@ -36,6 +36,25 @@ pub struct Addresses {
     /// Verifier adapters by circuit name (`base`, `merge`, `root`).
     #[serde(default)]
     pub verifiers: BTreeMap<String, Address>,
+    /// The one-word task market beside the stored one (absent unless deployed with `--ledger`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ledger: Option<LedgerAddresses>,
+}
+
+/// The one-word task market (docs/one-word-tasks.md): its own ProverRegistry (a registry binds one task
+/// core), the TaskLedger, its QoS router and its mechanism instances.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LedgerAddresses {
+    /// The ledger's ProverRegistry: provers serving ledger tasks stake here.
+    pub prover_registry: Address,
+    /// The TaskLedger.
+    pub ledger: Address,
+    /// The LedgerMechanismRouter.
+    pub router: Address,
+    /// Instances by name, as the router's ids 0–4: `race`, `sealed-bid`, `ascending`,
+    /// `election-race`, `order-book`.
+    pub mechanisms: BTreeMap<String, Address>,
 }
 
 impl Addresses {
@@ -81,6 +100,16 @@ impl Addresses {
                 .iter()
                 .map(|(k, a)| (format!("verifier:{k}"), *a)),
         );
+        if let Some(l) = &self.ledger {
+            out.push(("ledger:proverRegistry".to_string(), l.prover_registry));
+            out.push(("ledger:taskLedger".to_string(), l.ledger));
+            out.push(("ledger:router".to_string(), l.router));
+            out.extend(
+                l.mechanisms
+                    .iter()
+                    .map(|(k, a)| (format!("ledger:mechanism:{k}"), *a)),
+            );
+        }
         out
     }
 
@@ -98,6 +127,7 @@ impl Addresses {
             sequencer_set: None,
             mechanisms: BTreeMap::new(),
             verifiers: BTreeMap::new(),
+            ledger: None,
         }
     }
 }
