@@ -2,10 +2,12 @@
 //! market. The public inputs (prover excluded) are committed as
 //! `keccak256(abi.encodePacked(uint256[]))`; the escrow is approved to the task registry and the task
 //! is opened either on a named mechanism instance (`--mechanism race`) or through the QoS router with
-//! the given weights, which picks the instance. Prints the task id.
+//! the given weights, which picks the instance. Prints the task id. With `--ledger` the task is opened
+//! on the deployment's one-word task market instead ([`ledger`]).
+
+mod ledger;
 
 use alloy::primitives::{Address, B256, U256, keccak256};
-use alloy::providers::Provider;
 use alloy::sol_types::SolCall;
 use clap::Args;
 use proofmarket_bindings::{MechanismRouter, ProofToken, TaskRegistry};
@@ -55,6 +57,11 @@ pub struct RequestArgs {
     pub safety: u8,
     #[arg(long, env = "PROOFMARKET_QOS_CENSORSHIP", default_value_t = 5)]
     pub censorship: u8,
+    /// Open the task on the one-word task market (`deploy --ledger`): escrowed from the requester's
+    /// ledger deposit (topped up first), pinned with `--mechanism` to one of its instances or routed
+    /// by the ledger's router. Prints the task id in hex.
+    #[arg(long, env = "PROOFMARKET_REQUEST_LEDGER")]
+    pub ledger: bool,
 }
 
 /// Parses a circuit name or id.
@@ -85,6 +92,9 @@ pub async fn run(args: RequestArgs) -> eyre::Result<()> {
     let signer = crate::keys::load_signer(&args.key)?;
     let me = signer.address();
     let provider = crate::chain::connect_checked(&chain, Some(signer.clone())).await?;
+    if args.ledger {
+        return ledger::run(&args, &chain, circuit_id, provider, signer).await;
+    }
     let addresses = &chain.addresses;
     let pinned: Option<Address> = match &args.mechanism {
         Some(name) => Some(*addresses.mechanisms.get(name).ok_or_else(|| {
@@ -104,11 +114,7 @@ pub async fn run(args: RequestArgs) -> eyre::Result<()> {
     if pinned.is_none() && addresses.router.is_none() {
         eyre::bail!("[C012] the deployment has no router: pin a mechanism with --mechanism");
     }
-    let now = provider
-        .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
-        .await?
-        .map(|b| b.header.timestamp)
-        .unwrap_or_default();
+    let now = crate::ledger::chain_time(&provider).await?;
     let max_payment = U256::from(args.max_payment) * U256::from(crate::deploy::TOKEN);
     let request = proofmarket_bindings::task_registry::TaskRegistry::TaskRequest {
         circuitId: circuit_id,

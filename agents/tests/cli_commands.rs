@@ -2,6 +2,8 @@
 //! environment (only `PATH` and the variables each case sets):
 //! - `request` opens a task pinned to a named instance and one routed by QoS weights, and prints
 //!   each task id; an unknown mechanism is a named error;
+//! - `request --ledger` opens a task on the one-word task market, pinned and routed, topping up the
+//!   requester's ledger deposit only by the shortfall; a deployment without the market is a named error;
 //! - `status` shows the live tasks and the registered prover's record, as JSON and as tables;
 //! - `prover withdraw` moves the claimable balance once; a second run with nothing claimable says so
 //!   and sends nothing;
@@ -88,6 +90,199 @@ fn fails_with(out: &Output, code: &str) -> String {
     assert!(!err.contains("panicked"), "a panic: {err}");
     assert!(!err.contains("RUST_BACKTRACE"), "a panic: {err}");
     err
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_on_the_ledger_market_through_the_binary() {
+    use proofmarket_bindings::{LedgerMechanismRouter, TaskLedger};
+
+    let anvil = anvil();
+    let url = anvil.endpoint();
+    let deployer: PrivateKeySigner = anvil.keys()[0].clone().into();
+    let admin = connect(&url, Some(deployer.clone()))
+        .await
+        .expect("connect");
+    let mut params = DeployParams::devnet(deployer.address());
+    params.rollup = None;
+    params.ledger = true;
+    params.fund = vec![deployer.address()];
+    let addresses = deploy(&admin, deployer.address(), &params)
+        .await
+        .expect("deploy");
+    let market = addresses.ledger.clone().expect("ledger market");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("addresses.json");
+    addresses.save(&path).expect("save addresses");
+    let path_arg = path.display().to_string();
+    let chain = ["--rpc-url", url.as_str(), "--addresses", path_arg.as_str()];
+    let ledger = TaskLedger::new(market.ledger, &admin);
+    let token = ProofToken::new(addresses.token, &admin);
+    let wallet_before = token.balanceOf(deployer.address()).call().await.unwrap();
+    let created = |id: U256| {
+        let admin = admin.clone();
+        let ledger_address = market.ledger;
+        async move {
+            admin
+                .get_logs(
+                    &alloy::rpc::types::Filter::new()
+                        .address(ledger_address)
+                        .event_signature(TaskLedger::TaskCreated::SIGNATURE_HASH)
+                        .from_block(0),
+                )
+                .await
+                .expect("ledger logs")
+                .iter()
+                .filter_map(|l| l.log_decode::<TaskLedger::TaskCreated>().ok())
+                .map(|l| l.inner.data)
+                .find(|e| e.taskId == id)
+                .expect("the task's TaskCreated")
+        }
+    };
+
+    // Pinned to the ledger race by name: the printed hex id is the requester's first ledger task,
+    // escrowed from a deposit of exactly the budget (10 tokens by default).
+    let mut args = vec!["request", "--ledger"];
+    args.extend(chain);
+    args.extend([
+        "--circuit",
+        "base",
+        "--inputs",
+        "1,2,3",
+        "--mechanism",
+        "race",
+    ]);
+    let printed = ok(&proofmarket(&args, &[key_env(&deployer)], dir.path()).await);
+    let pinned: U256 = printed.trim().parse().expect("a hex task id");
+    assert_eq!(
+        pinned >> 96,
+        U256::from_be_slice(deployer.address().as_slice())
+    );
+    let event = created(pinned).await;
+    assert_eq!(event.mechanism, market.mechanisms["race"]);
+    assert_eq!(event.task.requester, deployer.address());
+    assert_eq!(event.task.circuitId, CircuitKind::Base.id());
+    assert_eq!(
+        event.task.inputCommitment,
+        proofmarket::request::input_commitment(&[U256::from(1), U256::from(2), U256::from(3)])
+    );
+    assert_eq!(U256::from(event.task.maxPayment), U256::from(10 * TOKEN));
+    assert!(
+        !ledger.taskWord(pinned).call().await.unwrap().is_zero(),
+        "live"
+    );
+    assert_eq!(
+        ledger.balanceOf(deployer.address()).call().await.unwrap(),
+        U256::ZERO
+    );
+    assert_eq!(
+        token.balanceOf(deployer.address()).call().await.unwrap(),
+        wallet_before - U256::from(10 * TOKEN)
+    );
+
+    // Routed by the arbitrage bot's weights: the ledger router picks its race (instance 0) and says
+    // so; a deposit left from before covers part of the budget, so only the shortfall moves.
+    let leftover = U256::from(3 * TOKEN);
+    // A fresh connection: the binary sent from this account, so `admin`'s cached nonce is behind.
+    let requester = connect(&url, Some(deployer.clone()))
+        .await
+        .expect("connect");
+    ProofToken::new(addresses.token, &requester)
+        .approve(market.ledger, leftover)
+        .send()
+        .await
+        .expect("approve")
+        .get_receipt()
+        .await
+        .expect("approve receipt");
+    TaskLedger::new(market.ledger, &requester)
+        .deposit(leftover)
+        .send()
+        .await
+        .expect("deposit")
+        .get_receipt()
+        .await
+        .expect("deposit receipt");
+    let mut args = vec!["request", "--ledger"];
+    args.extend(chain);
+    args.extend(["--circuit", "base", "--inputs", "4,5"]);
+    let qos = [
+        key_env(&deployer),
+        ("PROOFMARKET_QOS_SPEED", "10".into()),
+        ("PROOFMARKET_QOS_COST", "3".into()),
+        ("PROOFMARKET_QOS_SAFETY", "1".into()),
+        ("PROOFMARKET_QOS_CENSORSHIP", "1".into()),
+    ];
+    let routed: U256 = ok(&proofmarket(&args, &qos, dir.path()).await)
+        .trim()
+        .parse()
+        .expect("a hex task id");
+    assert_eq!(routed, pinned + U256::from(1), "the requester's next nonce");
+    let event = created(routed).await;
+    assert_eq!(event.mechanism, market.mechanisms["race"]);
+    assert_eq!(
+        event.task.flags & 32,
+        32,
+        "FLAG_ROUTED: the router learns its outcome"
+    );
+    let routed_logs = admin
+        .get_logs(
+            &alloy::rpc::types::Filter::new()
+                .address(market.router)
+                .event_signature(LedgerMechanismRouter::TaskRouted::SIGNATURE_HASH)
+                .from_block(0),
+        )
+        .await
+        .expect("router logs");
+    let route = routed_logs
+        .iter()
+        .filter_map(|l| l.log_decode::<LedgerMechanismRouter::TaskRouted>().ok())
+        .find(|e| e.inner.data.taskId == routed)
+        .expect("TaskRouted");
+    assert_eq!(route.inner.data.instanceId, U256::ZERO, "the race");
+    assert_eq!(
+        ledger.balanceOf(deployer.address()).call().await.unwrap(),
+        U256::ZERO
+    );
+    assert_eq!(
+        token.balanceOf(deployer.address()).call().await.unwrap(),
+        wallet_before - U256::from(20 * TOKEN),
+        "7 tokens topped up on top of the 3 deposited"
+    );
+
+    // An unknown ledger instance and a deployment without the market are named errors.
+    let mut args = vec!["request", "--ledger"];
+    args.extend(chain);
+    args.extend(["--circuit", "base", "--inputs", "1", "--mechanism", "tree"]);
+    fails_with(
+        &proofmarket(&args, &[key_env(&deployer)], dir.path()).await,
+        "[C011]",
+    );
+    let mut without = addresses.clone();
+    without.ledger = None;
+    let bare = dir.path().join("bare.json");
+    without.save(&bare).expect("save");
+    let bare_arg = bare.display().to_string();
+    let args = [
+        "request",
+        "--ledger",
+        "--rpc-url",
+        url.as_str(),
+        "--addresses",
+        bare_arg.as_str(),
+        "--circuit",
+        "base",
+        "--inputs",
+        "1",
+    ];
+    fails_with(
+        &proofmarket(&args, &[key_env(&deployer)], dir.path()).await,
+        "[C014]",
+    );
+    assert_eq!(
+        ledger.nextTaskId(deployer.address()).call().await.unwrap(),
+        routed + U256::from(1),
+        "the refused requests opened nothing"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -8,9 +8,13 @@
 //! deployment differ the same way for both markets; where a ledger port narrowed a rule
 //! (docs/one-word-tasks.md, "The mechanisms on main") the parameter follows the port: at most
 //! `LEDGER_MAX_ELECTED` elected and no election collateral, redundancy 1 for the auctions and the book.
-//! The router's limits are those of the forge suites' `LedgerRouterFixture`, which the persona tests of
-//! docs/mechanisms.md ("One-word router") run against: they make the four personas of DESIGN.md §6 pick
-//! the race, the election, the sealed-bid auction and the election.
+//! The router's hard limits are shaped as the forge suites' `LedgerRouterFixture`, which the persona
+//! tests of docs/mechanisms.md ("One-word router") run against — redundancy 1 and the winner's, lock's
+//! or match's collateral as stake at risk for the auctions and the book, the sealed-bid's three windows
+//! and the election window as lead times — with the windows of these parameters and the election's slot
+//! cap (32) as its redundancy. Scores do not depend on the limits, so the four personas of DESIGN.md §6
+//! pick the race, the election, the sealed-bid auction and the election, as there
+//! (`agents/tests/deploy_status.rs`).
 
 use std::collections::BTreeMap;
 
