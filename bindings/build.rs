@@ -28,7 +28,10 @@ const CONTRACTS: &[(&str, &str)] = &[
     ("mechanism_router", "MechanismRouter"),
     ("ledger_proof_race", "LedgerProofRace"),
     ("ledger_sealed_bid_auction", "LedgerSealedBidAuction"),
-    ("ledger_ascending_price_auction", "LedgerAscendingPriceAuction"),
+    (
+        "ledger_ascending_price_auction",
+        "LedgerAscendingPriceAuction",
+    ),
     ("ledger_election_race", "LedgerElectionRace"),
     ("ledger_order_book", "LedgerOrderBook"),
     ("ledger_mechanism_router", "LedgerMechanismRouter"),
