@@ -37,6 +37,8 @@ pub enum LedgerCallError {
     Sync(#[from] LedgerSyncError),
     #[error("[L206] {0}")]
     Submit(Box<SubmitError>),
+    #[error("[L207] {call} was refused: {reason}")]
+    CallRefused { call: &'static str, reason: String },
 }
 
 impl LedgerCallError {
@@ -136,6 +138,18 @@ pub fn refused(task_id: U256, e: SubmitError) -> LedgerCallError {
     match e.revert() {
         Some(revert) => LedgerCallError::Refused {
             task_id,
+            reason: revert.display.clone(),
+        },
+        None => LedgerCallError::Submit(Box::new(e)),
+    }
+}
+
+/// A submitter error of `call`, a call that carries no task (an order-book offer): a decoded revert
+/// by name, anything else as it is.
+pub fn refused_call(call: &'static str, e: SubmitError) -> LedgerCallError {
+    match e.revert() {
+        Some(revert) => LedgerCallError::CallRefused {
+            call,
             reason: revert.display.clone(),
         },
         None => LedgerCallError::Submit(Box::new(e)),

@@ -20,6 +20,8 @@
 //!   Its [`race::submit_proof`] is the one proof submission every ledger strategy uses.
 //! * [`ascending`]: the ascending-price lock auction — lock when the ramp reaches the reservation
 //!   price, prove a lock of ours, slash and cover another's lapsed lock (`agents/tests/ledger_ascending.rs`).
+//! * [`order_book`]: the order book — post and withdraw the standing offer, prove what the book
+//!   matched to us, and the requester's `matchTask` (`agents/tests/ledger_order_book.rs`).
 //!
 //! The prover service, the other mechanisms' strategies, the sequencer and the Rollup still run on the
 //! stored-task `TaskRegistry` until the switch-over (docs/one-word-tasks.md, step 4).
@@ -27,6 +29,7 @@
 pub mod ascending;
 pub mod book;
 pub mod call;
+pub mod order_book;
 pub mod race;
 pub mod sync;
 
