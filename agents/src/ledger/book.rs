@@ -345,6 +345,39 @@ fn clear_assignment(task: &mut LedgerTask, mechanism_state: u64) {
     task.mechanismState = mechanism_state;
 }
 
+/// A live task as its `TaskCreated` leaves it, for the strategies' unit tests: id 7, `max_payment`
+/// for one proof under `mechanism`, opened at 1 000 and due an hour later, nothing else set.
+#[cfg(test)]
+pub(crate) fn test_task(mechanism: Address, max_payment: u128) -> TrackedTask {
+    use alloy::primitives::Uint;
+    TrackedTask {
+        task_id: U256::from(7u64),
+        task: LedgerTask {
+            requester: Address::repeat_byte(0x02),
+            maxPayment: Uint::from(max_payment),
+            mechanism,
+            circuitId: B256::ZERO,
+            inputCommitment: B256::ZERO,
+            openedAt: 1_000,
+            deadline: 1_000 + 3_600,
+            redundancy: 1,
+            flags: 0,
+            fallbackMechanism: Address::ZERO,
+            fallbackWindow: 0,
+            minCollateral: Uint::ZERO,
+            assignee: Address::ZERO,
+            price: Uint::ZERO,
+            collateral: Uint::ZERO,
+            coverBounty: Uint::ZERO,
+            mechanismState: 0,
+        },
+        proofs_accepted: 0,
+        created_block: 1,
+        last_event: (1, 0),
+        closed: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use alloy::primitives::{Uint, address};

@@ -15,6 +15,7 @@
 
 use alloy::primitives::{Address, U256};
 use alloy::providers::Provider;
+use alloy::sol_types::{SolEvent, SolValue};
 use proofmarket_bindings::TaskLedger::LedgerTask;
 
 use super::sync::{LedgerSync, LedgerSyncError};
@@ -36,6 +37,8 @@ pub enum LedgerCallError {
     Sync(#[from] LedgerSyncError),
     #[error("[L206] {0}")]
     Submit(Box<SubmitError>),
+    #[error("[L207] {call} was refused: {reason}")]
+    CallRefused { call: &'static str, reason: String },
 }
 
 impl LedgerCallError {
@@ -90,11 +93,63 @@ pub async fn send_task_call(
     }
 }
 
+/// Sends a mechanism's call `f(uint256 taskId, LedgerTask task)` (`lock`, `slashLock`, `matchTask`)
+/// to `to` through [`send_task_call`]: `selector` from the mechanism's binding, the task from the
+/// book's live copy.
+pub async fn send_mechanism_call(
+    sync: &mut LedgerSync,
+    submitter: &Submitter,
+    task_id: U256,
+    label: &str,
+    key: &str,
+    (to, selector): (Address, [u8; 4]),
+) -> Result<TaskCallSent, LedgerCallError> {
+    send_task_call(sync, submitter, task_id, label, Some(key), to, |task| {
+        encode_task_call(selector, task_id, task)
+    })
+    .await
+}
+
+/// The ledger's `E` log in a mined task call's receipt: what the call did (`ProofAccepted` for a
+/// proof, `ProverAssigned` for a lock or a match, `AssignmentSlashed` for a slash). A call that mined
+/// without it did not do what it was sent for.
+pub fn logged<E: SolEvent>(task_id: U256, sent: &TaskCallSent) -> Result<E, LedgerCallError> {
+    sent.sent
+        .receipt
+        .decoded_log::<E>()
+        .map(|log| log.data)
+        .ok_or_else(|| LedgerCallError::Refused {
+            task_id,
+            reason: format!("mined without a {} log", E::SIGNATURE),
+        })
+}
+
+/// The calldata of a call `f(uint256 taskId, LedgerTask task)` (`lock`, `slashLock`, `matchTask`):
+/// `selector` from any mechanism's binding, the task from the ledger's. Each `sol!` module declares
+/// its own `LedgerTask` type, but they are one ABI layout, so the ledger's encodes every mechanism's.
+pub fn encode_task_call(selector: [u8; 4], task_id: U256, task: &LedgerTask) -> Vec<u8> {
+    let mut data = selector.to_vec();
+    data.extend((task_id, task.clone()).abi_encode_params());
+    data
+}
+
 /// A submitter error as a ledger call error: a decoded revert by name, anything else as it is.
 pub fn refused(task_id: U256, e: SubmitError) -> LedgerCallError {
     match e.revert() {
         Some(revert) => LedgerCallError::Refused {
             task_id,
+            reason: revert.display.clone(),
+        },
+        None => LedgerCallError::Submit(Box::new(e)),
+    }
+}
+
+/// A submitter error of `call`, a call that carries no task (an order-book offer): a decoded revert
+/// by name, anything else as it is.
+pub fn refused_call(call: &'static str, e: SubmitError) -> LedgerCallError {
+    match e.revert() {
+        Some(revert) => LedgerCallError::CallRefused {
+            call,
             reason: revert.display.clone(),
         },
         None => LedgerCallError::Submit(Box::new(e)),

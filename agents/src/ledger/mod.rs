@@ -17,12 +17,19 @@
 //! * [`race`]: the first strategy over the ledger — the open race's pure prove-or-decline decision
 //!   and the submission with the book's copy (rebuilt once on `StaleTask`), exercised end to end on
 //!   anvil with tasks opened through the one-word router (`agents/tests/ledger_race_routed.rs`).
+//!   Its [`race::submit_proof`] is the one proof submission every ledger strategy uses.
+//! * [`ascending`]: the ascending-price lock auction — lock when the ramp reaches the reservation
+//!   price, prove a lock of ours, slash and cover another's lapsed lock (`agents/tests/ledger_ascending.rs`).
+//! * [`order_book`]: the order book — post and withdraw the standing offer, prove what the book
+//!   matched to us, and the requester's `matchTask` (`agents/tests/ledger_order_book.rs`).
 //!
 //! The prover service, the other mechanisms' strategies, the sequencer and the Rollup still run on the
 //! stored-task `TaskRegistry` until the switch-over (docs/one-word-tasks.md, step 4).
 
+pub mod ascending;
 pub mod book;
 pub mod call;
+pub mod order_book;
 pub mod race;
 pub mod sync;
 

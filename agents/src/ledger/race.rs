@@ -9,7 +9,8 @@
 //! expected submission time — the decayed slot, plus the cover bounty on the proof that fulfils —
 //! covers the cost with the configured margin.
 //!
-//! [`submit_proof`] sends `submitProof(id, task, inputs, proof)` with the book's copy through the
+//! [`submit_proof`] (shared by every ledger strategy: the ledger's `submitProof` is the same call
+//! under any mechanism) sends `submitProof(id, task, inputs, proof)` with the book's copy through the
 //! agent's [`Submitter`] (simulation before signing, one nonce manager per account, at most once per
 //! idempotency key). A `StaleTask` revert means the copy missed a change (a reopen, a log not read
 //! yet, a reorg): the task is rebuilt from its own logs ([`LedgerSync::refresh`]) and the proof sent
@@ -24,7 +25,7 @@ use alloy::sol_types::SolCall;
 
 use super::book::TrackedTask;
 pub use super::call::chain_time;
-use super::call::{LedgerCallError, TaskCallSent, send_task_call};
+use super::call::{LedgerCallError, logged, send_task_call};
 use super::sync::LedgerSync;
 use crate::chain::ChainProvider;
 use crate::chain::submitter::Submitter;
@@ -94,6 +95,13 @@ pub enum Decline {
     AssignedToOther(Address),
     /// This prover already had a proof of it accepted.
     AlreadyProven,
+    /// The proof is too late or does not pay.
+    Proof(ProofRefusal),
+}
+
+/// Why an unassigned proof is not worth making (the race's, or an ascending auction's cover).
+#[derive(Clone, Debug, PartialEq)]
+pub enum ProofRefusal {
     /// The proof would not be done before the deadline with the safety factor.
     TooLate {
         /// Estimated proving time.
@@ -108,6 +116,63 @@ pub enum Decline {
         /// Expected cost, token base units.
         cost: f64,
     },
+}
+
+/// An unassigned proof worth making.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProofPlan {
+    /// Expected pay (the mechanism's, plus the cover bounty when this proof fulfils the task).
+    pub payment: u128,
+    /// When the proof is expected to be submitted (now + estimated proving time).
+    pub submit_at: u64,
+    /// The cost estimate (with `extra_gas_tokens` in its gas).
+    pub cost: CostEstimate,
+}
+
+/// Whether an unassigned proof of `tracked` (a `txs`-transaction statement) is worth making at `now`:
+/// it must be done before the deadline with the cost model's safety factor, and what the mechanism
+/// pays at the expected submission (`pay_at`), plus the task's cover bounty when this proof fulfils
+/// it and `extra_bounty` (a bounty a call before the proof adds), must cover the cost and
+/// `extra_gas_tokens` (that call's gas) with the margin. An unassigned proof locks no collateral:
+/// nothing to lose but the work. The caller has checked that the task is live, its mechanism's and
+/// not past its deadline.
+pub fn plan_unassigned_proof(
+    tracked: &TrackedTask,
+    now: u64,
+    txs: u64,
+    cost: &CostModel,
+    (extra_gas_tokens, extra_bounty): (f64, u128),
+    pay_at: impl Fn(u64) -> u128,
+) -> Result<ProofPlan, ProofRefusal> {
+    let task = &tracked.task;
+    let slack_secs = u64::from(task.deadline).saturating_sub(now);
+    let proof = cost.estimate(txs, 0, slack_secs as f64);
+    if !cost.fits_deadline(proof.prove_secs, slack_secs as f64) {
+        return Err(ProofRefusal::TooLate {
+            prove_secs: proof.prove_secs,
+            slack_secs,
+        });
+    }
+    let estimate = CostEstimate {
+        gas_tokens: proof.gas_tokens + extra_gas_tokens,
+        ..proof
+    };
+    let submit_at = now + estimate.prove_secs.ceil() as u64;
+    let mut payment = pay_at(submit_at);
+    if tracked.proofs_accepted + 1 >= task.redundancy {
+        payment += task.coverBounty.to::<u128>() + extra_bounty;
+    }
+    if !cost.worth_it(payment as f64, &estimate) {
+        return Err(ProofRefusal::Unprofitable {
+            payment,
+            cost: estimate.total(),
+        });
+    }
+    Ok(ProofPlan {
+        payment,
+        submit_at,
+        cost: estimate,
+    })
 }
 
 /// The race decision for one task.
@@ -155,30 +220,19 @@ pub fn decide(
     if already_proven {
         return decline(Decline::AlreadyProven);
     }
-    let slack_secs = deadline - now;
-    // An unassigned race proof locks no collateral: nothing to lose but the work.
-    let estimate = cost.estimate(txs, 0, slack_secs as f64);
-    if !cost.fits_deadline(estimate.prove_secs, slack_secs as f64) {
-        return decline(Decline::TooLate {
-            prove_secs: estimate.prove_secs,
-            slack_secs,
-        });
-    }
-    let submit_at = now + estimate.prove_secs.ceil() as u64;
-    let mut payment = terms.payment_at(task, submit_at);
-    if tracked.proofs_accepted + 1 >= task.redundancy {
-        payment += task.coverBounty.to::<u128>();
-    }
-    if !cost.worth_it(payment as f64, &estimate) {
-        return decline(Decline::Unprofitable {
+    match plan_unassigned_proof(tracked, now, txs, cost, (0.0, 0), |at| {
+        terms.payment_at(task, at)
+    }) {
+        Ok(ProofPlan {
             payment,
-            cost: estimate.total(),
-        });
-    }
-    RaceDecision::Prove {
-        payment,
-        submit_at,
-        cost: estimate,
+            submit_at,
+            cost,
+        }) => RaceDecision::Prove {
+            payment,
+            submit_at,
+            cost,
+        },
+        Err(refusal) => decline(Decline::Proof(refusal)),
     }
 }
 
@@ -206,7 +260,9 @@ pub fn proof_key(ledger: Address, task_id: U256) -> String {
 }
 
 /// Submits `proof` of `task_id` through `submitter` (whose account the proof is bound to) with the
-/// book's copy, rebuilding the task once when the simulation says `StaleTask`. The submitter refuses
+/// book's copy, rebuilding the task once when the simulation says `StaleTask`. The call is the
+/// ledger's, whatever the task's mechanism, so every ledger strategy proves through this one
+/// function: a race proof, an ascending auction's locked or cover proof, an order-book match's. The submitter refuses
 /// a call that would revert before any nonce is spent, and sends the proof at most once per
 /// [`proof_key`]. The book learns the outcome from the logs on its next sync.
 pub async fn submit_proof(
@@ -218,7 +274,7 @@ pub async fn submit_proof(
 ) -> Result<Submitted, LedgerRaceError> {
     let key = proof_key(sync.ledger(), task_id);
     let ledger = sync.ledger();
-    let TaskCallSent { sent, refreshed } = send_task_call(
+    let sent = send_task_call(
         sync,
         submitter,
         task_id,
@@ -236,27 +292,21 @@ pub async fn submit_proof(
         },
     )
     .await?;
-    let accepted = sent
-        .receipt
-        .decoded_log::<TaskLedger::ProofAccepted>()
-        .ok_or_else(|| LedgerCallError::Refused {
-            task_id,
-            reason: "mined without a ProofAccepted log".into(),
-        })?;
+    let accepted = logged::<TaskLedger::ProofAccepted>(task_id, &sent)?;
     Ok(Submitted {
         credited: accepted.credited,
         proofs_accepted: accepted.proofsAccepted,
-        refreshed,
-        fresh: sent.fresh,
+        refreshed: sent.refreshed,
+        fresh: sent.sent.fresh,
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ledger::book::Closing;
+    use crate::ledger::book::{Closing, test_task};
     use crate::prover::cost::{Prices, ProvingSpeed};
-    use alloy::primitives::{B256, Uint};
+    use alloy::primitives::Uint;
 
     type U96 = Uint<96, 2>;
     const RACE: Address = Address::repeat_byte(0xaa);
@@ -272,32 +322,10 @@ mod tests {
     }
 
     fn tracked(redundancy: u8) -> TrackedTask {
-        TrackedTask {
-            task_id: U256::from(7u64),
-            task: LedgerTask {
-                requester: Address::repeat_byte(0x02),
-                maxPayment: U96::from(100 * TOKEN),
-                mechanism: RACE,
-                circuitId: B256::ZERO,
-                inputCommitment: B256::ZERO,
-                openedAt: 1_000,
-                deadline: 1_000 + 3_600,
-                redundancy,
-                flags: 32,
-                fallbackMechanism: Address::ZERO,
-                fallbackWindow: 0,
-                minCollateral: U96::ZERO,
-                assignee: Address::ZERO,
-                price: U96::ZERO,
-                collateral: U96::ZERO,
-                coverBounty: U96::ZERO,
-                mechanismState: 0,
-            },
-            proofs_accepted: 0,
-            created_block: 1,
-            last_event: (1, 0),
-            closed: None,
-        }
+        let mut t = test_task(RACE, 100 * TOKEN);
+        t.task.redundancy = redundancy;
+        t.task.flags = 32;
+        t
     }
 
     /// 20 s per base proof, negligible gas, 1 token per proving second, 10 % margin.
@@ -418,12 +446,12 @@ mod tests {
         );
         assert!(matches!(
             decide(&tracked(1), &terms, ME, false, 4_590, 1, &cost),
-            RaceDecision::Decline(Decline::TooLate { slack_secs: 10, .. })
+            RaceDecision::Decline(Decline::Proof(ProofRefusal::TooLate { slack_secs: 10, .. }))
         ));
         // A slot of four (25 tokens), decayed to ≈ 9.3 by the submission, does not pay for 20.5 s at 1 token/s.
         assert!(matches!(
             decide(&tracked(4), &terms, ME, false, 4_000, 1, &cost),
-            RaceDecision::Decline(Decline::Unprofitable { .. })
+            RaceDecision::Decline(Decline::Proof(ProofRefusal::Unprofitable { .. }))
         ));
     }
 }

@@ -583,16 +583,15 @@ pub async fn read_terms(
                 .call()
                 .await
                 .map_err(|e| chain_err("lockCollateral", e))?;
-            let ceiling = a.slotMax.to::<u128>();
-            Ok(MechanismTerms::Ascending(AscendingTerms {
-                round: a.round,
-                opened_at: to_u64(U256::from(a.openedAt)),
-                floor: ceiling * u128::from(floor_bps) / 10_000,
-                ceiling,
-                ramp_period: u64::from(ramp),
-                lock_window: u64::from(window),
-                lock_collateral: collateral.to::<u128>(),
-            }))
+            Ok(MechanismTerms::Ascending(AscendingTerms::from_slot(
+                a.round,
+                to_u64(U256::from(a.openedAt)),
+                a.slotMax.to::<u128>(),
+                floor_bps,
+                u64::from(ramp),
+                u64::from(window),
+                collateral.to::<u128>(),
+            )))
         }
         MechanismKind::OrderBook => {
             let book = OrderBook::new(mechanism, provider);

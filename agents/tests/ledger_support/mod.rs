@@ -1,15 +1,24 @@
 //! Shared set-up of the agents' TaskLedger tests on anvil: waiting for a mined, successful
-//! transaction (`send!`), and the ledger core — a ProverRegistry of the ledger's own (one binds one
-//! task core) and the TaskLedger over the deployment's token and verifier registry, bound to it.
+//! transaction (`send!`), the ledger core — a ProverRegistry of the ledger's own (one binds one
+//! task core) and the TaskLedger over the deployment's token and verifier registry, bound to it —
+//! and a [`LedgerWorld`] around it for the strategy tests: funded accounts with their providers,
+//! registered provers, the requester's deposit, submitters, books, the fixture's proofs and the clock.
 
 #![allow(dead_code)] // each test binary uses a different subset
 
-use alloy::primitives::{Address, U256};
+use alloy::primitives::{Address, Bytes, U256, keccak256};
+use alloy::providers::Provider;
 use alloy::rpc::types::TransactionReceipt;
-use proofmarket::chain::ChainProvider;
-use proofmarket_bindings::{ProverRegistry, TaskLedger};
+use alloy::signers::local::PrivateKeySigner;
+use alloy::sol_types::SolValue;
+use proofmarket::chain::submitter::{Submitter, SubmitterConfig};
+use proofmarket::chain::{ChainProvider, connect};
+use proofmarket::deploy::{DeployParams, deploy};
+use proofmarket::ledger::LedgerSync;
+use proofmarket::store::Store;
+use proofmarket_bindings::{ProofToken, ProverRegistry, TaskLedger};
 
-use crate::prover_support::TOKEN;
+use crate::prover_support::{Fixture, TOKEN, anvil, fixture};
 
 /// The receipt of `call`, after asserting that the transaction succeeded.
 pub async fn mined(
@@ -78,5 +87,192 @@ pub async fn deploy_ledger_core(
     LedgerCore {
         registry: *registry.address(),
         ledger: *ledger.address(),
+    }
+}
+
+/// Anvil with the stored deployment's token and Groth16 verifier registry (`proofmarket::deploy`)
+/// and the ledger core; anvil accounts `0..n` funded, each with a provider signing with its key.
+/// Account 0 deploys and administers (and is the treasury); the fixture has proofs for 1-3.
+pub struct LedgerWorld {
+    pub anvil: alloy::node_bindings::AnvilInstance,
+    pub keys: Vec<PrivateKeySigner>,
+    pub accounts: Vec<Address>,
+    pub providers: Vec<ChainProvider>,
+    pub token: Address,
+    pub core: LedgerCore,
+    /// The first block after the stored deployment: where a book of the ledger starts reading.
+    pub start_block: u64,
+    pub fixture: Fixture,
+}
+
+impl LedgerWorld {
+    /// Starts anvil and deploys, with `n` funded accounts.
+    pub async fn start(n: usize) -> Self {
+        let anvil = anvil();
+        let keys: Vec<PrivateKeySigner> = (0..n).map(|i| anvil.keys()[i].clone().into()).collect();
+        let mut providers = Vec::new();
+        for key in &keys {
+            providers.push(connect(&anvil.endpoint(), Some(key.clone())).await.unwrap());
+        }
+        let admin = &providers[0];
+        let mut params = DeployParams::devnet(keys[0].address());
+        params.rollup = None;
+        params.fund = keys.iter().map(|k| k.address()).collect();
+        let addresses = deploy(admin, keys[0].address(), &params)
+            .await
+            .expect("deploy");
+        let start_block = admin.get_block_number().await.unwrap() + 1;
+        let core = deploy_ledger_core(
+            admin,
+            keys[0].address(),
+            addresses.token,
+            addresses.verifier_registry,
+        )
+        .await;
+        Self {
+            anvil,
+            accounts: keys.iter().map(|k| k.address()).collect(),
+            keys,
+            providers,
+            token: addresses.token,
+            core,
+            start_block,
+            fixture: fixture(),
+        }
+    }
+
+    /// Account 0's provider (admin, requester).
+    pub fn admin(&self) -> &ChainProvider {
+        &self.providers[0]
+    }
+
+    /// The ledger, called by account `i`.
+    pub fn ledger(&self, i: usize) -> TaskLedger::TaskLedgerInstance<&ChainProvider> {
+        TaskLedger::new(self.core.ledger, &self.providers[i])
+    }
+
+    /// The ledger's ProverRegistry, read by account 0.
+    pub fn registry(&self) -> ProverRegistry::ProverRegistryInstance<&ChainProvider> {
+        ProverRegistry::new(self.core.registry, self.admin())
+    }
+
+    /// Allow-lists `mechanism` on the ledger.
+    pub async fn allow(&self, mechanism: Address) {
+        send!(self.ledger(0).setMechanism(mechanism, true)).await;
+    }
+
+    /// Registers account `i` as a prover with `stake` tokens (capacity 4).
+    pub async fn register(&self, i: usize, stake: u128) {
+        let provider = &self.providers[i];
+        send!(ProofToken::new(self.token, provider).approve(self.core.registry, U256::from(stake)))
+            .await;
+        send!(ProverRegistry::new(self.core.registry, provider).register(U256::from(stake), 0, 4))
+            .await;
+    }
+
+    /// Deposits `amount` tokens of account `i` into the ledger (a requester's escrow).
+    pub async fn deposit(&self, i: usize, amount: u128) {
+        let provider = &self.providers[i];
+        send!(ProofToken::new(self.token, provider).approve(self.core.ledger, U256::from(amount)))
+            .await;
+        send!(self.ledger(i).deposit(U256::from(amount))).await;
+    }
+
+    /// Account `i`'s ledger balance (credits).
+    pub async fn balance(&self, account: Address) -> u128 {
+        self.ledger(0).balanceOf(account).call().await.unwrap().to()
+    }
+
+    /// A submitter for account `i`, with a store of its own under `dir`.
+    pub fn submitter(&self, i: usize, dir: &std::path::Path) -> Submitter {
+        Submitter::new(
+            self.providers[i].clone(),
+            self.keys[i].clone(),
+            Store::open(&dir.join(format!("submitter-{i}.db"))).unwrap(),
+            SubmitterConfig::default(),
+            "ledger-test",
+        )
+    }
+
+    /// Account `i`'s book of the ledger, with a store of its own under `dir`.
+    pub fn sync(&self, i: usize, dir: &std::path::Path) -> LedgerSync {
+        LedgerSync::restore(
+            self.providers[i].clone(),
+            self.core.ledger,
+            Store::open(&dir.join(format!("book-{i}.db"))).unwrap(),
+            self.start_block,
+            50,
+        )
+        .unwrap()
+    }
+
+    /// The fixture's statement commitment (what a task for its proof must carry).
+    pub fn input_commitment(&self) -> alloy::primitives::B256 {
+        keccak256(self.fixture.inputs.abi_encode_packed())
+    }
+
+    /// The fixture's proof bound to `prover`.
+    pub fn proof_of(&self, prover: Address) -> Bytes {
+        self.fixture
+            .proofs
+            .iter()
+            .find(|(p, _)| *p == prover)
+            .map(|(_, b)| b.clone())
+            .expect("a fixture proof for the prover")
+    }
+
+    /// Moves the chain's clock `seconds` on and mines a block there.
+    pub async fn warp(&self, seconds: u64) {
+        let admin = self.admin();
+        admin
+            .raw_request::<_, serde_json::Value>("evm_increaseTime".into(), (seconds,))
+            .await
+            .expect("evm_increaseTime");
+        admin
+            .raw_request::<_, serde_json::Value>("evm_mine".into(), ())
+            .await
+            .expect("evm_mine");
+    }
+
+    /// Mines the next block at exactly `timestamp` (later blocks go on from there).
+    pub async fn warp_to(&self, timestamp: u64) {
+        let admin = self.admin();
+        admin
+            .raw_request::<_, serde_json::Value>("evm_setNextBlockTimestamp".into(), (timestamp,))
+            .await
+            .expect("evm_setNextBlockTimestamp");
+        admin
+            .raw_request::<_, serde_json::Value>("evm_mine".into(), ())
+            .await
+            .expect("evm_mine");
+    }
+
+    /// Deploys a one-word router over the ledger (the ledger's `router()`, with `ROUTER_ROLE`) with
+    /// `instances` as its instances 0, 1, …, each allowing redundancy up to 4 and no other limit.
+    pub async fn deploy_router(&self, instances: &[Address]) -> Address {
+        use proofmarket_bindings::LedgerMechanismRouter;
+        use proofmarket_bindings::ledger_mechanism_router::IRouterInstances;
+        let router =
+            LedgerMechanismRouter::deploy(self.admin().clone(), self.core.ledger, self.accounts[0])
+                .await
+                .expect("deploy LedgerMechanismRouter");
+        let ledger = self.ledger(0);
+        let role = ledger.ROUTER_ROLE().call().await.unwrap();
+        send!(ledger.grantRole(role, *router.address())).await;
+        send!(ledger.setRouter(*router.address())).await;
+        for instance in instances {
+            send!(router.addInstance(
+                *instance,
+                IRouterInstances::Limits {
+                    maxRedundancy: 4,
+                    stakeAtRisk: alloy::primitives::Uint::ZERO,
+                    minLeadTime: 0,
+                    minPricePerProof: alloy::primitives::Uint::ZERO,
+                    requiresData: false,
+                }
+            ))
+            .await;
+        }
+        *router.address()
     }
 }

@@ -22,6 +22,7 @@ use std::collections::BTreeMap;
 use alloy::primitives::Address;
 use serde::Deserialize;
 
+use super::super::cost::CostModel;
 use super::super::strategy::{Action, Context, Decision, MechanismPolicy, TaskId, TaskView};
 use super::{gas_tokens, to_price, with_margin};
 
@@ -72,6 +73,28 @@ pub struct AscendingTerms {
 }
 
 impl AscendingTerms {
+    /// The terms of a slot whose maximum is `ceiling`, with the ramp floor at `floor_bps` of it
+    /// (`LinearPriceRamp.fractionOf`, rounded down): how both auctions derive their floor.
+    pub fn from_slot(
+        round: u8,
+        opened_at: u64,
+        ceiling: u128,
+        floor_bps: u16,
+        ramp_period: u64,
+        lock_window: u64,
+        lock_collateral: u128,
+    ) -> Self {
+        Self {
+            round,
+            opened_at,
+            floor: ceiling * u128::from(floor_bps) / 10_000,
+            ceiling,
+            ramp_period,
+            lock_window,
+            lock_collateral,
+        }
+    }
+
     /// `LinearPriceRamp.price`: `floor + (ceiling − floor) · min(t − openedAt, period) / period`,
     /// rounded down.
     pub fn price_at(&self, t: u64) -> u128 {
@@ -99,6 +122,72 @@ impl AscendingTerms {
     }
 }
 
+/// A lock this prover could not keep at any price: the proof does not fit the lock window with the
+/// cost model's safety factor.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TooSlowForLock {
+    /// Estimated proving time.
+    pub prove_secs: f64,
+    /// The lock window it must beat.
+    pub lock_window: u64,
+}
+
+/// This prover's reservation price for one slot (tokens): the cost of proving a `txs`-transaction
+/// statement with `terms.lock_collateral` at risk over the lock window, plus the lock's gas, times the
+/// margin. Shared by the stored auction's policy and the TaskLedger's (`ledger::ascending`).
+pub fn reservation_price(
+    config: &AscendingConfig,
+    cost: &CostModel,
+    txs: u64,
+    terms: &AscendingTerms,
+) -> Result<f64, TooSlowForLock> {
+    let window = terms.lock_window as f64;
+    let estimate = cost.estimate(txs, terms.lock_collateral, window);
+    if !cost.fits_deadline(estimate.prove_secs, window) {
+        return Err(TooSlowForLock {
+            prove_secs: estimate.prove_secs,
+            lock_window: terms.lock_window,
+        });
+    }
+    let total = estimate.total() + gas_tokens(cost, config.lock_gas);
+    Ok(with_margin(total, cost.prices.min_margin_bps))
+}
+
+/// When to lock a slot worth taking from `price` on (an integer reservation price).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LockMoment {
+    /// The ramp is at or above the price now.
+    Now,
+    /// The ramp reaches the price at `until`.
+    Wait {
+        /// Unix seconds.
+        until: u64,
+    },
+    /// The ramp never reaches the price.
+    AboveCeiling,
+    /// A lock at `lock_at` would outlive the task's `deadline` (the auction refuses it).
+    PastDeadline {
+        /// The earliest worthwhile lock.
+        lock_at: u64,
+    },
+}
+
+/// The first moment the ramp of `terms` reaches `price`, at `now` or later, if a lock then still ends
+/// by `deadline`: earlier leaves money on the table, later risks a cheaper competitor locking first.
+pub fn lock_moment(terms: &AscendingTerms, price: u128, now: u64, deadline: u64) -> LockMoment {
+    let Some(at) = terms.first_time_at_least(price) else {
+        return LockMoment::AboveCeiling;
+    };
+    let lock_at = at.max(now);
+    if lock_at + terms.lock_window > deadline {
+        return LockMoment::PastDeadline { lock_at };
+    }
+    if lock_at > now {
+        return LockMoment::Wait { until: lock_at };
+    }
+    LockMoment::Now
+}
+
 /// The locking policy.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct AscendingPolicy {
@@ -117,16 +206,12 @@ impl AscendingPolicy {
         let Some(txs) = task.block_txs else {
             return Err("not a block task this prover can build".into());
         };
-        let window = terms.lock_window as f64;
-        let cost = ctx.cost.estimate(txs, terms.lock_collateral, window);
-        if !ctx.cost.fits_deadline(cost.prove_secs, window) {
-            return Err(format!(
-                "too slow: {:.1}s estimated, a {window:.0}s lock window",
-                cost.prove_secs
-            ));
-        }
-        let total = cost.total() + gas_tokens(ctx.cost, self.config.lock_gas);
-        Ok(with_margin(total, ctx.cost.prices.min_margin_bps))
+        reservation_price(&self.config, ctx.cost, txs, terms).map_err(|slow| {
+            format!(
+                "too slow: {:.1}s estimated, a {}s lock window",
+                slow.prove_secs, slow.lock_window
+            )
+        })
     }
 }
 
@@ -145,24 +230,19 @@ impl MechanismPolicy for AscendingPolicy {
             Ok(v) => v,
             Err(reason) => return Decision::Decline(reason),
         };
-        let Some(at) = terms.first_time_at_least(to_price(reservation)) else {
-            return Decision::Decline(format!(
+        match lock_moment(&terms, to_price(reservation), ctx.now, task.deadline) {
+            LockMoment::AboveCeiling => Decision::Decline(format!(
                 "unprofitable: reservation {reservation:.3e} above the ceiling {}",
                 terms.ceiling
-            ));
-        };
-        let lock_at = at.max(ctx.now);
-        if lock_at + terms.lock_window > task.deadline {
-            return Decision::Decline(format!(
+            )),
+            LockMoment::PastDeadline { lock_at } => Decision::Decline(format!(
                 "a lock at {lock_at} would outlive the deadline {}",
                 task.deadline
-            ));
-        }
-        if lock_at > ctx.now {
-            return Decision::Wait { until: lock_at };
-        }
-        Decision::Lock {
-            collateral: terms.lock_collateral,
+            )),
+            LockMoment::Wait { until } => Decision::Wait { until },
+            LockMoment::Now => Decision::Lock {
+                collateral: terms.lock_collateral,
+            },
         }
     }
 }
