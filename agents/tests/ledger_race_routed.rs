@@ -15,6 +15,7 @@ mod prover_support;
 mod ledger_support;
 
 use alloy::primitives::{Address, Bytes, U256, Uint};
+use alloy::providers::Provider;
 use ledger_support::LedgerWorld;
 use proofmarket::chain::ChainProvider;
 use proofmarket::ledger::Closing;
@@ -196,6 +197,30 @@ async fn a_routed_race_task_is_found_decided_proven_paid_and_reported() {
         world.race_stats().await,
         (1, 1, 0),
         "the ledger reported the fulfilment"
+    );
+    // Asked again for the same proof (a restarted agent whose book has not read the proof's log
+    // yet): the submitter returns the mined receipt under the proof's key and sends nothing.
+    let nonce = world.w.providers[1]
+        .get_transaction_count(me)
+        .await
+        .unwrap();
+    let again = race::submit_proof(
+        &mut sync,
+        &submitter,
+        a,
+        world.w.fixture.inputs.clone(),
+        world.w.proof_of(me),
+    )
+    .await
+    .expect("the stored receipt");
+    assert!(!again.fresh, "not sent twice");
+    assert_eq!(again.credited, submitted.credited);
+    assert_eq!(
+        world.w.providers[1]
+            .get_transaction_count(me)
+            .await
+            .unwrap(),
+        nonce
     );
     sync.sync().await.unwrap();
     assert_eq!(sync.book().get(a).unwrap().closed, Some(Closing::Fulfilled));
