@@ -27,6 +27,8 @@ const CONTRACTS: &[(&str, &str)] = &[
     ("tree_assignment", "TreeAssignment"),
     ("mechanism_router", "MechanismRouter"),
     ("ledger_proof_race", "LedgerProofRace"),
+    ("ledger_sealed_bid_auction", "LedgerSealedBidAuction"),
+    ("ledger_election_race", "LedgerElectionRace"),
     ("ledger_mechanism_router", "LedgerMechanismRouter"),
     ("sequencer_set", "SequencerSet"),
     ("rollup", "Rollup"),

@@ -345,6 +345,39 @@ fn clear_assignment(task: &mut LedgerTask, mechanism_state: u64) {
     task.mechanismState = mechanism_state;
 }
 
+/// A live task under `mechanism` for the strategies' unit tests: id 7, 100 tokens for one proof,
+/// opened at `opened_at` and due an hour later, nothing assigned, created at block 1.
+#[cfg(test)]
+pub(crate) fn sample_tracked(mechanism: Address, opened_at: u32) -> TrackedTask {
+    type U96 = alloy::primitives::Uint<96, 2>;
+    TrackedTask {
+        task_id: U256::from(7u64),
+        task: LedgerTask {
+            requester: Address::repeat_byte(0x02),
+            maxPayment: U96::from(100_000_000_000_000_000_000u128),
+            mechanism,
+            circuitId: B256::ZERO,
+            inputCommitment: B256::ZERO,
+            openedAt: opened_at,
+            deadline: opened_at + 3_600,
+            redundancy: 1,
+            flags: 0,
+            fallbackMechanism: Address::ZERO,
+            fallbackWindow: 0,
+            minCollateral: U96::ZERO,
+            assignee: Address::ZERO,
+            price: U96::ZERO,
+            collateral: U96::ZERO,
+            coverBounty: U96::ZERO,
+            mechanismState: 0,
+        },
+        proofs_accepted: 0,
+        created_block: 1,
+        last_event: (1, 0),
+        closed: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use alloy::primitives::{Uint, address};

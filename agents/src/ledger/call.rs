@@ -20,8 +20,10 @@ use proofmarket_bindings::TaskLedger::LedgerTask;
 use super::sync::{LedgerSync, LedgerSyncError};
 use crate::chain::ChainProvider;
 use crate::chain::submitter::{Sent, SubmitError, Submitter};
+use crate::store::StoreError;
 
-/// A failed ledger call. Codes are stable (L2xx: acting on a ledger task).
+/// A failed ledger call. Codes are stable (L2xx: acting on a ledger task); L207 is the agent's own
+/// store (a sealed bid that could not be persisted before its commitment, or read back to reveal).
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerCallError {
     #[error("[L201] the book does not hold task {0:#x} as live")]
@@ -36,6 +38,8 @@ pub enum LedgerCallError {
     Sync(#[from] LedgerSyncError),
     #[error("[L206] {0}")]
     Submit(Box<SubmitError>),
+    #[error("[L207] agent store: {0}")]
+    Store(#[from] StoreError),
 }
 
 impl LedgerCallError {

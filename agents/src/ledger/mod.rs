@@ -17,13 +17,17 @@
 //! * [`race`]: the first strategy over the ledger — the open race's pure prove-or-decline decision
 //!   and the submission with the book's copy (rebuilt once on `StaleTask`), exercised end to end on
 //!   anvil with tasks opened through the one-word router (`agents/tests/ledger_race_routed.rs`).
+//! * [`sealed_bid`]: the sealed-bid auction (`LedgerSealedBidAuction`) — a pure commit / reveal /
+//!   finalize / prove-or-decline decision priced by the stored policy, and those calls with the bid
+//!   persisted before its commitment (`agents/tests/ledger_sealed_bid.rs`).
 //!
-//! The prover service, the other mechanisms' strategies, the sequencer and the Rollup still run on the
+//! The prover service, the remaining mechanisms' strategies, the sequencer and the Rollup still run on the
 //! stored-task `TaskRegistry` until the switch-over (docs/one-word-tasks.md, step 4).
 
 pub mod book;
 pub mod call;
 pub mod race;
+pub mod sealed_bid;
 pub mod sync;
 
 pub use book::{BookError, Closing, LedgerEvent, TaskBook, TrackedTask, task_hash, word_matches};

@@ -75,10 +75,14 @@ impl RaceTerms {
 
     /// What the race pays a proof of `task` accepted at `at` (`LedgerProofRace.paymentAt`).
     pub fn payment_at(&self, task: &LedgerTask, at: u64) -> u128 {
-        let max: u128 = task.maxPayment.to();
-        let slot = max / u128::from(task.redundancy.max(1));
-        self.schedule(task).decayed(slot, at)
+        self.schedule(task).decayed(slot_budget(task), at)
     }
+}
+
+/// One slot of `task`'s budget: `maxPayment / redundancy`, rounded down.
+pub fn slot_budget(task: &LedgerTask) -> u128 {
+    let max: u128 = task.maxPayment.to();
+    max / u128::from(task.redundancy.max(1))
 }
 
 /// Why the prover leaves a task alone.
@@ -137,12 +141,39 @@ pub fn decide(
     txs: u64,
     cost: &CostModel,
 ) -> RaceDecision {
+    let schedule = terms.schedule(&tracked.task);
+    decide_on(
+        tracked,
+        terms.race,
+        &schedule,
+        me,
+        already_proven,
+        now,
+        txs,
+        cost,
+    )
+}
+
+/// The race decision for any mechanism at `mechanism` that pays an unassigned proof its slot
+/// decayed on `schedule` (the open race: from `openedAt`; the election's elected: from the draw, its
+/// open race: from the election's end).
+#[allow(clippy::too_many_arguments)] // decide's inputs with the schedule spelled out
+pub fn decide_on(
+    tracked: &TrackedTask,
+    mechanism: Address,
+    schedule: &RaceSchedule,
+    me: Address,
+    already_proven: bool,
+    now: u64,
+    txs: u64,
+    cost: &CostModel,
+) -> RaceDecision {
     let task = &tracked.task;
     let decline = RaceDecision::Decline;
     if !tracked.is_live() {
         return decline(Decline::Closed);
     }
-    if task.mechanism != terms.race {
+    if task.mechanism != mechanism {
         return decline(Decline::OtherMechanism(task.mechanism));
     }
     let deadline = u64::from(task.deadline);
@@ -165,7 +196,7 @@ pub fn decide(
         });
     }
     let submit_at = now + estimate.prove_secs.ceil() as u64;
-    let mut payment = terms.payment_at(task, submit_at);
+    let mut payment = schedule.decayed(slot_budget(task), submit_at);
     if tracked.proofs_accepted + 1 >= task.redundancy {
         payment += task.coverBounty.to::<u128>();
     }
@@ -254,9 +285,9 @@ pub async fn submit_proof(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ledger::book::Closing;
+    use crate::ledger::book::{Closing, sample_tracked};
     use crate::prover::cost::{Prices, ProvingSpeed};
-    use alloy::primitives::{B256, Uint};
+    use alloy::primitives::Uint;
 
     type U96 = Uint<96, 2>;
     const RACE: Address = Address::repeat_byte(0xaa);
@@ -272,32 +303,9 @@ mod tests {
     }
 
     fn tracked(redundancy: u8) -> TrackedTask {
-        TrackedTask {
-            task_id: U256::from(7u64),
-            task: LedgerTask {
-                requester: Address::repeat_byte(0x02),
-                maxPayment: U96::from(100 * TOKEN),
-                mechanism: RACE,
-                circuitId: B256::ZERO,
-                inputCommitment: B256::ZERO,
-                openedAt: 1_000,
-                deadline: 1_000 + 3_600,
-                redundancy,
-                flags: 32,
-                fallbackMechanism: Address::ZERO,
-                fallbackWindow: 0,
-                minCollateral: U96::ZERO,
-                assignee: Address::ZERO,
-                price: U96::ZERO,
-                collateral: U96::ZERO,
-                coverBounty: U96::ZERO,
-                mechanismState: 0,
-            },
-            proofs_accepted: 0,
-            created_block: 1,
-            last_event: (1, 0),
-            closed: None,
-        }
+        let mut t = sample_tracked(RACE, 1_000);
+        t.task.redundancy = redundancy;
+        t
     }
 
     /// 20 s per base proof, negligible gas, 1 token per proving second, 10 % margin.
