@@ -16,16 +16,16 @@ mod ledger_support;
 use std::path::Path;
 
 use alloy::primitives::{Address, U256, Uint};
-use ledger_support::LedgerChain;
+use ledger_support::{LedgerChain, cost_model as cost};
 use proofmarket::chain::ChainProvider;
-use proofmarket::chain::submitter::{Submitter, SubmitterConfig};
+use proofmarket::chain::submitter::Submitter;
+use proofmarket::ledger::call::task_as;
 use proofmarket::ledger::race;
 use proofmarket::ledger::sealed_bid::{
-    Acted, AuctionTerms, BidStatus, Decline, SealedBidAgent, SealedBidDecision, auction_task,
-    bid_key,
+    Acted, AuctionTerms, BidStatus, Decline, SealedBidAgent, SealedBidDecision, bid_key,
 };
 use proofmarket::ledger::{LedgerCallError, LedgerSync};
-use proofmarket::prover::cost::{CostModel, Prices, ProvingSpeed};
+use proofmarket::prover::cost::CostModel;
 use proofmarket::prover::policy::sealed_bid::{SealedBidPolicy, load_bid};
 use proofmarket::store::Store;
 use proofmarket_bindings::ledger_sealed_bid_auction::ILedgerSealedBidAuction;
@@ -132,23 +132,8 @@ impl World {
         cost: CostModel,
     ) -> Prover {
         let chain = &self.chain;
-        let provider = chain.provider(i).await;
-        let store = Store::open(&dir.join(format!("{name}.db"))).unwrap();
-        let sync = LedgerSync::restore(
-            provider.clone(),
-            chain.core.ledger,
-            store.clone(),
-            chain.start_block,
-            50,
-        )
-        .unwrap();
-        let submitter = Submitter::new(
-            provider.clone(),
-            chain.keys[i].clone(),
-            store.clone(),
-            SubmitterConfig::default(),
-            "ledger-sealed-bid-test",
-        );
+        let (provider, store, sync, submitter) =
+            chain.prover_state(i, &dir.join(format!("{name}.db"))).await;
         let terms = AuctionTerms::read(&provider, auction).await.unwrap();
         let agent = SealedBidAgent::new(
             provider,
@@ -195,19 +180,6 @@ impl World {
         .expect("the winner's proof is accepted");
         assert_eq!(submitted.proofs_accepted, 1);
         submitted.credited.to()
-    }
-}
-
-/// The default cost model with proving at `compute_per_sec` tokens per second: the bids differ only
-/// by it.
-fn cost(compute_per_sec: f64) -> CostModel {
-    CostModel {
-        speed: ProvingSpeed::default(),
-        prices: Prices {
-            compute_per_sec,
-            ..Prices::default()
-        },
-        gas_price_wei: 1_000_000_000,
     }
 }
 
@@ -263,7 +235,7 @@ async fn two_bidders_second_price_and_a_bidder_that_does_not_reveal() {
     let windows = cheap.agent.terms().windows_of(&task_a);
     let on_chain = world
         .auction(world.second)
-        .windowsOf(auction_task(&task_a))
+        .windowsOf(task_as(&task_a))
         .call()
         .await
         .unwrap();

@@ -15,6 +15,7 @@
 
 use alloy::primitives::{Address, U256};
 use alloy::providers::Provider;
+use alloy::sol_types::SolValue;
 use proofmarket_bindings::TaskLedger::LedgerTask;
 
 use super::sync::{LedgerSync, LedgerSyncError};
@@ -103,6 +104,25 @@ pub fn refused(task_id: U256, e: SubmitError) -> LedgerCallError {
         },
         None => LedgerCallError::Submit(Box::new(e)),
     }
+}
+
+/// The result of a contract view `call` (`contract.someView().call()`), its failure named `name`:
+/// how a strategy reads its mechanism's terms.
+pub async fn view<T>(
+    name: &'static str,
+    call: impl std::future::IntoFuture<Output = Result<T, alloy::contract::Error>>,
+) -> Result<T, LedgerCallError> {
+    call.await.map_err(LedgerCallError::rpc(name))
+}
+
+/// The ledger's `LedgerTask` as another binding's struct of the same ABI (each contract's binding has
+/// its own copy of the type), for a mechanism's calls that carry the task; the ABI is one, so the
+/// conversion cannot fail.
+pub fn task_as<T>(task: &LedgerTask) -> T
+where
+    T: SolValue + From<<<T as SolValue>::SolType as alloy::sol_types::SolType>::RustType>,
+{
+    T::abi_decode(&task.abi_encode()).expect("one ABI, two bindings of LedgerTask")
 }
 
 /// The book's live copy of `task_id`.

@@ -20,12 +20,16 @@
 //! * [`sealed_bid`]: the sealed-bid auction (`LedgerSealedBidAuction`) — a pure commit / reveal /
 //!   finalize / prove-or-decline decision priced by the stored policy, and those calls with the bid
 //!   persisted before its commitment (`agents/tests/ledger_sealed_bid.rs`).
+//! * [`election`]: election-then-race (`LedgerElectionRace`) — a pure draw / prove-as-elected /
+//!   race-after-the-window decision on the race's own economics, and the draw with the target's
+//!   header (`agents/tests/ledger_election.rs`).
 //!
 //! The prover service, the remaining mechanisms' strategies, the sequencer and the Rollup still run on the
 //! stored-task `TaskRegistry` until the switch-over (docs/one-word-tasks.md, step 4).
 
 pub mod book;
 pub mod call;
+pub mod election;
 pub mod race;
 pub mod sealed_bid;
 pub mod sync;

@@ -24,7 +24,7 @@ use alloy::sol_types::SolCall;
 
 use super::book::TrackedTask;
 pub use super::call::chain_time;
-use super::call::{LedgerCallError, TaskCallSent, send_task_call};
+use super::call::{LedgerCallError, TaskCallSent, send_task_call, view};
 use super::sync::LedgerSync;
 use crate::chain::ChainProvider;
 use crate::chain::submitter::Submitter;
@@ -46,15 +46,10 @@ impl RaceTerms {
     /// Reads the terms of the race at `race`.
     pub async fn read(provider: &ChainProvider, race: Address) -> Result<Self, LedgerRaceError> {
         let contract = LedgerProofRace::new(race, provider);
-        let rpc = LedgerCallError::rpc::<alloy::contract::Error>;
         Ok(Self {
             race,
-            floor_bps: contract.floorBps().call().await.map_err(rpc("floorBps"))?,
-            decay_window: contract
-                .decayWindow()
-                .call()
-                .await
-                .map_err(rpc("decayWindow"))?,
+            floor_bps: view("floorBps", contract.floorBps().call()).await?,
+            decay_window: view("decayWindow", contract.decayWindow().call()).await?,
         })
     }
 
@@ -282,11 +277,30 @@ pub async fn submit_proof(
     })
 }
 
+/// The race strategies' unit-test cost model: 20 s per base proof, negligible gas, 1 token per
+/// proving second, 10 % margin.
+#[cfg(test)]
+pub(crate) fn sample_cost() -> CostModel {
+    use crate::prover::cost::{Prices, ProvingSpeed};
+    CostModel {
+        speed: ProvingSpeed {
+            base_secs: 20.0,
+            ..ProvingSpeed::default()
+        },
+        prices: Prices {
+            token_per_wei: 0.0,
+            compute_per_sec: 1e18,
+            min_margin_bps: 1_000,
+            ..Prices::default()
+        },
+        gas_price_wei: 1,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::ledger::book::{Closing, sample_tracked};
-    use crate::prover::cost::{Prices, ProvingSpeed};
     use alloy::primitives::Uint;
 
     type U96 = Uint<96, 2>;
@@ -308,21 +322,8 @@ mod tests {
         t
     }
 
-    /// 20 s per base proof, negligible gas, 1 token per proving second, 10 % margin.
     fn cost() -> CostModel {
-        CostModel {
-            speed: ProvingSpeed {
-                base_secs: 20.0,
-                ..ProvingSpeed::default()
-            },
-            prices: Prices {
-                token_per_wei: 0.0,
-                compute_per_sec: TOKEN as f64,
-                min_margin_bps: 1_000,
-                ..Prices::default()
-            },
-            gas_price_wei: 1,
-        }
+        sample_cost()
     }
 
     fn prove_secs() -> f64 {

@@ -27,13 +27,15 @@
 use alloy::primitives::{Address, B256, U256};
 use alloy::providers::Provider;
 use alloy::rpc::types::Filter;
-use alloy::sol_types::{SolCall, SolEvent, SolValue};
+use alloy::sol_types::{SolCall, SolEvent};
 use proofmarket_bindings::LedgerSealedBidAuction::{self, AuctionFinalized, BidCommitted};
 use proofmarket_bindings::ProofToken;
 use proofmarket_bindings::TaskLedger::{self, LedgerTask};
 
 use super::book::TrackedTask;
-use super::call::{LedgerCallError, TaskCallSent, live_copy, refused, send_task_call};
+use super::call::{
+    LedgerCallError, TaskCallSent, live_copy, refused, send_task_call, task_as, view,
+};
 use super::sync::LedgerSync;
 use crate::chain::ChainProvider;
 use crate::chain::monitor::get_logs_halving;
@@ -84,37 +86,18 @@ impl AuctionTerms {
     /// Reads the terms of the auction at `auction`.
     pub async fn read(provider: &ChainProvider, auction: Address) -> Result<Self, LedgerCallError> {
         let contract = LedgerSealedBidAuction::new(auction, provider);
-        let rpc = LedgerCallError::rpc::<alloy::contract::Error>;
         Ok(Self {
             auction,
-            second_price: contract
-                .secondPrice()
-                .call()
-                .await
-                .map_err(rpc("secondPrice"))?,
-            commit_window: contract
-                .commitWindow()
-                .call()
-                .await
-                .map_err(rpc("commitWindow"))?,
-            reveal_window: contract
-                .revealWindow()
-                .call()
-                .await
-                .map_err(rpc("revealWindow"))?,
-            bid_collateral: contract
-                .bidCollateral()
-                .call()
-                .await
-                .map_err(rpc("bidCollateral"))?
+            second_price: view("secondPrice", contract.secondPrice().call()).await?,
+            commit_window: view("commitWindow", contract.commitWindow().call()).await?,
+            reveal_window: view("revealWindow", contract.revealWindow().call()).await?,
+            bid_collateral: view("bidCollateral", contract.bidCollateral().call())
+                .await?
                 .to(),
-            winner_collateral: contract
-                .winnerCollateral()
-                .call()
-                .await
-                .map_err(rpc("winnerCollateral"))?
+            winner_collateral: view("winnerCollateral", contract.winnerCollateral().call())
+                .await?
                 .to(),
-            max_bids: contract.maxBids().call().await.map_err(rpc("maxBids"))?,
+            max_bids: view("maxBids", contract.maxBids().call()).await?,
         })
     }
 
@@ -660,7 +643,7 @@ impl SealedBidAgent {
             |task| {
                 LedgerSealedBidAuction::commitCall {
                     taskId: task_id,
-                    task: auction_task(task),
+                    task: task_as(task),
                     commitment: commitment(task_id, task.openedAt, me, bid.price, bid.salt),
                 }
                 .abi_encode()
@@ -811,7 +794,7 @@ impl SealedBidAgent {
             |task| {
                 LedgerSealedBidAuction::finalizeCall {
                     taskId: task_id,
-                    task: auction_task(task),
+                    task: task_as(task),
                     committers: committers.to_vec(),
                 }
                 .abi_encode()
@@ -858,13 +841,6 @@ impl SealedBidAgent {
             .map_err(|e| refused(U256::ZERO, e))?;
         Ok(())
     }
-}
-
-/// The ledger's `LedgerTask` as the auction binding's struct (each contract's binding has its own copy
-/// of the type; the ABI is the same, so the conversion cannot fail).
-pub fn auction_task(task: &LedgerTask) -> LedgerSealedBidAuction::LedgerTask {
-    LedgerSealedBidAuction::LedgerTask::abi_decode(&task.abi_encode())
-        .expect("one ABI, two bindings of LedgerTask")
 }
 
 #[cfg(test)]

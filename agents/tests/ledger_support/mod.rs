@@ -11,9 +11,12 @@ use alloy::providers::Provider;
 use alloy::rpc::types::TransactionReceipt;
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::SolValue;
+use proofmarket::chain::submitter::{Submitter, SubmitterConfig};
 use proofmarket::chain::{ChainProvider, connect};
 use proofmarket::deploy::{DeployParams, deploy};
-use proofmarket::ledger::chain_time;
+use proofmarket::ledger::{LedgerSync, chain_time};
+use proofmarket::prover::cost::{CostModel, Prices, ProvingSpeed};
+use proofmarket::store::Store;
 use proofmarket_bindings::{ProofToken, ProverRegistry, TaskLedger};
 
 use crate::prover_support::{Fixture, TOKEN, anvil, fixture};
@@ -144,6 +147,33 @@ impl LedgerChain {
             .unwrap()
     }
 
+    /// Anvil account `i` as a prover keeps itself: one state file `db` (reopened as it was left, for a
+    /// restart) holding its ledger book and its submitter's intents.
+    pub async fn prover_state(
+        &self,
+        i: usize,
+        db: &std::path::Path,
+    ) -> (ChainProvider, Store, LedgerSync, Submitter) {
+        let provider = self.provider(i).await;
+        let store = Store::open(db).unwrap();
+        let sync = LedgerSync::restore(
+            provider.clone(),
+            self.core.ledger,
+            store.clone(),
+            self.start_block,
+            50,
+        )
+        .unwrap();
+        let submitter = Submitter::new(
+            provider.clone(),
+            self.keys[i].clone(),
+            store.clone(),
+            SubmitterConfig::default(),
+            "ledger-test",
+        );
+        (provider, store, sync, submitter)
+    }
+
     pub fn ledger(&self) -> TaskLedger::TaskLedgerInstance<&ChainProvider> {
         TaskLedger::new(self.core.ledger, &self.admin)
     }
@@ -237,5 +267,18 @@ impl LedgerChain {
             .await
             .expect("evm_increaseTime");
         self.mine(1).await;
+    }
+}
+
+/// The default cost model at 1 gwei, proving at `compute_per_sec` token base units per second:
+/// proving is a few seconds, gas is cheap next to a 100-token task.
+pub fn cost_model(compute_per_sec: f64) -> CostModel {
+    CostModel {
+        speed: ProvingSpeed::default(),
+        prices: Prices {
+            compute_per_sec,
+            ..Prices::default()
+        },
+        gas_price_wei: 1_000_000_000,
     }
 }
