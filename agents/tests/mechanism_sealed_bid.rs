@@ -267,7 +267,7 @@ async fn second_price_auction_is_bid_won_proven_and_the_silent_bidder_forfeits()
         .store
         .kv_get(
             STORE_NAMESPACE,
-            &sealed_bid::store_key(auction_address, task_id, round),
+            &sealed_bid::store_key(auction_address, U256::from(task_id), u64::from(round)),
         )
         .expect("kv")
         .expect("stored bid");

@@ -509,7 +509,7 @@ mod tests {
 
     /// A fresh 100-token task opened at 1 000, due an hour later.
     fn tracked() -> TrackedTask {
-        test_task(AUCTION, 100 * TOKEN)
+        test_task(AUCTION, 100 * TOKEN, 1_000)
     }
 
     /// `tracked()` locked by `prover` at `price` until `lock_deadline`, as the ledger's assign leaves it.

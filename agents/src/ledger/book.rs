@@ -346,9 +346,10 @@ fn clear_assignment(task: &mut LedgerTask, mechanism_state: u64) {
 }
 
 /// A live task as its `TaskCreated` leaves it, for the strategies' unit tests: id 7, `max_payment`
-/// for one proof under `mechanism`, opened at 1 000 and due an hour later, nothing else set.
+/// for one proof under `mechanism`, opened at `opened_at` and due an hour later, nothing assigned,
+/// created at block 1.
 #[cfg(test)]
-pub(crate) fn test_task(mechanism: Address, max_payment: u128) -> TrackedTask {
+pub(crate) fn test_task(mechanism: Address, max_payment: u128, opened_at: u32) -> TrackedTask {
     use alloy::primitives::Uint;
     TrackedTask {
         task_id: U256::from(7u64),
@@ -358,8 +359,8 @@ pub(crate) fn test_task(mechanism: Address, max_payment: u128) -> TrackedTask {
             mechanism,
             circuitId: B256::ZERO,
             inputCommitment: B256::ZERO,
-            openedAt: 1_000,
-            deadline: 1_000 + 3_600,
+            openedAt: opened_at,
+            deadline: opened_at + 3_600,
             redundancy: 1,
             flags: 0,
             fallbackMechanism: Address::ZERO,

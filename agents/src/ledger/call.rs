@@ -21,8 +21,10 @@ use proofmarket_bindings::TaskLedger::LedgerTask;
 use super::sync::{LedgerSync, LedgerSyncError};
 use crate::chain::ChainProvider;
 use crate::chain::submitter::{Sent, SubmitError, Submitter};
+use crate::store::StoreError;
 
-/// A failed ledger call. Codes are stable (L2xx: acting on a ledger task).
+/// A failed ledger call. Codes are stable (L2xx: acting on a ledger task); L208 is the agent's own
+/// store (a sealed bid that could not be persisted before its commitment, or read back to reveal).
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerCallError {
     #[error("[L201] the book does not hold task {0:#x} as live")]
@@ -39,6 +41,8 @@ pub enum LedgerCallError {
     Submit(Box<SubmitError>),
     #[error("[L207] {call} was refused: {reason}")]
     CallRefused { call: &'static str, reason: String },
+    #[error("[L208] agent store: {0}")]
+    Store(#[from] StoreError),
 }
 
 impl LedgerCallError {
@@ -154,6 +158,25 @@ pub fn refused_call(call: &'static str, e: SubmitError) -> LedgerCallError {
         },
         None => LedgerCallError::Submit(Box::new(e)),
     }
+}
+
+/// The result of a contract view `call` (`contract.someView().call()`), its failure named `name`:
+/// how a strategy reads its mechanism's terms.
+pub async fn view<T>(
+    name: &'static str,
+    call: impl std::future::IntoFuture<Output = Result<T, alloy::contract::Error>>,
+) -> Result<T, LedgerCallError> {
+    call.await.map_err(LedgerCallError::rpc(name))
+}
+
+/// The ledger's `LedgerTask` as another binding's struct of the same ABI (each contract's binding has
+/// its own copy of the type), for a mechanism's calls that carry the task; the ABI is one, so the
+/// conversion cannot fail.
+pub fn task_as<T>(task: &LedgerTask) -> T
+where
+    T: SolValue + From<<<T as SolValue>::SolType as alloy::sol_types::SolType>::RustType>,
+{
+    T::abi_decode(&task.abi_encode()).expect("one ABI, two bindings of LedgerTask")
 }
 
 /// The book's live copy of `task_id`.

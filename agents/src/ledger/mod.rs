@@ -22,15 +22,24 @@
 //!   price, prove a lock of ours, slash and cover another's lapsed lock (`agents/tests/ledger_ascending.rs`).
 //! * [`order_book`]: the order book — post and withdraw the standing offer, prove what the book
 //!   matched to us, and the requester's `matchTask` (`agents/tests/ledger_order_book.rs`).
+//! * [`sealed_bid`]: the sealed-bid auction (`LedgerSealedBidAuction`) — a pure commit / reveal /
+//!   finalize / prove-or-decline decision priced by the stored policy, and those calls with the bid
+//!   persisted before its commitment (`agents/tests/ledger_sealed_bid.rs`).
+//! * [`election`]: election-then-race (`LedgerElectionRace`) — a pure draw / prove-as-elected /
+//!   race-after-the-window decision on the race's own economics, and the draw with the target's
+//!   header (`agents/tests/ledger_election.rs`).
 //!
-//! The prover service, the other mechanisms' strategies, the sequencer and the Rollup still run on the
-//! stored-task `TaskRegistry` until the switch-over (docs/one-word-tasks.md, step 4).
+//! Every ported family has its strategy here; the prover service (which proves rollup blocks), the
+//! sequencer and the Rollup still run on the stored-task `TaskRegistry` until the switch-over
+//! (docs/one-word-tasks.md, step 4), and the tree has no ledger port.
 
 pub mod ascending;
 pub mod book;
 pub mod call;
+pub mod election;
 pub mod order_book;
 pub mod race;
+pub mod sealed_bid;
 pub mod sync;
 
 pub use book::{BookError, Closing, LedgerEvent, TaskBook, TrackedTask, task_hash, word_matches};

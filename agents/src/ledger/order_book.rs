@@ -367,7 +367,7 @@ mod tests {
 
     /// A 100-token task on the book, opened at 1 000, due an hour later, time-first, not matched.
     fn tracked() -> TrackedTask {
-        let mut t = test_task(BOOK, 100 * TOKEN);
+        let mut t = test_task(BOOK, 100 * TOKEN, 1_000);
         t.task.flags = 8 | 2;
         t.task.mechanismState = Priority::TimeFirst as u64;
         t

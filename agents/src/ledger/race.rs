@@ -25,7 +25,7 @@ use alloy::sol_types::SolCall;
 
 use super::book::TrackedTask;
 pub use super::call::chain_time;
-use super::call::{LedgerCallError, logged, send_task_call};
+use super::call::{LedgerCallError, logged, send_task_call, view};
 use super::sync::LedgerSync;
 use crate::chain::ChainProvider;
 use crate::chain::submitter::Submitter;
@@ -47,15 +47,10 @@ impl RaceTerms {
     /// Reads the terms of the race at `race`.
     pub async fn read(provider: &ChainProvider, race: Address) -> Result<Self, LedgerRaceError> {
         let contract = LedgerProofRace::new(race, provider);
-        let rpc = LedgerCallError::rpc::<alloy::contract::Error>;
         Ok(Self {
             race,
-            floor_bps: contract.floorBps().call().await.map_err(rpc("floorBps"))?,
-            decay_window: contract
-                .decayWindow()
-                .call()
-                .await
-                .map_err(rpc("decayWindow"))?,
+            floor_bps: view("floorBps", contract.floorBps().call()).await?,
+            decay_window: view("decayWindow", contract.decayWindow().call()).await?,
         })
     }
 
@@ -76,10 +71,14 @@ impl RaceTerms {
 
     /// What the race pays a proof of `task` accepted at `at` (`LedgerProofRace.paymentAt`).
     pub fn payment_at(&self, task: &LedgerTask, at: u64) -> u128 {
-        let max: u128 = task.maxPayment.to();
-        let slot = max / u128::from(task.redundancy.max(1));
-        self.schedule(task).decayed(slot, at)
+        self.schedule(task).decayed(slot_budget(task), at)
     }
+}
+
+/// One slot of `task`'s budget: `maxPayment / redundancy`, rounded down.
+pub fn slot_budget(task: &LedgerTask) -> u128 {
+    let max: u128 = task.maxPayment.to();
+    max / u128::from(task.redundancy.max(1))
 }
 
 /// Why the prover leaves a task alone.
@@ -202,12 +201,39 @@ pub fn decide(
     txs: u64,
     cost: &CostModel,
 ) -> RaceDecision {
+    let schedule = terms.schedule(&tracked.task);
+    decide_on(
+        tracked,
+        terms.race,
+        &schedule,
+        me,
+        already_proven,
+        now,
+        txs,
+        cost,
+    )
+}
+
+/// The race decision for any mechanism at `mechanism` that pays an unassigned proof its slot
+/// decayed on `schedule` (the open race: from `openedAt`; the election's elected: from the draw, its
+/// open race: from the election's end).
+#[allow(clippy::too_many_arguments)] // decide's inputs with the schedule spelled out
+pub fn decide_on(
+    tracked: &TrackedTask,
+    mechanism: Address,
+    schedule: &RaceSchedule,
+    me: Address,
+    already_proven: bool,
+    now: u64,
+    txs: u64,
+    cost: &CostModel,
+) -> RaceDecision {
     let task = &tracked.task;
     let decline = RaceDecision::Decline;
     if !tracked.is_live() {
         return decline(Decline::Closed);
     }
-    if task.mechanism != terms.race {
+    if task.mechanism != mechanism {
         return decline(Decline::OtherMechanism(task.mechanism));
     }
     let deadline = u64::from(task.deadline);
@@ -221,7 +247,7 @@ pub fn decide(
         return decline(Decline::AlreadyProven);
     }
     match plan_unassigned_proof(tracked, now, txs, cost, (0.0, 0), |at| {
-        terms.payment_at(task, at)
+        schedule.decayed(slot_budget(task), at)
     }) {
         Ok(ProofPlan {
             payment,
@@ -301,11 +327,30 @@ pub async fn submit_proof(
     })
 }
 
+/// The race strategies' unit-test cost model: 20 s per base proof, negligible gas, 1 token per
+/// proving second, 10 % margin.
+#[cfg(test)]
+pub(crate) fn sample_cost() -> CostModel {
+    use crate::prover::cost::{Prices, ProvingSpeed};
+    CostModel {
+        speed: ProvingSpeed {
+            base_secs: 20.0,
+            ..ProvingSpeed::default()
+        },
+        prices: Prices {
+            token_per_wei: 0.0,
+            compute_per_sec: 1e18,
+            min_margin_bps: 1_000,
+            ..Prices::default()
+        },
+        gas_price_wei: 1,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::ledger::book::{Closing, test_task};
-    use crate::prover::cost::{Prices, ProvingSpeed};
     use alloy::primitives::Uint;
 
     type U96 = Uint<96, 2>;
@@ -322,27 +367,14 @@ mod tests {
     }
 
     fn tracked(redundancy: u8) -> TrackedTask {
-        let mut t = test_task(RACE, 100 * TOKEN);
+        let mut t = test_task(RACE, 100 * TOKEN, 1_000);
         t.task.redundancy = redundancy;
         t.task.flags = 32;
         t
     }
 
-    /// 20 s per base proof, negligible gas, 1 token per proving second, 10 % margin.
     fn cost() -> CostModel {
-        CostModel {
-            speed: ProvingSpeed {
-                base_secs: 20.0,
-                ..ProvingSpeed::default()
-            },
-            prices: Prices {
-                token_per_wei: 0.0,
-                compute_per_sec: TOKEN as f64,
-                min_margin_bps: 1_000,
-                ..Prices::default()
-            },
-            gas_price_wei: 1,
-        }
+        sample_cost()
     }
 
     fn prove_secs() -> f64 {

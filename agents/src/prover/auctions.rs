@@ -11,7 +11,7 @@
 //! The sealed-bid salt is drawn from the OS RNG and written to the store *before* the commit is sent:
 //! a prover that crashes after committing still reveals (the policy sees the stored bid in the terms).
 
-use alloy::primitives::{Address, B256, U256, Uint};
+use alloy::primitives::{Address, U256, Uint};
 use alloy::providers::Provider;
 use alloy::sol_types::SolCall;
 use proofmarket_bindings::{AscendingPriceAuction, OrderBook, ProofToken, SealedBidAuction};
@@ -32,7 +32,7 @@ type U96 = Uint<96, 2>;
 
 /// Bid collateral deposited per top-up of the sealed-bid bond, in commitments' worth. Default 4: a few
 /// auctions at once without a deposit each time, little capital parked in one auction.
-const BOND_TOP_UP_BIDS: u64 = 4;
+pub(crate) const BOND_TOP_UP_BIDS: u64 = 4;
 
 fn chain_err(context: &str, e: impl std::fmt::Display) -> ProverError {
     ProverError::Chain(format!("{context}: {e}"))
@@ -177,18 +177,8 @@ impl AuctionIo {
         let bid = match self.stored_bid(auction, task_id, round)? {
             Some(bid) => bid,
             None => {
-                let bid = StoredBid {
-                    price,
-                    salt: fresh_salt(),
-                };
-                let json =
-                    serde_json::to_string(&bid).map_err(|e| ProverError::Store(e.to_string()))?;
-                self.store
-                    .kv_set(
-                        sealed_bid::STORE_NAMESPACE,
-                        &sealed_bid::store_key(auction, task_id, round),
-                        &json,
-                    )
+                let bid = StoredBid::fresh(price);
+                sealed_bid::persist_bid(&self.store, &bid_key(auction, task_id, round), &bid)
                     .map_err(|e| ProverError::Store(e.to_string()))?;
                 bid
             }
@@ -626,13 +616,13 @@ fn stored_bid(
     task_id: TaskId,
     round: u8,
 ) -> Result<Option<StoredBid>, ProverError> {
-    let raw = store
-        .kv_get(
-            sealed_bid::STORE_NAMESPACE,
-            &sealed_bid::store_key(auction, task_id, round),
-        )
-        .map_err(|e| ProverError::Store(e.to_string()))?;
-    Ok(raw.and_then(|s| serde_json::from_str(&s).ok()))
+    sealed_bid::load_bid(store, &bid_key(auction, task_id, round))
+        .map_err(|e| ProverError::Store(e.to_string()))
+}
+
+/// Where a stored-task bid is persisted.
+fn bid_key(auction: Address, task_id: TaskId, round: u8) -> String {
+    sealed_bid::store_key(auction, U256::from(task_id), u64::from(round))
 }
 
 /// The order book `[strategy.order_book].book` names (a deployment name or an address), if any.
@@ -677,10 +667,6 @@ pub async fn book_offer(
 
 /// 32 bytes from the OS CSPRNG (a fresh secp256k1 secret key: alloy draws it from `OsRng`; a
 /// scalar below the curve order is as unpredictable as a salt needs to be).
-fn fresh_salt() -> B256 {
-    alloy::signers::local::PrivateKeySigner::random().to_bytes()
-}
-
 /// A per-call key suffix for actions that are not tied to a task (nanoseconds since the epoch).
 fn unique_suffix() -> u128 {
     std::time::SystemTime::now()

@@ -2,11 +2,12 @@
 //! transaction (`send!`), the ledger core — a ProverRegistry of the ledger's own (one binds one
 //! task core) and the TaskLedger over the deployment's token and verifier registry, bound to it —
 //! and a [`LedgerWorld`] around it for the strategy tests: funded accounts with their providers,
-//! registered provers, the requester's deposit, submitters, books, the fixture's proofs and the clock.
+//! registered provers, the requester's deposit and tasks, submitters, books (or a prover's whole
+//! state in one file, for restarts), the fixture's proofs, the clock, and a cost model.
 
 #![allow(dead_code)] // each test binary uses a different subset
 
-use alloy::primitives::{Address, Bytes, U256, keccak256};
+use alloy::primitives::{Address, Bytes, U256, Uint, keccak256};
 use alloy::providers::Provider;
 use alloy::rpc::types::TransactionReceipt;
 use alloy::signers::local::PrivateKeySigner;
@@ -14,7 +15,8 @@ use alloy::sol_types::SolValue;
 use proofmarket::chain::submitter::{Submitter, SubmitterConfig};
 use proofmarket::chain::{ChainProvider, connect};
 use proofmarket::deploy::{DeployParams, deploy};
-use proofmarket::ledger::LedgerSync;
+use proofmarket::ledger::{LedgerSync, chain_time};
+use proofmarket::prover::cost::{CostModel, Prices, ProvingSpeed};
 use proofmarket::store::Store;
 use proofmarket_bindings::{ProofToken, ProverRegistry, TaskLedger};
 
@@ -161,13 +163,22 @@ impl LedgerWorld {
         send!(self.ledger(0).setMechanism(mechanism, true)).await;
     }
 
-    /// Registers account `i` as a prover with `stake` tokens (capacity 4).
+    /// Registers account `i` as a prover with `stake` tokens and hardware class 0 (capacity 4).
     pub async fn register(&self, i: usize, stake: u128) {
+        self.register_class(i, stake, 0).await;
+    }
+
+    /// Registers account `i` as a prover with `stake` tokens and `hardware_class` (capacity 4).
+    pub async fn register_class(&self, i: usize, stake: u128, hardware_class: u8) {
         let provider = &self.providers[i];
         send!(ProofToken::new(self.token, provider).approve(self.core.registry, U256::from(stake)))
             .await;
-        send!(ProverRegistry::new(self.core.registry, provider).register(U256::from(stake), 0, 4))
-            .await;
+        send!(ProverRegistry::new(self.core.registry, provider).register(
+            U256::from(stake),
+            hardware_class,
+            4
+        ))
+        .await;
     }
 
     /// Deposits `amount` tokens of account `i` into the ledger (a requester's escrow).
@@ -247,6 +258,86 @@ impl LedgerWorld {
             .expect("evm_mine");
     }
 
+    /// A new provider signing as account `i` (a restarted agent's: its own nonce cache).
+    pub async fn provider(&self, i: usize) -> ChainProvider {
+        connect(&self.anvil.endpoint(), Some(self.keys[i].clone()))
+            .await
+            .unwrap()
+    }
+
+    /// Account `i` as a prover keeps itself: one state file `db` (reopened as it was left, for a
+    /// restart) holding its ledger book and its submitter's intents, on a provider of its own.
+    pub async fn prover_state(
+        &self,
+        i: usize,
+        db: &std::path::Path,
+    ) -> (ChainProvider, Store, LedgerSync, Submitter) {
+        let provider = self.provider(i).await;
+        let store = Store::open(db).unwrap();
+        let sync = LedgerSync::restore(
+            provider.clone(),
+            self.core.ledger,
+            store.clone(),
+            self.start_block,
+            50,
+        )
+        .unwrap();
+        let submitter = Submitter::new(
+            provider.clone(),
+            self.keys[i].clone(),
+            store.clone(),
+            SubmitterConfig::default(),
+            "ledger-test",
+        );
+        (provider, store, sync, submitter)
+    }
+
+    /// The requester's (account 0's) ledger balance.
+    pub async fn requester_balance(&self) -> U256 {
+        self.ledger(0)
+            .balanceOf(self.accounts[0])
+            .call()
+            .await
+            .unwrap()
+    }
+
+    /// Opens a task for the fixture's statement under `mechanism` (one proof, `max_payment`, due in
+    /// `seconds`) from the requester's (account 0's) deposit; returns its id and the task as created.
+    pub async fn open_task(
+        &self,
+        mechanism: Address,
+        max_payment: u128,
+        seconds: u64,
+    ) -> (U256, TaskLedger::LedgerTask) {
+        let now = chain_time(self.admin()).await.unwrap();
+        let request = TaskLedger::LedgerRequest {
+            circuitId: self.fixture.circuit_id,
+            inputCommitment: self.input_commitment(),
+            deadline: now + seconds,
+            maxPayment: Uint::<96, 2>::from(max_payment),
+            redundancy: 1,
+            mechanism,
+            notifyRequester: false,
+            fallbackMechanism: Address::ZERO,
+            fallbackWindow: 0,
+            minCollateral: Uint::<96, 2>::ZERO,
+            mechanismData: Bytes::new(),
+        };
+        let receipt = send!(self.ledger(0).createTask(request)).await;
+        let created = receipt
+            .decoded_log::<TaskLedger::TaskCreated>()
+            .expect("TaskCreated");
+        (created.taskId, created.task.clone())
+    }
+
+    /// Mines `blocks` empty blocks.
+    pub async fn mine(&self, blocks: u64) {
+        self.admin()
+            .raw_request::<_, serde_json::Value>("anvil_mine".into(), (blocks,))
+            .await
+            .expect("anvil_mine");
+    }
+
     /// Deploys a one-word router over the ledger (the ledger's `router()`, with `ROUTER_ROLE`) with
     /// `instances` as its instances 0, 1, …, each allowing redundancy up to 4 and no other limit.
     pub async fn deploy_router(&self, instances: &[Address]) -> Address {
@@ -274,5 +365,18 @@ impl LedgerWorld {
             .await;
         }
         *router.address()
+    }
+}
+
+/// The default cost model at 1 gwei, proving at `compute_per_sec` token base units per second:
+/// proving is a few seconds, gas is cheap next to a 100-token task.
+pub fn cost_model(compute_per_sec: f64) -> CostModel {
+    CostModel {
+        speed: ProvingSpeed::default(),
+        prices: Prices {
+            compute_per_sec,
+            ..Prices::default()
+        },
+        gas_price_wei: 1_000_000_000,
     }
 }

@@ -10,9 +10,14 @@
 //! cannot be proven between the end of the reveal window and the deadline, is declined.
 //!
 //! **Commit.** `keccak256(abi.encode(taskId, round, bidder, price, salt))` ([`commitment`]), exactly
-//! the contract's `commitmentOf`. The salt is random and the service persists `(price, salt)` before
-//! the commit is sent, so a restarted prover still reveals ([`SealedBidTerms::committed`] carries the
-//! stored bid back into the policy, which then re-enters the flow even after the commit window).
+//! the contract's `commitmentOf`. The salt is random ([`StoredBid::fresh`]) and the service persists
+//! `(price, salt)` ([`persist_bid`]) before the commit is sent, so a restarted prover still reveals
+//! ([`SealedBidTerms::committed`] carries the stored bid back into the policy, which then re-enters the
+//! flow even after the commit window).
+//!
+//! The TaskLedger's auction (`ledger::sealed_bid`) bids by the same rules: it prices a round with
+//! [`SealedBidPolicy::break_even_of`] and [`SealedBidPolicy::bid_under`], seals with
+//! [`sealed_commitment`] and persists through [`persist_bid`] / [`load_bid`].
 //!
 //! **Reveal / finalize.** [`SealedBidTracker`] turns the clock into `Reveal` (first block at or after
 //! the commit window's end) and `Finalize` (first block at or after the reveal window's end; anyone
@@ -25,8 +30,10 @@ use alloy::primitives::{Address, B256, U256, keccak256};
 use alloy::sol_types::SolValue;
 use serde::{Deserialize, Serialize};
 
+use super::super::cost::CostModel;
 use super::super::strategy::{Action, Context, Decision, MechanismPolicy, TaskId, TaskView};
 use super::{gas_tokens, to_price, with_margin};
+use crate::store::{Store, StoreError};
 
 /// `[strategy.sealed_bid]`.
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
@@ -80,16 +87,20 @@ pub struct SealedBidTerms {
 /// The contract's `commitmentOf(taskId, round, bidder, price, salt)`:
 /// `keccak256(abi.encode(taskId, round, bidder, price, salt))`.
 pub fn commitment(task_id: TaskId, round: u8, bidder: Address, price: u128, salt: B256) -> B256 {
-    keccak256(
-        (
-            U256::from(task_id),
-            U256::from(round),
-            bidder,
-            U256::from(price),
-            salt,
-        )
-            .abi_encode(),
-    )
+    sealed_commitment(U256::from(task_id), u64::from(round), bidder, price, salt)
+}
+
+/// `keccak256(abi.encode(taskId, round, bidder, price, salt))` with every field a static word: the
+/// stored auction's commitment (`round` its round number) and the TaskLedger auction's (`round` the
+/// task's `openedAt`, `ledger::sealed_bid::commitment`) share this layout.
+pub fn sealed_commitment(
+    task_id: U256,
+    round: u64,
+    bidder: Address,
+    price: u128,
+    salt: B256,
+) -> B256 {
+    keccak256((task_id, U256::from(round), bidder, U256::from(price), salt).abi_encode())
 }
 
 /// What the service persists before committing, to reveal after a restart.
@@ -101,13 +112,76 @@ pub struct StoredBid {
     pub salt: B256,
 }
 
-/// The store key of a bid (namespace [`STORE_NAMESPACE`]).
-pub fn store_key(auction: Address, task_id: TaskId, round: u8) -> String {
+impl StoredBid {
+    /// A bid at `price` with a fresh salt from the OS RNG (a guessable salt would let a rival open
+    /// the commitment by brute force over prices).
+    pub fn fresh(price: u128) -> Self {
+        Self {
+            price,
+            salt: alloy::signers::local::PrivateKeySigner::random().to_bytes(),
+        }
+    }
+}
+
+/// The store key of a bid (namespace [`STORE_NAMESPACE`]): the stored auction's task id and round
+/// number, or a TaskLedger task's id and `openedAt` (its round). Decimal ids, as the stored agent has
+/// always written them.
+pub fn store_key(auction: Address, task_id: U256, round: u64) -> String {
     format!("{auction}:{task_id}:{round}")
 }
 
 /// Store namespace of persisted bids.
 pub const STORE_NAMESPACE: &str = "sealed-bid";
+
+/// The bid persisted under `key` ([`store_key`]), if any. The one reader of persisted bids, for the
+/// stored and the ledger strategies alike; an unreadable value counts as none (the reveal then fails
+/// by name rather than with a guessed salt).
+pub fn load_bid(store: &Store, key: &str) -> Result<Option<StoredBid>, StoreError> {
+    let raw = store.kv_get(STORE_NAMESPACE, key)?;
+    Ok(raw.and_then(|s| serde_json::from_str(&s).ok()))
+}
+
+/// Persists `bid` under `key`, before its commitment is sent: a prover that crashes after
+/// committing can still reveal.
+pub fn persist_bid(store: &Store, key: &str, bid: &StoredBid) -> Result<(), StoreError> {
+    let json = serde_json::to_string(bid).map_err(|e| StoreError::Corrupt {
+        table: "kv",
+        message: format!("encoding a sealed bid: {e}"),
+    })?;
+    store.kv_set(STORE_NAMESPACE, key, &json)
+}
+
+/// What a winner's cost depends on in one auction round.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RoundCost {
+    /// Transactions in the block the task proves (1 for one base proof).
+    pub txs: u64,
+    /// The task's deadline (unix seconds).
+    pub deadline: u64,
+    /// End of the reveal window: proving starts at the earliest then.
+    pub reveal_end: u64,
+    /// Collateral the winner has locked until it proves.
+    pub winner_collateral: u128,
+}
+
+/// The proof would not fit between the end of the reveal window and the deadline.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TooSlow {
+    /// Estimated proving time.
+    pub prove_secs: f64,
+    /// Seconds between the reveal window's end (or now) and the deadline.
+    pub slack_secs: f64,
+}
+
+impl std::fmt::Display for TooSlow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "too slow: {:.1}s estimated, {:.0}s between the reveal window and the deadline",
+            self.prove_secs, self.slack_secs
+        )
+    }
+}
 
 /// The bidding policy.
 #[derive(Clone, Copy, Debug, Default)]
@@ -127,31 +201,54 @@ impl SealedBidPolicy {
         let Some(txs) = task.block_txs else {
             return Err("not a block task this prover can build".into());
         };
+        let round = RoundCost {
+            txs,
+            deadline: task.deadline,
+            reveal_end: terms.reveal_end,
+            winner_collateral: terms.winner_collateral,
+        };
+        self.break_even_of(&round, ctx.now, ctx.cost)
+            .map_err(|slow| slow.to_string())
+    }
+
+    /// Break-even price of a round (whichever task core runs it) at `now`, or [`TooSlow`].
+    pub fn break_even_of(
+        &self,
+        round: &RoundCost,
+        now: u64,
+        cost: &CostModel,
+    ) -> Result<f64, TooSlow> {
         // Proving starts once finalize assigns us, right after the reveal window.
-        let start = terms.reveal_end.max(ctx.now);
-        let slack = task.deadline.saturating_sub(start) as f64;
-        let cost = ctx.cost.estimate(txs, terms.winner_collateral, slack);
-        if !ctx.cost.fits_deadline(cost.prove_secs, slack) {
-            return Err(format!(
-                "too slow: {:.1}s estimated, {slack:.0}s between the reveal window and the deadline",
-                cost.prove_secs
-            ));
+        let start = round.reveal_end.max(now);
+        let slack = round.deadline.saturating_sub(start) as f64;
+        let estimate = cost.estimate(round.txs, round.winner_collateral, slack);
+        if !cost.fits_deadline(estimate.prove_secs, slack) {
+            return Err(TooSlow {
+                prove_secs: estimate.prove_secs,
+                slack_secs: slack,
+            });
         }
-        let total = cost.total() + gas_tokens(ctx.cost, self.config.auction_gas);
-        Ok(with_margin(total, ctx.cost.prices.min_margin_bps))
+        let total = estimate.total() + gas_tokens(cost, self.config.auction_gas);
+        Ok(with_margin(total, cost.prices.min_margin_bps))
     }
 
     /// The bid for a break-even price, or `None` when it is above the reserve.
     pub fn bid(&self, break_even: f64, terms: &SealedBidTerms) -> Option<u128> {
+        self.bid_under(break_even, terms.reserve, terms.second_price)
+    }
+
+    /// The bid for a break-even price under a `reserve` and a pricing rule, or `None` when it is
+    /// above the reserve.
+    pub fn bid_under(&self, break_even: f64, reserve: u128, second_price: bool) -> Option<u128> {
         let floor = to_price(break_even);
-        if floor > terms.reserve {
+        if floor > reserve {
             return None;
         }
-        if terms.second_price {
+        if second_price {
             return Some(floor);
         }
         // Reserves are uint96, so gap × 10 000 cannot overflow a u128.
-        let gap = terms.reserve - floor;
+        let gap = reserve - floor;
         let shade =
             gap.saturating_mul(u128::from(self.config.first_price_shade_bps.min(10_000))) / 10_000;
         Some(floor + shade)
