@@ -76,6 +76,27 @@ pub fn parse_circuit(text: &str) -> eyre::Result<B256> {
     })
 }
 
+/// The instance `name` (from `--mechanism`) in `instances`, or `[C011]` naming the known ones; `None`
+/// when no instance is pinned. `what` says which table (`mechanism`, `ledger mechanism`).
+fn pinned_instance(
+    instances: &std::collections::BTreeMap<String, Address>,
+    name: Option<&str>,
+    what: &str,
+    addresses_path: &std::path::Path,
+) -> eyre::Result<Option<Address>> {
+    let Some(name) = name else {
+        return Ok(None);
+    };
+    let address = instances.get(name).ok_or_else(|| {
+        eyre::eyre!(
+            "[C011] no {what} {name:?} in {}; known: {}",
+            addresses_path.display(),
+            instances.keys().cloned().collect::<Vec<_>>().join(", ")
+        )
+    })?;
+    Ok(Some(*address))
+}
+
 /// `keccak256(abi.encodePacked(uint256[]))` — the task's input commitment.
 pub fn input_commitment(inputs: &[U256]) -> B256 {
     let mut packed = Vec::with_capacity(inputs.len() * 32);
@@ -96,21 +117,12 @@ pub async fn run(args: RequestArgs) -> eyre::Result<()> {
         return ledger::run(&args, &chain, circuit_id, provider, signer).await;
     }
     let addresses = &chain.addresses;
-    let pinned: Option<Address> = match &args.mechanism {
-        Some(name) => Some(*addresses.mechanisms.get(name).ok_or_else(|| {
-            eyre::eyre!(
-                "[C011] no mechanism {name:?} in {}; known: {}",
-                chain.addresses_path.display(),
-                addresses
-                    .mechanisms
-                    .keys()
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        })?),
-        None => None,
-    };
+    let pinned = pinned_instance(
+        &addresses.mechanisms,
+        args.mechanism.as_deref(),
+        "mechanism",
+        &chain.addresses_path,
+    )?;
     if pinned.is_none() && addresses.router.is_none() {
         eyre::bail!("[C012] the deployment has no router: pin a mechanism with --mechanism");
     }

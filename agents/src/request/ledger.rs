@@ -12,7 +12,7 @@ use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::SolCall;
 use proofmarket_bindings::{LedgerMechanismRouter, ProofToken, TaskLedger};
 
-use super::{RequestArgs, input_commitment};
+use super::{RequestArgs, input_commitment, pinned_instance};
 use crate::chain::ChainProvider;
 use crate::chain::submitter::{Submitter, SubmitterConfig};
 use crate::config::ResolvedChain;
@@ -33,21 +33,12 @@ pub(super) async fn run(
             chain.addresses_path.display()
         )
     })?;
-    let pinned: Option<Address> = match &args.mechanism {
-        Some(name) => Some(*market.mechanisms.get(name).ok_or_else(|| {
-            eyre::eyre!(
-                "[C011] no ledger mechanism {name:?} in {}; known: {}",
-                chain.addresses_path.display(),
-                market
-                    .mechanisms
-                    .keys()
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        })?),
-        None => None,
-    };
+    let pinned = pinned_instance(
+        &market.mechanisms,
+        args.mechanism.as_deref(),
+        "ledger mechanism",
+        &chain.addresses_path,
+    )?;
     let now = crate::ledger::chain_time(&provider).await?;
     let max_payment = U256::from(args.max_payment) * U256::from(crate::deploy::TOKEN);
     let request = TaskLedger::LedgerRequest {
