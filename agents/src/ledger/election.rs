@@ -14,7 +14,8 @@
 //! **The decision is pure** ([`decide`]): the task as the book holds it, the instance's terms (read once:
 //! [`ElectionTerms::read`]), the election as the instance stores it ([`ElectionView`]), the prover's
 //! registry position, the chain's time and head, and the cost model. Before the draw: draw when the
-//! target is past and this prover is in the pool (`Retarget` when the target's hash is gone); after it:
+//! target is past and this prover is in the pool, or [`OUTSIDER_DRAW_GRACE_BLOCKS`] past when it
+//! registered after the pool was fixed (`Retarget` when the target's hash is gone); after it:
 //! prove if elected, wait out the window if not, then race. Whether a proof pays is the race's own
 //! decision ([`super::race::decide_on`]) on the schedule that applies, and the stored agent's
 //! [`ElectionConfig`] switches the draw and the open race.
@@ -47,6 +48,12 @@ use crate::prover::strategy::RaceSchedule;
 
 /// Blocks back whose hash the EVM still serves (`BlockHeaderRandomness.hashAvailable`).
 pub const BLOCKHASH_WINDOW: u64 = 256;
+
+/// Blocks past the target after which a registered prover outside the pool (registered after the
+/// pool was fixed) draws too. The pool's members draw first, since they can be elected; but a task
+/// nobody draws never reaches its open race, so when they are all offline an outsider must be able
+/// to start it. Eight blocks (≈ 1.6 min on L1) are many times what an online member needs.
+pub const OUTSIDER_DRAW_GRACE_BLOCKS: u64 = 8;
 
 /// An election instance's immutable parameters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -144,11 +151,14 @@ pub enum Decline {
     },
     /// Not drawn, and `[strategy.election].draw` is off.
     DrawDisabled,
-    /// Not drawn, and this prover is not in the pool fixed with the target (registered later, or
-    /// not at all): it leaves the draw to those who can be elected.
+    /// Not drawn, and this prover is not in the pool fixed with the target: it leaves the draw to
+    /// those who can be elected — for good when it is not registered, until `draws_from` (the target
+    /// plus [`OUTSIDER_DRAW_GRACE_BLOCKS`]) when it registered after the pool was fixed.
     NotInPool {
         /// The pool's size.
         pool_size: u64,
+        /// The head from which it draws itself (`None`: not registered, it never draws).
+        draws_from: Option<u64>,
     },
     /// Drawn, this prover was not elected, and only the elected may prove until `until`.
     ElectionWindowOpen {
@@ -288,10 +298,21 @@ fn draw_decision(
     if !config.draw {
         return decline(Decline::DrawDisabled);
     }
-    if me.position.is_none_or(|p| p >= target.pool_size) {
-        return decline(Decline::NotInPool {
-            pool_size: target.pool_size,
-        });
+    let outsider_from = target.target_block + OUTSIDER_DRAW_GRACE_BLOCKS;
+    match me.position {
+        None => {
+            return decline(Decline::NotInPool {
+                pool_size: target.pool_size,
+                draws_from: None,
+            });
+        }
+        Some(p) if p >= target.pool_size && head < outsider_from => {
+            return decline(Decline::NotInPool {
+                pool_size: target.pool_size,
+                draws_from: Some(outsider_from),
+            });
+        }
+        Some(_) => {}
     }
     if head + 1 - target.target_block > BLOCKHASH_WINDOW {
         return ElectionDecision::Retarget {
@@ -633,13 +654,36 @@ mod tests {
             },
             "mined at TARGET + 1, after the target"
         );
-        // Registered after the pool was fixed, or not at all: the draw is left to the pool.
-        for position in [Some(POOL), None] {
-            assert_eq!(
-                at(&tracked(), &undrawn, &me(position), OPENED, TARGET + 5),
-                ElectionDecision::Decline(Decline::NotInPool { pool_size: POOL })
-            );
-        }
+        // Not registered: the draw is left to the pool for good.
+        assert_eq!(
+            at(&tracked(), &undrawn, &me(None), OPENED, TARGET + 100),
+            ElectionDecision::Decline(Decline::NotInPool {
+                pool_size: POOL,
+                draws_from: None
+            })
+        );
+        // Registered after the pool was fixed: left to the pool for the grace blocks, then drawn by
+        // the outsider too (the pool's members all offline must not strand the task before its race).
+        let outsider_from = TARGET + OUTSIDER_DRAW_GRACE_BLOCKS;
+        assert_eq!(
+            at(
+                &tracked(),
+                &undrawn,
+                &me(Some(POOL)),
+                OPENED,
+                outsider_from - 1
+            ),
+            ElectionDecision::Decline(Decline::NotInPool {
+                pool_size: POOL,
+                draws_from: Some(outsider_from)
+            })
+        );
+        assert_eq!(
+            at(&tracked(), &undrawn, &me(Some(POOL)), OPENED, outsider_from),
+            ElectionDecision::Draw {
+                target_block: TARGET
+            }
+        );
         // The last block whose hash the draw can still read, then the re-target.
         assert_eq!(
             at(
