@@ -28,6 +28,9 @@
 //! * [`election`]: election-then-race (`LedgerElectionRace`) — a pure draw / prove-as-elected /
 //!   race-after-the-window decision on the race's own economics, and the draw with the target's
 //!   header (`agents/tests/ledger_election.rs`).
+//! * [`runner`]: one prover over a whole ledger market — each task to its instance family's strategy,
+//!   the decision carried out, statements from a [`runner::ProofSource`]
+//!   (`agents/tests/ledger_market.rs`: all five families at once).
 //!
 //! Every ported family has its strategy here; the prover service (which proves rollup blocks), the
 //! sequencer and the Rollup still run on the stored-task `TaskRegistry` until the switch-over
@@ -39,6 +42,7 @@ pub mod call;
 pub mod election;
 pub mod order_book;
 pub mod race;
+pub mod runner;
 pub mod sealed_bid;
 pub mod sync;
 
