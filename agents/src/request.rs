@@ -97,6 +97,52 @@ fn pinned_instance(
     Ok(Some(*address))
 }
 
+/// Approves `spender` to take `amount` of `token` from the submitter's account.
+async fn approve(
+    submitter: &Submitter,
+    token: Address,
+    spender: Address,
+    amount: U256,
+) -> eyre::Result<()> {
+    let call = ProofToken::approveCall {
+        spender,
+        value: amount,
+    };
+    submitter
+        .send(
+            "ProofToken.approve",
+            None,
+            None,
+            token,
+            call.abi_encode().into(),
+            U256::ZERO,
+        )
+        .await?;
+    Ok(())
+}
+
+/// The first `E` log `emitter` wrote in `sent`'s receipt: the task a `label` call opened.
+fn created_log<E: alloy::sol_types::SolEvent>(
+    sent: &crate::chain::submitter::Sent,
+    emitter: Address,
+    label: &str,
+) -> eyre::Result<E> {
+    sent.receipt
+        .inner
+        .logs()
+        .iter()
+        .filter(|l| l.address() == emitter)
+        .find_map(|l| l.log_decode::<E>().ok())
+        .map(|l| l.inner.data)
+        .ok_or_else(|| {
+            eyre::eyre!(
+                "{label} succeeded in {} but {emitter} logged no {}",
+                sent.tx_hash,
+                E::SIGNATURE
+            )
+        })
+}
+
 /// `keccak256(abi.encodePacked(uint256[]))` — the task's input commitment.
 pub fn input_commitment(inputs: &[U256]) -> B256 {
     let mut packed = Vec::with_capacity(inputs.len() * 32);
@@ -158,20 +204,13 @@ pub async fn run(args: RequestArgs) -> eyre::Result<()> {
         SubmitterConfig::default(),
         "request",
     );
-    let approve = ProofToken::approveCall {
-        spender: addresses.task_registry,
-        value: max_payment,
-    };
-    submitter
-        .send(
-            "ProofToken.approve",
-            None,
-            None,
-            addresses.token,
-            approve.abi_encode().into(),
-            U256::ZERO,
-        )
-        .await?;
+    approve(
+        &submitter,
+        addresses.token,
+        addresses.task_registry,
+        max_payment,
+    )
+    .await?;
     let (target, data, label) = match (pinned, addresses.router) {
         (Some(_), _) | (None, None) => (
             addresses.task_registry,
@@ -212,20 +251,8 @@ pub async fn run(args: RequestArgs) -> eyre::Result<()> {
     let sent = submitter
         .send(label, None, None, target, data.into(), U256::ZERO)
         .await?;
-    let task_id = sent
-        .receipt
-        .inner
-        .logs()
-        .iter()
-        .filter(|l| l.address() == addresses.task_registry)
-        .find_map(|l| l.log_decode::<TaskRegistry::TaskCreated>().ok())
-        .map(|l| l.inner.data.taskId)
-        .ok_or_else(|| {
-            eyre::eyre!(
-                "{label} succeeded in {} but emitted no TaskCreated",
-                sent.tx_hash
-            )
-        })?;
+    let task_id =
+        created_log::<TaskRegistry::TaskCreated>(&sent, addresses.task_registry, label)?.taskId;
     tracing::info!(%me, task = %task_id, tx = %sent.tx_hash, "task opened");
     println!("{task_id}");
     Ok(())

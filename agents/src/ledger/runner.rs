@@ -318,7 +318,9 @@ impl<P: ProofSource> LedgerProver<P> {
                         let mut acted = vec![Acted::Locked {
                             price: locked.price,
                         }];
-                        self.sync.refresh(task_id).await?;
+                        // The lock made a new version of the task: read its log (from the cursor,
+                        // not a rebuild from creation) so the proof carries it.
+                        self.sync.sync().await?;
                         acted.extend(self.prove(task_id).await?);
                         Ok(acted)
                     }
@@ -331,7 +333,7 @@ impl<P: ProofSource> LedgerProver<P> {
                             task_id,
                         )
                         .await?;
-                        self.sync.refresh(task_id).await?;
+                        self.sync.sync().await?;
                         let mut acted = vec![Acted::Slashed { locker }];
                         acted.extend(self.prove(task_id).await?);
                         Ok(acted)

@@ -10,9 +10,9 @@
 use alloy::primitives::{Address, B256, U256, Uint};
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::SolCall;
-use proofmarket_bindings::{LedgerMechanismRouter, ProofToken, TaskLedger};
+use proofmarket_bindings::{LedgerMechanismRouter, TaskLedger};
 
-use super::{RequestArgs, input_commitment, pinned_instance};
+use super::{RequestArgs, approve, created_log, input_commitment, pinned_instance};
 use crate::chain::ChainProvider;
 use crate::chain::submitter::{Submitter, SubmitterConfig};
 use crate::config::ResolvedChain;
@@ -76,20 +76,7 @@ pub(super) async fn run(
         })?;
     let shortfall = max_payment.saturating_sub(held);
     if !shortfall.is_zero() {
-        let approve = ProofToken::approveCall {
-            spender: market.ledger,
-            value: shortfall,
-        };
-        submitter
-            .send(
-                "ProofToken.approve",
-                None,
-                None,
-                chain.addresses.token,
-                approve.abi_encode().into(),
-                U256::ZERO,
-            )
-            .await?;
+        approve(&submitter, chain.addresses.token, market.ledger, shortfall).await?;
         let deposit = TaskLedger::depositCall { amount: shortfall };
         submitter
             .send(
@@ -145,21 +132,9 @@ pub(super) async fn run(
     let sent = submitter
         .send(label, None, None, target, data.into(), U256::ZERO)
         .await?;
-    let created = sent
-        .receipt
-        .inner
-        .logs()
-        .iter()
-        .filter(|l| l.address() == market.ledger)
-        .find_map(|l| l.log_decode::<TaskLedger::TaskCreated>().ok())
-        .ok_or_else(|| {
-            eyre::eyre!(
-                "{label} succeeded in {} but the ledger logged no TaskCreated",
-                sent.tx_hash
-            )
-        })?;
-    let task_id = created.inner.data.taskId;
-    tracing::info!(%me, task = %format!("{task_id:#x}"), mechanism = %created.inner.data.mechanism, tx = %sent.tx_hash, "ledger task opened");
+    let created = created_log::<TaskLedger::TaskCreated>(&sent, market.ledger, label)?;
+    let task_id = created.taskId;
+    tracing::info!(%me, task = %format!("{task_id:#x}"), mechanism = %created.mechanism, tx = %sent.tx_hash, "ledger task opened");
     println!("{task_id:#x}");
     Ok(())
 }
