@@ -27,6 +27,10 @@ interface ILedgerTreeAssignment is ILedgerMechanism {
     /// @param taskId The task.
     /// @param mechanism Its mechanism, not this instance.
     error NotThisMechanism(uint256 taskId, address mechanism);
+    /// @param taskId The task to draw.
+    /// @param liveTaskId A live drawn tree of the same requester whose id is taskId's modulo 256 in the nonce: they
+    ///        share a tree word. Expire (or prove) that task first.
+    error TreeSlotBusy(uint256 taskId, uint256 liveTaskId);
     /// @param txCount Leaves of the requested tree, above the 16 bits a task's mechanismState holds.
     error TooManyTransactions(uint256 txCount);
     error InvalidParams();

@@ -10,9 +10,9 @@ import {ITaskLedger} from "../../interfaces/ITaskLedger.sol";
 import {ITreeAssignment} from "../../interfaces/ITreeAssignment.sol";
 import {BlockHeaderRandomness} from "../../libraries/BlockHeaderRandomness.sol";
 import {ExponentialRace} from "../../libraries/ExponentialRace.sol";
+import {LedgerTreeWord, LedgerTreeWordLib} from "../../libraries/LedgerTreeWord.sol";
 import {SlashSplit} from "../../libraries/SlashSplit.sol";
 import {TreeShape} from "../../libraries/TreeShape.sol";
-import {TreeWord, TreeWordLib} from "../../libraries/TreeWord.sol";
 import {LedgerTask, LedgerTaskLib} from "../../types/LedgerTask.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
@@ -38,8 +38,11 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 ///      * Before the draw nothing is stored here: the seed block and the shape ride in the task's mechanismState
 ///        (bits 0-31 seed block, 32-47 txCount, 48-63 rangeSize), set at creation (HOOK_OPEN) and re-anchored
 ///        through `setMechanismState`. So a tree is at most 65 535 leaves (TooManyTransactions).
-///      * From the draw to the close, the stored `TreeWord` layout keyed by task id (the draw writes it, the
-///        root proof or onTaskClosed deletes it); the deadline in it is the task's.
+///      * From the draw to the close, one `LedgerTreeWord` (the stored TreeWord narrowed to 16-bit shapes, with the
+///        task's nonce), keyed by the requester and the nonce mod 256 and never deleted (closing keeps its USED
+///        bit), so a requester's trees rewrite 256 words instead of filling a fresh one each (−17k per draw). A
+///        draw whose slot still holds a live tree of the same requester 256·j tasks earlier is refused
+///        (TreeSlotBusy) until that task ends.
 ///      * The requester credited by a slashed bond is the task id's high 160 bits (ids are requester << 96 |
 ///        nonce), so `attest` and `cover` of ranges other than 0 need no copy of the task.
 ///      * The root prover's collateral is max(rootCollateral, task.minCollateral) (the ledger carries the
@@ -51,6 +54,10 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 ///        split).
 ///      * Payouts to owners other than the root prover go through the ledger's `payContributor` from inside the
 ///        payment hook (HOOK_CONTRIBUTORS); the budget is the task's maxPayment (redundancy 1).
+///      * The accepted root proof delivers range 0: its owner (the root prover) is not slashed for not having
+///        attested it (the stored tree slashed a late unattested range 0 even on the root proof). Range 0's attest
+///        still keeps the uncle from covering it after the range deadline, and makes its owner an uncle; a
+///        single-range tree, which has no uncle, needs no attest.
 contract LedgerTreeAssignment is ILedgerTreeAssignment, ICapacityHolder, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
@@ -169,9 +176,10 @@ contract LedgerTreeAssignment is ILedgerTreeAssignment, ICapacityHolder, Reentra
     /// @dev Prover → its pool slot + 1 (low 16 bits; 0: not a member) | the block of its last bond change,
     ///      a join, top-up or leave (bits 16 and up). A draw reads the change block of its winners only.
     mapping(address prover => uint256) internal _membership;
-    /// @dev Drawn trees (status Drawn; zero before the draw and after the close).
-    mapping(uint256 taskId => TreeWord) internal _tasks;
-    /// @dev Range fields from TreeWordLib.INLINE_RANGES on, RANGES_PER_WORD per word.
+    /// @dev Tree words by `_slotOf(taskId)` (the requester and the id's nonce mod 256): a tree's word from its draw
+    ///      to its close (status Drawn, its nonce), then USED only, rewritten by the requester's next tree in the slot.
+    mapping(uint256 slot => LedgerTreeWord) internal _trees;
+    /// @dev Range fields from LedgerTreeWordLib.INLINE_RANGES on, RANGES_PER_WORD per word.
     mapping(uint256 taskId => mapping(uint256 word => uint256)) internal _moreRanges;
     mapping(address account => uint256) internal _claimable;
     mapping(address prover => Exit) internal _exits;
@@ -277,11 +285,10 @@ contract LedgerTreeAssignment is ILedgerTreeAssignment, ICapacityHolder, Reentra
         // The copy is checked by the ledger's assign (or setMechanismState) below, in this same call; a registry
         // refusal of the assignment comes after the ledger's check.
         if (task.mechanism != address(this)) revert NotThisMechanism(taskId, task.mechanism);
-        if (TreeWord.unwrap(_tasks[taskId]) != 0) revert WrongStatus(taskId, ITreeAssignment.TreeStatus.Drawn);
+        _checkSlotFree(taskId);
         (uint256 drawBlock, uint256 txCount, uint256 rangeSize) = _shapeOf(task.mechanismState);
         if (block.number <= drawBlock) revert DrawTooEarly(taskId, drawBlock);
-        uint256 deadline = task.deadline;
-        if (block.timestamp >= deadline) revert TaskPastDeadline(taskId, deadline);
+        if (block.timestamp >= task.deadline) revert TaskPastDeadline(taskId, task.deadline);
         if (!BlockHeaderRandomness.hashAvailable(drawBlock)) {
             uint256 next = block.number + drawDelay;
             emit DrawReanchored(taskId, next);
@@ -291,8 +298,8 @@ contract LedgerTreeAssignment is ILedgerTreeAssignment, ICapacityHolder, Reentra
         bytes32 seed =
             keccak256(abi.encode(BlockHeaderRandomness.prevrandaoOf(drawBlock, header), taskId, task.openedAt));
 
-        (TreeWord w, uint256 rootSlot, address root) =
-            _drawRanges(taskId, seed, drawBlock, txCount, rangeSize, deadline);
+        (LedgerTreeWord w, uint256 rootSlot, address root) =
+            _drawRanges(taskId, seed, drawBlock, txCount, rangeSize, task.deadline);
         // Range 0 and the root assignment are one job, counted by the registry once assigned: it leaves this
         // member's held capacity before the registry's capacity check (which asks heldCapacityOf), and comes
         // back if the registry refuses the assignment.
@@ -300,7 +307,7 @@ contract LedgerTreeAssignment is ILedgerTreeAssignment, ICapacityHolder, Reentra
         bool assigned = _assignRoot(taskId, task, root);
         if (assigned) w = w.withRootAssigned(true);
         else _subCounts(rootSlot, 0, 1);
-        _tasks[taskId] = w;
+        _trees[_slotOf(taskId)] = w;
         emit TreeDrawn(taskId, root, assigned, w.marker());
     }
 
@@ -314,16 +321,25 @@ contract LedgerTreeAssignment is ILedgerTreeAssignment, ICapacityHolder, Reentra
         uint256 txCount,
         uint256 rangeSize,
         uint256 deadline
-    ) internal returns (TreeWord w, uint256 rootSlot, address root) {
+    ) internal returns (LedgerTreeWord w, uint256 rootSlot, address root) {
         uint256 k = TreeShape.rangeCount(txCount, rangeSize);
         (uint256[] memory picks, Candidate[] memory c) = _drawMembers(taskId, seed, k, drawBlock);
-        uint256 rangeDeadline = block.timestamp + ((deadline - block.timestamp) * rangeWindowBps) / BPS;
-        w = TreeWordLib.open(uint256(ITreeAssignment.TreeStatus.Drawn), k, txCount, rangeSize, rangeDeadline, deadline);
+        w = _openWord(taskId, k, txCount, rangeSize, deadline);
         w = _recordRanges(taskId, w, picks);
         _lockPicks(picks);
         _logRanges(taskId, TreeShape.packedSplit(txCount, rangeSize, k), picks, c);
         rootSlot = picks[0];
         root = c[rootSlot].prover;
+    }
+
+    /// @dev A drawn tree's word, its range deadline `rangeWindowBps` of the way from now to the task's deadline.
+    function _openWord(uint256 taskId, uint256 k, uint256 txCount, uint256 rangeSize, uint256 deadline)
+        internal
+        view
+        returns (LedgerTreeWord)
+    {
+        uint256 rangeDeadline = block.timestamp + ((deadline - block.timestamp) * rangeWindowBps) / BPS;
+        return LedgerTreeWordLib.open(k, txCount, rangeSize, rangeDeadline, deadline, taskId);
     }
 
     function _logRanges(uint256 taskId, uint256[] memory shape, uint256[] memory picks, Candidate[] memory c) internal {
@@ -334,21 +350,21 @@ contract LedgerTreeAssignment is ILedgerTreeAssignment, ICapacityHolder, Reentra
 
     /// @inheritdoc ILedgerTreeAssignment
     function attest(uint256 taskId, uint256 range, bytes32 topCommitment, bytes32 nodeId) external {
-        TreeWord w = _drawnTask(taskId);
+        LedgerTreeWord w = _drawnTask(taskId);
         uint256 f = range < w.rangeCount() ? _fieldOf(taskId, w, range) : 0;
-        if (TreeWordLib.fieldState(f) != uint256(ITreeAssignment.RangeState.Drawn)) {
-            revert WrongRangeState(taskId, range, ITreeAssignment.RangeState(TreeWordLib.fieldState(f)));
+        if (LedgerTreeWordLib.fieldState(f) != uint256(ITreeAssignment.RangeState.Drawn)) {
+            revert WrongRangeState(taskId, range, ITreeAssignment.RangeState(LedgerTreeWordLib.fieldState(f)));
         }
-        if (msg.sender != _proverAt(TreeWordLib.fieldOwner(f))) revert NotRangeOwner(taskId, range, msg.sender);
+        if (msg.sender != _proverAt(LedgerTreeWordLib.fieldOwner(f))) revert NotRangeOwner(taskId, range, msg.sender);
         uint256 rangeDeadline = w.marker();
         if (block.timestamp > rangeDeadline) revert RangeWindow(taskId, rangeDeadline);
         w = _setField(
             taskId,
             w,
             range,
-            TreeWordLib.makeField(TreeWordLib.fieldOwner(f), uint256(ITreeAssignment.RangeState.Attested))
+            LedgerTreeWordLib.makeField(LedgerTreeWordLib.fieldOwner(f), uint256(ITreeAssignment.RangeState.Attested))
         );
-        if (range < TreeWordLib.INLINE_RANGES) _tasks[taskId] = w;
+        if (range < LedgerTreeWordLib.INLINE_RANGES) _trees[_slotOf(taskId)] = w;
         emit RangeAttested(taskId, range, msg.sender, topCommitment, nodeId);
     }
 
@@ -357,7 +373,7 @@ contract LedgerTreeAssignment is ILedgerTreeAssignment, ICapacityHolder, Reentra
         external
         nonReentrant
     {
-        TreeWord w = _drawnTask(taskId);
+        LedgerTreeWord w = _drawnTask(taskId);
         (uint256 failedSlot, uint256 uncleSlot) = _checkCover(taskId, w, range);
 
         // The failed owner's bond is slashed: part to the uncle, the rest compensates the requester.
@@ -365,28 +381,18 @@ contract LedgerTreeAssignment is ILedgerTreeAssignment, ICapacityHolder, Reentra
         _subCounts(failedSlot, 1, rootBacked ? 1 : 0);
         address failed = _slashBond(failedSlot);
         (uint256 toUncle, uint256 toRequester) = _creditCover(taskId);
-        w = _setField(taskId, w, range, TreeWordLib.makeField(uncleSlot, uint256(ITreeAssignment.RangeState.Covered)));
+        w = _setField(
+            taskId, w, range, LedgerTreeWordLib.makeField(uncleSlot, uint256(ITreeAssignment.RangeState.Covered))
+        );
         if (range == 0) w = w.withRootAssigned(false);
-        _tasks[taskId] = w;
+        _trees[_slotOf(taskId)] = w;
         emit RangeCovered(taskId, range, failed, msg.sender, toUncle, toRequester);
         emit RangeAttested(taskId, range, msg.sender, topCommitment, nodeId);
 
         // Range 0 carries the root: the ledger slashes the failed owner's root assignment (treasury / cover bounty
         // / requester) and assigns the uncle on the task version that slash leaves. The uncle holds no lock on the
         // covered range, so its root assignment is counted by the registry alone.
-        if (range == 0) {
-            if (task.mechanism != address(this)) revert NotThisMechanism(taskId, task.mechanism);
-            bool assigned;
-            if (rootBacked) {
-                if (task.assignee != failed) revert NotRootProver(taskId, task.assignee);
-                ledger.slashAssignment(taskId, task, task.mechanismState);
-                assigned = _assignRoot(taskId, _slashedVersion(task), msg.sender);
-            } else {
-                assigned = _assignRoot(taskId, task, msg.sender);
-            }
-            if (assigned) _tasks[taskId] = w.withRootAssigned(true);
-            emit TreeDrawn(taskId, msg.sender, assigned, w.marker());
-        }
+        if (range == 0) _moveRoot(taskId, task, w, rootBacked, failed);
     }
 
     /// @inheritdoc ILedgerTreeAssignment
@@ -441,8 +447,8 @@ contract LedgerTreeAssignment is ILedgerTreeAssignment, ICapacityHolder, Reentra
         onlyLedger
         returns (uint256)
     {
-        TreeWord w = _drawnTask(taskId);
-        uint256 rootSlot = TreeWordLib.fieldOwner(w.field(0));
+        LedgerTreeWord w = _drawnTask(taskId);
+        uint256 rootSlot = LedgerTreeWordLib.fieldOwner(w.field(0));
         if (prover != _proverAt(rootSlot)) revert NotRootProver(taskId, prover);
         Payout memory p = _settle(taskId, w, rootSlot, true);
         return _pay(taskId, task.maxPayment, w, p, prover);
@@ -452,8 +458,8 @@ contract LedgerTreeAssignment is ILedgerTreeAssignment, ICapacityHolder, Reentra
     /// @dev Expired (the ledger slashed a live root assignment itself), cancelled (only possible with an unbacked
     ///      root) or left for a fallback: every range is settled without pay.
     function onTaskClosed(uint256 taskId, LedgerTask calldata) external onlyLedger {
-        TreeWord w = _tasks[taskId];
-        if (w.status() == uint256(ITreeAssignment.TreeStatus.Drawn)) _settle(taskId, w, 0, false);
+        LedgerTreeWord w = _trees[_slotOf(taskId)];
+        if (w.isTreeOf(taskId)) _settle(taskId, w, 0, false);
     }
 
     /// @inheritdoc ILedgerMechanism
@@ -467,8 +473,8 @@ contract LedgerTreeAssignment is ILedgerTreeAssignment, ICapacityHolder, Reentra
 
     /// @inheritdoc ILedgerTreeAssignment
     function treeOf(uint256 taskId) external view returns (ITreeAssignment.TreeTask memory t) {
-        TreeWord w = _tasks[taskId];
-        if (w.status() != uint256(ITreeAssignment.TreeStatus.Drawn)) return t;
+        LedgerTreeWord w = _trees[_slotOf(taskId)];
+        if (!w.isTreeOf(taskId)) return t;
         t.txCount = uint32(w.txCount());
         t.rangeSize = uint32(w.rangeSize());
         t.deadline = uint40(w.deadline());
@@ -480,24 +486,24 @@ contract LedgerTreeAssignment is ILedgerTreeAssignment, ICapacityHolder, Reentra
 
     /// @inheritdoc ILedgerTreeAssignment
     function rangeOf(uint256 taskId, uint256 range) external view returns (ITreeAssignment.Range memory r) {
-        TreeWord w = _tasks[taskId];
-        if (w.status() != uint256(ITreeAssignment.TreeStatus.Drawn) || range >= w.rangeCount()) return r;
+        LedgerTreeWord w = _trees[_slotOf(taskId)];
+        if (!w.isTreeOf(taskId) || range >= w.rangeCount()) return r;
         uint256 shape = TreeShape.packedSplit(w.txCount(), w.rangeSize(), w.rangeCount())[range];
         uint256 f = _fieldOf(taskId, w, range);
         r = ITreeAssignment.Range({
-            owner: _proverAt(TreeWordLib.fieldOwner(f)),
+            owner: _proverAt(LedgerTreeWordLib.fieldOwner(f)),
             count: TreeShape.count(shape),
             mergesLed: TreeShape.mergesLed(shape),
             sibling: TreeShape.sibling(shape),
-            state: ITreeAssignment.RangeState(TreeWordLib.fieldState(f))
+            state: ITreeAssignment.RangeState(LedgerTreeWordLib.fieldState(f))
         });
     }
 
     /// @inheritdoc ILedgerTreeAssignment
     function rootProverOf(uint256 taskId) external view returns (address) {
-        TreeWord w = _tasks[taskId];
-        if (w.status() != uint256(ITreeAssignment.TreeStatus.Drawn)) return address(0);
-        return _proverAt(TreeWordLib.fieldOwner(w.field(0)));
+        LedgerTreeWord w = _trees[_slotOf(taskId)];
+        if (!w.isTreeOf(taskId)) return address(0);
+        return _proverAt(LedgerTreeWordLib.fieldOwner(w.field(0)));
     }
 
     /// @inheritdoc ILedgerTreeAssignment
@@ -550,11 +556,23 @@ contract LedgerTreeAssignment is ILedgerTreeAssignment, ICapacityHolder, Reentra
 
     // ------------------------------------------------------------------ internals
 
-    function _drawnTask(uint256 taskId) internal view returns (TreeWord w) {
-        w = _tasks[taskId];
-        if (w.status() != uint256(ITreeAssignment.TreeStatus.Drawn)) {
-            revert WrongStatus(taskId, ITreeAssignment.TreeStatus(w.status()));
-        }
+    function _drawnTask(uint256 taskId) internal view returns (LedgerTreeWord w) {
+        w = _trees[_slotOf(taskId)];
+        if (!w.isTreeOf(taskId)) revert WrongStatus(taskId, ITreeAssignment.TreeStatus.None);
+    }
+
+    /// @dev The task has no tree yet (WrongStatus) and its slot holds no other live tree (TreeSlotBusy: the live
+    ///      tree's task id is this one's with the held nonce).
+    function _checkSlotFree(uint256 taskId) internal view {
+        LedgerTreeWord held = _trees[_slotOf(taskId)];
+        if (held.isTreeOf(taskId)) revert WrongStatus(taskId, ITreeAssignment.TreeStatus.Drawn);
+        if (held.status() != 0) revert TreeSlotBusy(taskId, taskId & ~uint256(0xffffffff) | held.nonce());
+    }
+
+    /// @dev The tree word's slot of a task: its requester (id bits 96-255) and its nonce mod 256, so a requester's
+    ///      trees reuse 256 words.
+    function _slotOf(uint256 taskId) internal pure returns (uint256) {
+        return (taskId >> 96) << 8 | (taskId & 0xff);
     }
 
     function _state(uint256 drawBlock, uint256 txCount, uint256 rangeSize) internal pure returns (uint64) {
@@ -700,20 +718,20 @@ contract LedgerTreeAssignment is ILedgerTreeAssignment, ICapacityHolder, Reentra
     }
 
     /// @dev Writes the drawn owners into the range fields (Drawn); returns the task word.
-    function _recordRanges(uint256 taskId, TreeWord w, uint256[] memory picks) internal returns (TreeWord) {
+    function _recordRanges(uint256 taskId, LedgerTreeWord w, uint256[] memory picks) internal returns (LedgerTreeWord) {
         uint256 k = picks.length;
-        uint256 inlined = k < TreeWordLib.INLINE_RANGES ? k : TreeWordLib.INLINE_RANGES;
+        uint256 inlined = k < LedgerTreeWordLib.INLINE_RANGES ? k : LedgerTreeWordLib.INLINE_RANGES;
         for (uint256 i; i < inlined; ++i) {
-            w = w.withField(i, TreeWordLib.makeField(picks[i], uint256(ITreeAssignment.RangeState.Drawn)));
+            w = w.withField(i, LedgerTreeWordLib.makeField(picks[i], uint256(ITreeAssignment.RangeState.Drawn)));
         }
         uint256 extra;
         for (uint256 i = inlined; i < k; ++i) {
-            uint256 j = i - TreeWordLib.INLINE_RANGES;
-            uint256 at = j % TreeWordLib.RANGES_PER_WORD;
-            extra |= TreeWordLib.makeField(picks[i], uint256(ITreeAssignment.RangeState.Drawn))
-            << (TreeWordLib.FIELD_BITS * at);
-            if (at == TreeWordLib.RANGES_PER_WORD - 1 || i == k - 1) {
-                _moreRanges[taskId][j / TreeWordLib.RANGES_PER_WORD] = extra;
+            uint256 j = i - LedgerTreeWordLib.INLINE_RANGES;
+            uint256 at = j % LedgerTreeWordLib.RANGES_PER_WORD;
+            extra |= LedgerTreeWordLib.makeField(picks[i], uint256(ITreeAssignment.RangeState.Drawn))
+            << (LedgerTreeWordLib.FIELD_BITS * at);
+            if (at == LedgerTreeWordLib.RANGES_PER_WORD - 1 || i == k - 1) {
+                _moreRanges[taskId][j / LedgerTreeWordLib.RANGES_PER_WORD] = extra;
                 extra = 0;
             }
         }
@@ -741,21 +759,23 @@ contract LedgerTreeAssignment is ILedgerTreeAssignment, ICapacityHolder, Reentra
     }
 
     /// @dev Range field `i` of a task.
-    function _fieldOf(uint256 taskId, TreeWord w, uint256 i) internal view returns (uint256) {
-        if (i < TreeWordLib.INLINE_RANGES) return w.field(i);
-        uint256 j = i - TreeWordLib.INLINE_RANGES;
-        return (_moreRanges[taskId][j / TreeWordLib.RANGES_PER_WORD]
-                >> (TreeWordLib.FIELD_BITS * (j % TreeWordLib.RANGES_PER_WORD))) & TreeWordLib.FIELD_MASK;
+    function _fieldOf(uint256 taskId, LedgerTreeWord w, uint256 i) internal view returns (uint256) {
+        if (i < LedgerTreeWordLib.INLINE_RANGES) return w.field(i);
+        uint256 j = i - LedgerTreeWordLib.INLINE_RANGES;
+        return (_moreRanges[taskId][j / LedgerTreeWordLib.RANGES_PER_WORD]
+                >> (LedgerTreeWordLib.FIELD_BITS * (j % LedgerTreeWordLib.RANGES_PER_WORD)))
+            & LedgerTreeWordLib.FIELD_MASK;
     }
 
     /// @dev Sets range field `i`: in the returned task word (which the caller stores) for the inline
     ///      ranges, in its extra word otherwise.
-    function _setField(uint256 taskId, TreeWord w, uint256 i, uint256 f) internal returns (TreeWord) {
-        if (i < TreeWordLib.INLINE_RANGES) return w.withField(i, f);
-        uint256 j = i - TreeWordLib.INLINE_RANGES;
-        uint256 shift = TreeWordLib.FIELD_BITS * (j % TreeWordLib.RANGES_PER_WORD);
-        uint256 word = j / TreeWordLib.RANGES_PER_WORD;
-        _moreRanges[taskId][word] = (_moreRanges[taskId][word] & ~(TreeWordLib.FIELD_MASK << shift)) | (f << shift);
+    function _setField(uint256 taskId, LedgerTreeWord w, uint256 i, uint256 f) internal returns (LedgerTreeWord) {
+        if (i < LedgerTreeWordLib.INLINE_RANGES) return w.withField(i, f);
+        uint256 j = i - LedgerTreeWordLib.INLINE_RANGES;
+        uint256 shift = LedgerTreeWordLib.FIELD_BITS * (j % LedgerTreeWordLib.RANGES_PER_WORD);
+        uint256 word = j / LedgerTreeWordLib.RANGES_PER_WORD;
+        _moreRanges[taskId][word] =
+            (_moreRanges[taskId][word] & ~(LedgerTreeWordLib.FIELD_MASK << shift)) | (f << shift);
         return w;
     }
 
@@ -854,23 +874,23 @@ contract LedgerTreeAssignment is ILedgerTreeAssignment, ICapacityHolder, Reentra
 
     /// @dev The checks of `cover`: the range is drawn and unattested, its window has passed, the task's
     ///      deadline has not, and msg.sender owns its sibling subtree and has attested (or covered) it.
-    function _checkCover(uint256 taskId, TreeWord w, uint256 range)
+    function _checkCover(uint256 taskId, LedgerTreeWord w, uint256 range)
         internal
         view
         returns (uint256 failedSlot, uint256 uncleSlot)
     {
         uint256 f = range < w.rangeCount() ? _fieldOf(taskId, w, range) : 0;
-        if (TreeWordLib.fieldState(f) != uint256(ITreeAssignment.RangeState.Drawn)) {
-            revert WrongRangeState(taskId, range, ITreeAssignment.RangeState(TreeWordLib.fieldState(f)));
+        if (LedgerTreeWordLib.fieldState(f) != uint256(ITreeAssignment.RangeState.Drawn)) {
+            revert WrongRangeState(taskId, range, ITreeAssignment.RangeState(LedgerTreeWordLib.fieldState(f)));
         }
         if (block.timestamp <= w.marker()) revert RangeWindow(taskId, w.marker());
         if (block.timestamp > w.deadline()) revert TaskPastDeadline(taskId, w.deadline());
         uint256 sibling = TreeShape.sibling(TreeShape.packedSplit(w.txCount(), w.rangeSize(), w.rangeCount())[range]);
         if (sibling == TreeShape.NO_SIBLING) revert NoSibling(taskId, range);
         uint256 uncleField = _fieldOf(taskId, w, sibling);
-        uncleSlot = TreeWordLib.fieldOwner(uncleField);
-        failedSlot = TreeWordLib.fieldOwner(f);
-        uint256 uncleState = TreeWordLib.fieldState(uncleField);
+        uncleSlot = LedgerTreeWordLib.fieldOwner(uncleField);
+        failedSlot = LedgerTreeWordLib.fieldOwner(f);
+        uint256 uncleState = LedgerTreeWordLib.fieldState(uncleField);
         if (
             msg.sender != _proverAt(uncleSlot) || uncleSlot == failedSlot
                 || (uncleState != uint256(ITreeAssignment.RangeState.Attested)
@@ -878,14 +898,15 @@ contract LedgerTreeAssignment is ILedgerTreeAssignment, ICapacityHolder, Reentra
         ) revert NotUncle(taskId, range, msg.sender);
     }
 
-    /// @dev Ends every range of a drawn task and deletes its state: an attested range, or one whose owner
-    ///      still had time (the task closed before the range deadline), returns its bond; a range whose
+    /// @dev Ends every range of a drawn task and marks its word closed: an attested range, or one whose owner
+    ///      still had time (the task closed before the range deadline), returns its bond, and so does range 0 when
+    ///      the root proof settles (`pay`: its owner proved the root); a range whose
     ///      window passed with it neither attested nor covered has its bond slashed to the requester; a
     ///      covered range holds no lock (its failed owner was slashed at the cover). With `pay`, also sums
     ///      the contribution units: each range's units go to its current owner when it was attested or
     ///      covered, else to the root prover in `rootSlot` (who then proved it itself); merges follow their
     ///      leftmost range.
-    function _settle(uint256 taskId, TreeWord w, uint256 rootSlot, bool pay) internal returns (Payout memory p) {
+    function _settle(uint256 taskId, LedgerTreeWord w, uint256 rootSlot, bool pay) internal returns (Payout memory p) {
         uint256 k = w.rangeCount();
         uint256[] memory shape;
         if (pay) {
@@ -900,9 +921,9 @@ contract LedgerTreeAssignment is ILedgerTreeAssignment, ICapacityHolder, Reentra
         uint256 release;
         address requester; // looked up on the first slash only
         for (uint256 i; i < k; ++i) {
-            uint256 f = i < TreeWordLib.INLINE_RANGES ? w.field(i) : _fieldOf(taskId, w, i);
-            uint256 slot = TreeWordLib.fieldOwner(f);
-            f = TreeWordLib.fieldState(f);
+            uint256 f = i < LedgerTreeWordLib.INLINE_RANGES ? w.field(i) : _fieldOf(taskId, w, i);
+            uint256 slot = LedgerTreeWordLib.fieldOwner(f);
+            f = LedgerTreeWordLib.fieldState(f);
             if (pay) _count(p, shape[i], slot, rootSlot, f >= uint256(ITreeAssignment.RangeState.Attested));
             if (f == uint256(ITreeAssignment.RangeState.Covered)) continue;
             if (slot / GROUP != group) {
@@ -915,19 +936,20 @@ contract LedgerTreeAssignment is ILedgerTreeAssignment, ICapacityHolder, Reentra
             unchecked {
                 release += uint256(i == 0 && w.rootAssigned() ? 0x101 : 1) << ((slot % GROUP) << 4);
             }
-            if (late && f == uint256(ITreeAssignment.RangeState.Drawn)) {
+            // The accepted root proof delivers range 0 (its owner is the root prover): never slashed on that path.
+            if (late && f == uint256(ITreeAssignment.RangeState.Drawn) && !(pay && i == 0)) {
                 requester = _slashLate(taskId, i, slot, requester);
             }
         }
         if (release != 0) _counters[group] -= release;
-        if (k > TreeWordLib.INLINE_RANGES) {
-            uint256 words =
-                (k - TreeWordLib.INLINE_RANGES + TreeWordLib.RANGES_PER_WORD - 1) / TreeWordLib.RANGES_PER_WORD;
+        if (k > LedgerTreeWordLib.INLINE_RANGES) {
+            uint256 words = (k - LedgerTreeWordLib.INLINE_RANGES + LedgerTreeWordLib.RANGES_PER_WORD - 1)
+                / LedgerTreeWordLib.RANGES_PER_WORD;
             for (uint256 j; j < words; ++j) {
                 delete _moreRanges[taskId][j];
             }
         }
-        _tasks[taskId] = TreeWord.wrap(0);
+        _trees[_slotOf(taskId)] = LedgerTreeWord.wrap(LedgerTreeWordLib.USED);
     }
 
     /// @dev Range `i`'s window passed with it neither attested nor covered: its owner's bond compensates the
@@ -958,6 +980,24 @@ contract LedgerTreeAssignment is ILedgerTreeAssignment, ICapacityHolder, Reentra
             }
             p.units[j] += u;
         }
+    }
+
+    /// @dev Range 0 was covered: the ledger slashes the failed owner's root assignment if it held one, and assigns
+    ///      the uncle (msg.sender) on the task version the slash left.
+    function _moveRoot(uint256 taskId, LedgerTask calldata task, LedgerTreeWord w, bool rootBacked, address failed)
+        internal
+    {
+        if (task.mechanism != address(this)) revert NotThisMechanism(taskId, task.mechanism);
+        bool assigned;
+        if (rootBacked) {
+            if (task.assignee != failed) revert NotRootProver(taskId, task.assignee);
+            ledger.slashAssignment(taskId, task, task.mechanismState);
+            assigned = _assignRoot(taskId, _slashedVersion(task), msg.sender);
+        } else {
+            assigned = _assignRoot(taskId, task, msg.sender);
+        }
+        if (assigned) _trees[_slotOf(taskId)] = w.withRootAssigned(true);
+        emit TreeDrawn(taskId, msg.sender, assigned, w.marker());
     }
 
     /// @dev Credits a covered range's slashed bond: `uncleBps` to the uncle (msg.sender), the rest to the
@@ -1011,7 +1051,7 @@ contract LedgerTreeAssignment is ILedgerTreeAssignment, ICapacityHolder, Reentra
     /// @dev Splits `budget` (the task's maxPayment: redundancy 1, one slot) by the units `_settle` summed: others
     ///      are paid through the ledger's payContributor; the root prover's share (its units and the rounding
     ///      remainder) is returned.
-    function _pay(uint256 taskId, uint256 budget, TreeWord w, Payout memory p, address rootProver)
+    function _pay(uint256 taskId, uint256 budget, LedgerTreeWord w, Payout memory p, address rootProver)
         internal
         returns (uint256 rootShare)
     {

@@ -446,6 +446,40 @@ contract LedgerTreeAssignmentTest is LedgerTreeFixture {
         assertConserved();
     }
 
+    function test_SingleRangeTree_RootProofWithoutAttestKeepsTheBond() public {
+        (uint256 id, LedgerTask memory t) = openTree(1, 4, 4);
+        t = drawTree(id, t, MIX);
+        address root = tree.rootProverOf(id);
+        vm.warp(tree.treeOf(id).rangeDeadline + 1);
+        assertEq(proveLedger(id, t, 1, root), TASK_BUDGET);
+        (uint256 free, uint256 locked) = tree.bondOf(root);
+        assertEq(free, POOL_BOND, "the root proof delivers range 0");
+        assertEq(locked, 0);
+        assertEq(tree.claimable(requester), 0);
+        assertTreeConserved(tree);
+        assertConserved();
+    }
+
+    function test_TreeWordSlotIsReusedAndABusySlotRefused() public {
+        (uint256 first, LedgerTask memory t1) = openTree(1, 4, 4);
+        t1 = drawTree(first, t1, MIX);
+        // 255 further tasks of the requester (any mechanism) bring the nonce round to the same slot.
+        for (uint256 i; i < 255; ++i) {
+            openRace(1000 + i, 1);
+        }
+        (uint256 id, LedgerTask memory t) = openTree(2, 4, 4);
+        assertEq(id & 0xff, first & 0xff);
+        bytes memory header = seedHeaderOn(tree, t, MIX);
+        vm.expectRevert(abi.encodeWithSelector(ILedgerTreeAssignment.TreeSlotBusy.selector, id, first));
+        tree.draw(id, t, header);
+        // Once the first tree ends, the slot is rewritten by the new one.
+        proveLedger(first, t1, 1, tree.rootProverOf(first));
+        assertEq(tree.rootProverOf(first), address(0));
+        tree.draw(id, t, header);
+        assertEq(uint8(tree.treeOf(id).status), uint8(ITreeAssignment.TreeStatus.Drawn));
+        assertEq(uint8(tree.treeOf(first).status), uint8(ITreeAssignment.TreeStatus.None));
+    }
+
     function test_UnattestedRangeIsCreditedToTheRootProverAndItsBondSlashed() public {
         (uint256 id, LedgerTask memory t) = openTree(1, 8, 4);
         t = drawTree(id, t, MIX);
