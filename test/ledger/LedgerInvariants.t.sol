@@ -223,10 +223,13 @@ contract LedgerInvariants is LedgerFixture {
                 if ((r >> (130 + a)) % 2 == 0) try handler.attestTree(k, a + 1) {} catch {}
             }
             if ((r >> 140) % 2 == 0) try handler.coverTree(k, (r >> 150) % 4) {} catch {}
-            if ((r >> 160) % 5 == 0) try handler.expire(k) {} catch {} else if ((r >> 160) % 5 == 1) try handler.prove(
-                k, r >> 170, 1
-            ) {}
-                catch {} else try handler.proveTree(k) {} catch {}
+            if ((r >> 160) % 5 == 0) {
+                try handler.expire(k) {} catch {}
+            } else if ((r >> 160) % 5 == 1) {
+                try handler.prove(k, r >> 170, 1) {} catch {}
+            } else {
+                try handler.proveTree(k) {} catch {}
+            }
             try handler.withdraw(r >> 180, r >> 190) {} catch {}
             invariant_TokensAreConserved();
             invariant_BooksMatchTheWords();
