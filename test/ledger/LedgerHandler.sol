@@ -6,13 +6,9 @@ import {ProofToken} from "../../contracts/ProofToken.sol";
 import {ProverRegistry} from "../../contracts/ProverRegistry.sol";
 import {TaskLedger} from "../../contracts/TaskLedger.sol";
 import {ITaskLedger} from "../../contracts/interfaces/ITaskLedger.sol";
-import {ITreeAssignment} from "../../contracts/interfaces/ITreeAssignment.sol";
-import {BlockHeaderRandomness} from "../../contracts/libraries/BlockHeaderRandomness.sol";
 import {SlashSplit} from "../../contracts/libraries/SlashSplit.sol";
-import {LedgerTreeAssignment} from "../../contracts/mechanisms/ledger/LedgerTreeAssignment.sol";
 import {LedgerRequest, LedgerTask, LedgerTaskLib, TaskWord} from "../../contracts/types/LedgerTask.sol";
 import {QoSProfile} from "../../contracts/types/Task.sol";
-import {HeaderBuilder} from "../mechanisms/ElectionRace.t.sol";
 import {HashVerifier} from "../utils/HashVerifier.sol";
 import {LedgerAssigner} from "./LedgerMechanisms.sol";
 import {CommonBase} from "forge-std/Base.sol";
@@ -27,11 +23,10 @@ import {Vm} from "forge-std/Vm.sol";
 ///         exception, not the rule. Ghost books: every task's current version, what each task paid out, which
 ///         (task, prover) pairs were accepted, and whether a copied proof was ever accepted. With a router set, half
 ///         the opens go through the one-word router (pinned to the mechanism drawn), and the handler counts the
-///         reports the ledger owes it: one per routed task that is fulfilled, expires or is reopened. With a tree set
-///         (LedgerTreeAssignment, its pool the three provers), tree tasks are opened directly, drawn from a header
-///         the handler publishes, attested, covered by an uncle and proven by the root prover; the generic actions
-///         (prove, expire, cancel) reach them too.
-contract LedgerHandler is CommonBase, StdCheats, StdUtils, HeaderBuilder {
+///         reports the ledger owes it: one per routed task that is fulfilled, expires or is reopened. A companion
+///         handler (`LedgerTreeHandler`, the book's one `keeper`) opens, draws, attests, covers and proves tree tasks and
+///         books them here, so the generic actions (prove, expire, cancel) reach tree tasks too.
+contract LedgerHandler is CommonBase, StdCheats, StdUtils {
     uint256 internal constant STATEMENT_LENGTH = 3;
     bytes32 internal constant CIRCUIT = keccak256("proofmarket.circuit.test.v1");
     uint96 internal constant COLLATERAL = 20e18;
@@ -84,13 +79,39 @@ contract LedgerHandler is CommonBase, StdCheats, StdUtils, HeaderBuilder {
         provers = provers_;
     }
 
-    /// @notice The tree instance (zero: no tree tasks).
-    LedgerTreeAssignment public tree;
+    /// @notice The companion handler allowed to book tasks here (zero: none).
+    address public keeper;
 
-    /// @notice Sets the tree once (the invariant suite's setUp).
-    function setTree(LedgerTreeAssignment tree_) external {
-        require(address(tree) == address(0), "tree set");
-        tree = tree_;
+    /// @notice Sets the keeper once (the invariant suite's setUp).
+    function setKeeper(address keeper_) external {
+        require(keeper == address(0), "keeper set");
+        keeper = keeper_;
+    }
+
+    /// @notice The keeper books a task it opened (never routed).
+    function adopt(uint256 id, LedgerTask calldata t, uint256 seed) external {
+        require(msg.sender == keeper, "not the keeper");
+        taskIds.push(id);
+        current[id] = t;
+        seedOf[id] = seed;
+    }
+
+    /// @notice The keeper books a task's new version, a cover share it received, or an accepted proof.
+    function book(uint256 id, LedgerTask calldata t, uint256 toCover, address prover, uint256 credited) external {
+        require(msg.sender == keeper, "not the keeper");
+        current[id] = t;
+        coverIn[id] += toCover;
+        if (prover != address(0)) {
+            paidOut[id] += credited;
+            ++acceptedBy[id][prover];
+            ++acceptedCount[id];
+        }
+    }
+
+    /// @notice The keeper counts one of its actions.
+    function count(bytes32 action) external {
+        require(msg.sender == keeper, "not the keeper");
+        ++calls[action];
     }
 
     /// @notice Sets the router once (the invariant suite's setUp).
@@ -238,108 +259,6 @@ contract LedgerHandler is CommonBase, StdCheats, StdUtils, HeaderBuilder {
         ++calls["cancel"];
     }
 
-    /// @notice Opens a tree task of 1-8 leaves in ranges of 1-8 (directly, never routed).
-    function openTree(uint256 seed, uint8 txCount, uint8 rangeSize, uint96 maxPayment) external {
-        require(address(tree) != address(0), "no tree");
-        LedgerRequest memory r;
-        r.circuitId = CIRCUIT;
-        r.inputCommitment = keccak256(abi.encodePacked(_statement(seed)));
-        r.deadline = uint64(block.timestamp) + uint64(bound(seed >> 8, 10 minutes, 2 hours));
-        r.maxPayment = uint96(bound(maxPayment, 1, 100e18));
-        r.redundancy = 1;
-        r.mechanism = address(tree);
-        uint32 leaves = uint32(bound(txCount, 1, 8));
-        r.mechanismData = abi.encode(leaves, uint32(bound(rangeSize, 1, leaves)));
-        token.mint(requester, r.maxPayment);
-        vm.startPrank(requester);
-        token.approve(address(ledger), r.maxPayment);
-        ledger.deposit(r.maxPayment);
-        (uint256 id, LedgerTask memory t) = ledger.createTask(r);
-        vm.stopPrank();
-        taskIds.push(id);
-        current[id] = t;
-        seedOf[id] = seed;
-        ++calls["openTree"];
-    }
-
-    /// @notice Draws a tree task from a published header of its seed block (re-anchors if it aged out).
-    function drawTree(uint256 taskIndex, bytes32 mix) external {
-        (uint256 id, LedgerTask memory t) = _pickTree(taskIndex);
-        (uint256 drawBlock, uint256 txCount, uint256 rangeSize) = tree.shapeOf(t.mechanismState);
-        if (block.number <= drawBlock) vm.roll(drawBlock + 1);
-        bytes memory header = _header(drawBlock, mix, "");
-        bool fresh = BlockHeaderRandomness.hashAvailable(drawBlock);
-        if (fresh) vm.setBlockhash(drawBlock, keccak256(header));
-        tree.draw(id, t, header);
-        if (!fresh) {
-            t.mechanismState = uint64((block.number + tree.drawDelay()) | txCount << 32 | rangeSize << 48);
-            ++calls["reanchorTree"];
-        } else if (tree.treeOf(id).rootAssigned) {
-            t.assignee = tree.rootProverOf(id);
-            t.collateral = _rootCollateral(t);
-            ++calls["drawTree"];
-        } else {
-            ++calls["drawTreeUnbacked"];
-        }
-        current[id] = t;
-    }
-
-    /// @notice The owner of one range of a drawn tree attests it.
-    function attestTree(uint256 taskIndex, uint256 range) external {
-        (uint256 id,) = _pickTree(taskIndex);
-        uint256 k = tree.treeOf(id).rangeCount;
-        require(k != 0, "undrawn");
-        range %= k;
-        vm.prank(tree.rangeOf(id, range).owner);
-        tree.attest(id, range, keccak256(abi.encode(id, range)), bytes32(range));
-        ++calls["attestTree"];
-    }
-
-    /// @notice After the range deadline, the uncle of one range covers it (range 0: the root moves in the ledger).
-    function coverTree(uint256 taskIndex, uint256 range) external {
-        (uint256 id, LedgerTask memory t) = _pickTree(taskIndex);
-        ITreeAssignment.TreeTask memory w = tree.treeOf(id);
-        require(w.rangeCount > 1, "no uncle");
-        range %= w.rangeCount;
-        if (block.timestamp <= w.rangeDeadline) vm.warp(uint256(w.rangeDeadline) + 1);
-        address uncle = tree.rangeOf(id, tree.rangeOf(id, range).sibling).owner;
-        vm.prank(uncle);
-        tree.cover(id, t, range, bytes32(0), bytes32(0));
-        if (range == 0) {
-            if (t.assignee != address(0)) {
-                (, uint256 toCover,) = SlashSplit.split(t.collateral, 2000, 5000);
-                coverIn[id] += toCover;
-                t.coverBounty += uint96(toCover);
-                t.flags |= LedgerTaskLib.FLAG_SLASHED;
-                t.assignee = address(0);
-                t.collateral = 0;
-            }
-            if (tree.treeOf(id).rootAssigned) {
-                t.assignee = uncle;
-                t.collateral = _rootCollateral(t);
-            }
-            current[id] = t;
-            ++calls["coverTreeRoot"];
-        }
-        ++calls["coverTree"];
-    }
-
-    /// @notice The root prover of a drawn tree proves it (the payout by contribution).
-    function proveTree(uint256 taskIndex) external {
-        (uint256 id, LedgerTask memory t) = _pickTree(taskIndex);
-        address prover = tree.rootProverOf(id);
-        require(prover != address(0), "undrawn");
-        bytes memory proof = verifier.proofFor(_statement(seedOf[id]), prover);
-        uint256 creditBefore = ledger.balanceOf(prover);
-        vm.prank(prover);
-        uint256 credited = ledger.submitProof(id, t, _statement(seedOf[id]), proof);
-        require(ledger.balanceOf(prover) == creditBefore + credited, "root prover credited what submitProof returned");
-        paidOut[id] += credited;
-        ++acceptedBy[id][prover];
-        ++acceptedCount[id];
-        ++calls["proveTree"];
-    }
-
     function withdraw(uint256 actorIndex, uint256 amount) external {
         address actor = actorIndex % 2 == 0 ? requester : provers[actorIndex % provers.length];
         uint256 balance = ledger.balanceOf(actor);
@@ -363,18 +282,6 @@ contract LedgerHandler is CommonBase, StdCheats, StdUtils, HeaderBuilder {
         id = taskIds[taskIndex % taskIds.length];
         require(TaskWord.unwrap(ledger.taskWord(id)) != 0, "closed");
         t = current[id];
-    }
-
-    /// @dev A live tracked tree task.
-    function _pickTree(uint256 taskIndex) internal view returns (uint256 id, LedgerTask memory t) {
-        require(address(tree) != address(0), "no tree");
-        (id, t) = _pick(taskIndex);
-        require(t.mechanism == address(tree), "not a tree task");
-    }
-
-    function _rootCollateral(LedgerTask memory t) internal view returns (uint96) {
-        uint96 root = tree.rootCollateral();
-        return t.minCollateral > root ? t.minCollateral : root;
     }
 
     function _clear(LedgerTask memory t) internal pure {

@@ -9,6 +9,7 @@ import {LedgerTreeAssignment} from "../../contracts/mechanisms/ledger/LedgerTree
 import {LedgerTask, LedgerTaskLib, TaskWord} from "../../contracts/types/LedgerTask.sol";
 import {LedgerFixture} from "./LedgerFixture.sol";
 import {LedgerHandler} from "./LedgerHandler.sol";
+import {LedgerTreeHandler} from "./LedgerTreeHandler.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 
 /// @title LedgerInvariants
@@ -20,6 +21,7 @@ contract LedgerInvariants is LedgerFixture {
     LedgerHandler internal handler;
     LedgerMechanismRouter internal router;
     LedgerTreeAssignment internal tree;
+    LedgerTreeHandler internal treeHandler;
     address[] internal _provers;
 
     function setUp() public {
@@ -70,8 +72,10 @@ contract LedgerInvariants is LedgerFixture {
             tree.joinPool(200e18);
             vm.stopPrank();
         }
-        handler.setTree(tree);
-        bytes4[] memory selectors = new bytes4[](18);
+        treeHandler = new LedgerTreeHandler(ledger, token, testVerifier, tree, handler, requester);
+        token.grantRole(token.MINTER_ROLE(), address(treeHandler));
+        handler.setKeeper(address(treeHandler));
+        bytes4[] memory selectors = new bytes4[](12);
         selectors[0] = LedgerHandler.open.selector;
         selectors[1] = LedgerHandler.open.selector;
         selectors[2] = LedgerHandler.assign.selector;
@@ -84,14 +88,17 @@ contract LedgerInvariants is LedgerFixture {
         selectors[9] = LedgerHandler.cancel.selector;
         selectors[10] = LedgerHandler.withdraw.selector;
         selectors[11] = LedgerHandler.warp.selector;
-        selectors[12] = LedgerHandler.openTree.selector;
-        selectors[13] = LedgerHandler.drawTree.selector;
-        selectors[14] = LedgerHandler.attestTree.selector;
-        selectors[15] = LedgerHandler.attestTree.selector;
-        selectors[16] = LedgerHandler.coverTree.selector;
-        selectors[17] = LedgerHandler.proveTree.selector;
         targetSelector(FuzzSelector({addr: address(handler), selectors: selectors}));
         targetContract(address(handler));
+        bytes4[] memory treeSelectors = new bytes4[](6);
+        treeSelectors[0] = LedgerTreeHandler.openTree.selector;
+        treeSelectors[1] = LedgerTreeHandler.drawTree.selector;
+        treeSelectors[2] = LedgerTreeHandler.attestTree.selector;
+        treeSelectors[3] = LedgerTreeHandler.attestTree.selector;
+        treeSelectors[4] = LedgerTreeHandler.coverTree.selector;
+        treeSelectors[5] = LedgerTreeHandler.proveTree.selector;
+        targetSelector(FuzzSelector({addr: address(treeHandler), selectors: treeSelectors}));
+        targetContract(address(treeHandler));
     }
 
     /// 1. The ledger's token balance is Σ credits + Σ escrow of live tasks.
@@ -215,20 +222,20 @@ contract LedgerInvariants is LedgerFixture {
     function test_HandlerReachesEveryTreePath() public {
         for (uint256 run; run < 30; ++run) {
             uint256 r = uint256(keccak256(abi.encode("tree", run)));
-            handler.openTree(r, uint8(r >> 8), uint8(r >> 16), uint96(r >> 24));
+            treeHandler.openTree(r, uint8(r >> 8), uint8(r >> 16), uint96(r >> 24));
             uint256 k = handler.taskCount() - 1;
-            try handler.drawTree(k, bytes32(r)) {} catch {}
-            if ((r >> 120) % 3 != 0) try handler.attestTree(k, 0) {} catch {}
+            try treeHandler.drawTree(k, bytes32(r)) {} catch {}
+            if ((r >> 120) % 3 != 0) try treeHandler.attestTree(k, 0) {} catch {}
             for (uint256 a; a < 3; ++a) {
-                if ((r >> (130 + a)) % 2 == 0) try handler.attestTree(k, a + 1) {} catch {}
+                if ((r >> (130 + a)) % 2 == 0) try treeHandler.attestTree(k, a + 1) {} catch {}
             }
-            if ((r >> 140) % 2 == 0) try handler.coverTree(k, (r >> 150) % 4) {} catch {}
+            if ((r >> 140) % 2 == 0) try treeHandler.coverTree(k, (r >> 150) % 4) {} catch {}
             if ((r >> 160) % 5 == 0) {
                 try handler.expire(k) {} catch {}
             } else if ((r >> 160) % 5 == 1) {
                 try handler.prove(k, r >> 170, 1) {} catch {}
             } else {
-                try handler.proveTree(k) {} catch {}
+                try treeHandler.proveTree(k) {} catch {}
             }
             try handler.withdraw(r >> 180, r >> 190) {} catch {}
             invariant_TokensAreConserved();
