@@ -5,6 +5,7 @@ import {ILedgerMechanism} from "../../../contracts/interfaces/ILedgerMechanism.s
 import {ILedgerTreeAssignment} from "../../../contracts/interfaces/ILedgerTreeAssignment.sol";
 import {IMechanism} from "../../../contracts/interfaces/IMechanism.sol";
 import {IProverRegistry} from "../../../contracts/interfaces/IProverRegistry.sol";
+import {IRouterInstances} from "../../../contracts/interfaces/IRouterInstances.sol";
 import {ITaskLedger} from "../../../contracts/interfaces/ITaskLedger.sol";
 import {ITreeAssignment} from "../../../contracts/interfaces/ITreeAssignment.sol";
 import {BlockHeaderRandomness} from "../../../contracts/libraries/BlockHeaderRandomness.sol";
@@ -14,6 +15,7 @@ import {LedgerRequest, LedgerTask, LedgerTaskLib, TaskWord} from "../../../contr
 import {RootProofVerifier} from "../../../contracts/verifiers/RootProofVerifier.sol";
 import {HeaderBuilder} from "../../mechanisms/ElectionRace.t.sol";
 import {LedgerFixture} from "../LedgerFixture.sol";
+import {LedgerRouterFixture} from "../LedgerRouterFixture.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {stdJson} from "forge-std/StdJson.sol";
 
@@ -1015,5 +1017,52 @@ contract LedgerTreeAssignmentTest is LedgerTreeFixture {
         assertEq(tree.poolSize(), 3);
         assertFalse(proverRegistry.isCapacityMember(address(tree), alice));
         assertTreeConserved(tree);
+    }
+}
+
+/// @notice The tree as an instance of the one-word router beside the five other ledger families.
+contract LedgerTreeRoutingTest is LedgerRouterFixture, LedgerTreeFixture {
+    uint256 internal treeInstance;
+
+    function setUp() public {
+        deployLedgerRouter();
+        tree = deployTreeInstance();
+        // The tree needs block data: without it, it is skipped (MissingData).
+        treeInstance = lrouter.addInstance(
+            address(tree),
+            IRouterInstances.Limits({
+                maxRedundancy: 1, stakeAtRisk: ROOT_COLLATERAL, minLeadTime: 0, minPricePerProof: 0, requiresData: true
+            })
+        );
+        members = [alice, bob, carol];
+        for (uint256 i; i < members.length; ++i) {
+            registerProver(members[i]);
+            joinPoolOn(tree, members[i], POOL_BOND);
+        }
+    }
+
+    /// @dev Declared scores for the Aztec-like block (7/5/8/8): tree 8/4/7/10 → 212, election race 187.
+    function test_AztecBlockWithBlockDataGetsTheTree_AndTheRouterLearnsTheOutcome() public {
+        LedgerRequest memory r = routedRequest(1);
+        // A scored request carries data per kind; the router hands the tree (kind 6) its block shape.
+        IRouterInstances.KindData[] memory data = new IRouterInstances.KindData[](1);
+        data[0] = IRouterInstances.KindData({kind: 6, data: abi.encode(uint32(8), uint32(2))});
+        r.mechanismData = abi.encode(data);
+        (uint256 id, uint256 instanceId, LedgerTask memory t) = routeAs(requester, r, aztecBlock());
+        assertEq(instanceId, treeInstance);
+        assertEq(t.mechanism, address(tree));
+        t = drawTree(id, t, keccak256("routed"));
+        attestAll(id);
+        proveLedger(id, t, 1, tree.rootProverOf(id));
+        (,,,, uint32 count, uint32 fulfilled) = lrouter.statsOf(treeInstance);
+        assertEq(count, 1, "the ledger reported the routed tree's outcome");
+        assertEq(fulfilled, 1);
+        assertConserved();
+    }
+
+    function test_AztecBlockWithoutBlockDataGetsTheElection() public {
+        (, uint256 instanceId, LedgerTask memory t) = routeAs(requester, routedRequest(2), aztecBlock());
+        assertTrue(instanceId != treeInstance);
+        assertEq(t.mechanism, address(lelection));
     }
 }
