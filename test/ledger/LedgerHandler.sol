@@ -23,7 +23,9 @@ import {Vm} from "forge-std/Vm.sol";
 ///         exception, not the rule. Ghost books: every task's current version, what each task paid out, which
 ///         (task, prover) pairs were accepted, and whether a copied proof was ever accepted. With a router set, half
 ///         the opens go through the one-word router (pinned to the mechanism drawn), and the handler counts the
-///         reports the ledger owes it: one per routed task that is fulfilled, expires or is reopened.
+///         reports the ledger owes it: one per routed task that is fulfilled, expires or is reopened. A companion
+///         handler (`LedgerTreeHandler`, the book's one `keeper`) opens, draws, attests, covers and proves tree tasks and
+///         books them here, so the generic actions (prove, expire, cancel) reach tree tasks too.
 contract LedgerHandler is CommonBase, StdCheats, StdUtils {
     uint256 internal constant STATEMENT_LENGTH = 3;
     bytes32 internal constant CIRCUIT = keccak256("proofmarket.circuit.test.v1");
@@ -75,6 +77,41 @@ contract LedgerHandler is CommonBase, StdCheats, StdUtils {
         assigner = assigner_;
         requester = requester_;
         provers = provers_;
+    }
+
+    /// @notice The companion handler allowed to book tasks here (zero: none).
+    address public keeper;
+
+    /// @notice Sets the keeper once (the invariant suite's setUp).
+    function setKeeper(address keeper_) external {
+        require(keeper == address(0), "keeper set");
+        keeper = keeper_;
+    }
+
+    /// @notice The keeper books a task it opened (never routed).
+    function adopt(uint256 id, LedgerTask calldata t, uint256 seed) external {
+        require(msg.sender == keeper, "not the keeper");
+        taskIds.push(id);
+        current[id] = t;
+        seedOf[id] = seed;
+    }
+
+    /// @notice The keeper books a task's new version, a cover share it received, or an accepted proof.
+    function book(uint256 id, LedgerTask calldata t, uint256 toCover, address prover, uint256 credited) external {
+        require(msg.sender == keeper, "not the keeper");
+        current[id] = t;
+        coverIn[id] += toCover;
+        if (prover != address(0)) {
+            paidOut[id] += credited;
+            ++acceptedBy[id][prover];
+            ++acceptedCount[id];
+        }
+    }
+
+    /// @notice The keeper counts one of its actions.
+    function count(bytes32 action) external {
+        require(msg.sender == keeper, "not the keeper");
+        ++calls[action];
     }
 
     /// @notice Sets the router once (the invariant suite's setUp).
