@@ -98,11 +98,12 @@ contract LedgerRollupPruneFailuresTest is LedgerRollupTestBase {
     function _sweepGas(uint256 taskId, bytes memory data) internal {
         uint256 succeeded;
         uint256 refused;
+        uint256 smallest;
         for (uint256 g = 560_000; g <= 760_000; g += 2000) {
             uint256 snapshot = vm.snapshotState();
             (bool ok, bytes memory ret) = address(rollup).call{gas: g}(data);
             if (ok) {
-                ++succeeded;
+                if (succeeded++ == 0) smallest = g;
                 assertEq(TaskWord.unwrap(ledger.taskWord(taskId)), 0, "a prune that succeeds expired the task");
                 assertEq(proverRegistry.recordOf(fixtureProvers[0]).slashedCount, 1, "and slashed the locker");
             } else {
@@ -113,5 +114,6 @@ contract LedgerRollupPruneFailuresTest is LedgerRollupTestBase {
         }
         assertGt(succeeded, 0);
         assertGt(refused, 0);
+        emit log_named_uint("smallest gas limit (2k steps) that prunes a locked first block", smallest);
     }
 }
