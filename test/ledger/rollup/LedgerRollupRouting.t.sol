@@ -40,6 +40,9 @@ contract LedgerRollupRoutingTest is LedgerRollupTestBase {
         assertConserved();
     }
 
+    /// @notice The Rollup's own profile (the Aztec-like persona) is routed to the instance the router quotes for the
+    ///         same request (today the election race: proving under it is covered by its own suite), with the Rollup
+    ///         as requester and the escrow from its deposit.
     function test_RoutedByQoS_OnTheInstanceTheRouterQuotes() public {
         _routed(address(0));
         IRollup.BlockHeader memory posted = post(0);
@@ -59,20 +62,31 @@ contract LedgerRollupRoutingTest is LedgerRollupTestBase {
         (uint256 expected,,) = lrouter.quote(asked, rollup.config().qos);
         assertTrue(expected != type(uint256).max, "an instance is eligible");
 
-        (IRollup.BlockHeader memory h, LedgerTask memory t) = request(posted);
+        (, LedgerTask memory t) = request(posted);
         assertEq(t.mechanism, lrouter.instanceOf(expected).mechanism, "opened on the quoted instance");
         assertEq(t.requester, address(rollup));
         assertEq(t.maxPayment, asked.maxPayment);
-
-        // Whichever family it is, an unassigned proof is accepted now (the race, the auction's ramp, the open book
-        // and the sealed/election families' rules are tested in test/ledger/mechanisms); prove where it applies.
-        if (t.mechanism == address(lrace) || t.mechanism == address(lascending)) {
-            proveBlock(h, t, 0, 0);
-            rollup.finalize(one(h));
-            (uint64 proven,) = rollup.provenTip();
-            assertEq(proven, 1);
-        }
+        assertEq(ledger.balanceOf(address(rollup)), POOL_FUNDING - t.maxPayment, "escrow from the Rollup's deposit");
         assertBooks(sequencers());
+    }
+
+    /// @notice A speed-first profile (the arbitrage bot's weights) routes the root task to the race, where the block
+    ///         is proven with a real proof and finalised; the router learns the outcome.
+    function test_RoutedByQoS_SpeedFirst_ProvenAndFinalized() public {
+        ILedgerRollup.Config memory c = defaultConfig();
+        c.router = lrouter;
+        c.mechanism = address(0);
+        c.qos = arbitrageBot();
+        rollup.setConfig(c);
+        (IRollup.BlockHeader memory h, LedgerTask memory t) = postAndRequest(0);
+        assertEq(t.mechanism, address(lrace), "speed first: the race");
+        proveBlock(h, t, 0, 1);
+        (,,,, uint32 count, uint32 fulfilled) = lrouter.statsOf(L_RACE);
+        assertEq(count, 1);
+        assertEq(fulfilled, 1);
+        rollup.finalize(one(h));
+        (uint64 proven,) = rollup.provenTip();
+        assertEq(proven, 1);
     }
 
     /// @notice With only the race eligible (the others retired), QoS routing lands on it and the block is proven.
