@@ -188,6 +188,7 @@ contract LedgerRollup is ILedgerRollup, AccessControl, ReentrancyGuardTransient 
         // Checks: every pending header is the stored one, in order; the first missed its window unproven; every
         // live root task is supplied in its current version.
         uint256 liveMask; // bit i: pending[i]'s task is live in the ledger (and tasks[i] is its current copy)
+        uint256 boundMask; // bit i > 0: that live task has an assignment or an accepted proof (no cancel)
         for (uint256 i; i < count; ++i) {
             // casting to 'uint64' is safe because i < count ≤ tipBlock − provenBlock < 2^32
             // forge-lint: disable-next-line(unsafe-typecast)
@@ -201,6 +202,7 @@ contract LedgerRollup is ILedgerRollup, AccessControl, ReentrancyGuardTransient 
             if (TaskWord.unwrap(w) == 0) continue; // ended: fulfilled, expired by anyone, or never to be seen again
             if (!w.matches(tasks[i].hashOf())) revert StaleRootTask(expected, taskId);
             liveMask |= 1 << i;
+            if (i != 0 && (tasks[i].assignee != address(0) || w.proofsAccepted() != 0)) boundMask |= 1 << i;
         }
         IRollup.BlockHeader calldata first = pending[0];
         if (block.timestamp <= first.proofDeadline) revert ProofWindowOpen(first.number, first.proofDeadline);
@@ -233,13 +235,12 @@ contract LedgerRollup is ILedgerRollup, AccessControl, ReentrancyGuardTransient 
         for (uint256 i = 1; i < count; ++i) {
             if (liveMask & (1 << i) == 0) continue;
             uint256 taskId = pending[i].taskId;
-            LedgerTask calldata t = tasks[i];
-            if (t.assignee != address(0) || (TaskWord.unwrap(ledger.taskWord(taskId)) & 0xff) != 0) {
+            if (boundMask & (1 << i) != 0) {
                 emit OrphanTaskNotCancelled(taskId);
                 continue;
             }
             uint256 before = _requireLedgerGas();
-            try ledger.cancelTask(taskId, t) {}
+            try ledger.cancelTask(taskId, tasks[i]) {}
             catch (bytes memory reason) {
                 _checkNotStarved(before, reason);
                 emit OrphanTaskNotCancelled(taskId);
