@@ -6,6 +6,7 @@ import {IProofConsumer} from "./interfaces/IProofConsumer.sol";
 import {IRollup} from "./interfaces/IRollup.sol";
 import {ISequencerSelector} from "./interfaces/ISequencerSelector.sol";
 import {ITaskRegistry} from "./interfaces/ITaskRegistry.sol";
+import {RollupBlocks} from "./libraries/RollupBlocks.sol";
 import {QoSProfile, TaskRequest, TaskStatus} from "./types/Task.sol";
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
@@ -21,14 +22,12 @@ contract Rollup is IRollup, AccessControl, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
     /// @inheritdoc IRollup
-    bytes32 public constant ROOT_CIRCUIT_ID = keccak256("proofmarket.circuit.root.v1");
+    bytes32 public constant ROOT_CIRCUIT_ID = RollupBlocks.ROOT_CIRCUIT_ID;
     /// @notice May change the Rollup's parameters.
     bytes32 public constant CONFIG_ADMIN_ROLE = keccak256("proofmarket.role.rollup-config");
 
-    /// @dev The BN254 scalar field modulus: roots and commitments are public inputs and must be below it.
-    uint256 internal constant FIELD_MODULUS =
-        21_888_242_871_839_275_222_246_405_745_257_275_088_548_364_400_416_034_343_698_204_186_575_808_495_617;
-    uint256 internal constant BPS = 10_000;
+    uint256 internal constant FIELD_MODULUS = RollupBlocks.FIELD_MODULUS;
+    uint256 internal constant BPS = RollupBlocks.BPS;
     /// @inheritdoc IRollup
     uint256 public constant HEADER_RING_SIZE = 64;
 
@@ -57,7 +56,7 @@ contract Rollup is IRollup, AccessControl, ReentrancyGuardTransient {
     ///      paid by the deployment instead (≈ 1.42M gas; over the first lap ≈ 0.3M more in total than filling
     ///      lazily, since each slot is then written twice). Never a keccak256 output a header could hash to, and
     ///      never exposed (`headerHashOf` answers for posted blocks only).
-    bytes32 internal constant UNUSED_RING_SLOT = bytes32(uint256(1));
+    bytes32 internal constant UNUSED_RING_SLOT = RollupBlocks.UNUSED_RING_SLOT;
 
     Chain internal _chain;
     bytes32 internal _provenStateRoot;
@@ -361,11 +360,7 @@ contract Rollup is IRollup, AccessControl, ReentrancyGuardTransient {
 
     /// @inheritdoc IRollup
     function rootPublicInputs(BlockHeader calldata header) external pure returns (uint256[] memory inputs) {
-        inputs = new uint256[](4);
-        inputs[0] = uint256(header.prevStateRoot);
-        inputs[1] = uint256(header.newStateRoot);
-        inputs[2] = uint256(header.txsCommitment);
-        inputs[3] = header.number;
+        return RollupBlocks.rootPublicInputs(header);
     }
 
     // ─── Internals ─────────────────────────────────────────────────────────────────────────────────
@@ -464,7 +459,7 @@ contract Rollup is IRollup, AccessControl, ReentrancyGuardTransient {
     {
         return TaskRequest({
             circuitId: ROOT_CIRCUIT_ID,
-            inputCommitment: _rootInputCommitment(header),
+            inputCommitment: RollupBlocks.rootInputCommitment(header),
             deadline: header.proofDeadline,
             maxPayment: provingBudget,
             redundancy: cfg.redundancy,
@@ -476,17 +471,6 @@ contract Rollup is IRollup, AccessControl, ReentrancyGuardTransient {
             fallbackWindow: 0,
             mechanismData: cfg.hasMechanismData ? cfg.mechanismData : bytes("")
         });
-    }
-
-    function _rootInputCommitment(BlockHeader memory header) internal pure returns (bytes32) {
-        return keccak256(
-            abi.encodePacked(
-                uint256(header.prevStateRoot),
-                uint256(header.newStateRoot),
-                uint256(header.txsCommitment),
-                uint256(header.number)
-            )
-        );
     }
 
     function _checkStored(BlockHeader calldata header) internal view {
