@@ -211,6 +211,7 @@ macro_rules! deploy {
 }
 
 mod ledger;
+mod ledger_rollup;
 mod mechanisms;
 pub use ledger::{LEDGER_ELECTION_MAX_SLOTS, LEDGER_INSTANCES, LEDGER_MAX_ELECTED};
 pub use mechanisms::MechanismParams;
@@ -413,7 +414,24 @@ pub async fn deploy(
     };
 
     let ledger = if params.ledger {
-        Some(ledger::deploy_ledger(provider, deployer, treasury, token, verifiers, params).await?)
+        let mut market =
+            ledger::deploy_ledger(provider, deployer, treasury, token, verifiers, params).await?;
+        if let (Some(r), Some(set)) = (&params.rollup, sequencer_set) {
+            let race = market.mechanisms["race"];
+            market.rollup = Some(
+                ledger_rollup::deploy_ledger_rollup(
+                    provider,
+                    deployer,
+                    token,
+                    market.ledger,
+                    race,
+                    set,
+                    r,
+                )
+                .await?,
+            );
+        }
+        Some(market)
     } else {
         None
     };

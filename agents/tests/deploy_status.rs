@@ -263,7 +263,7 @@ async fn deploy_with_the_ledger_market_and_route_the_personas() {
     );
     assert!(view.personas.iter().all(|p| !p.score.is_zero()));
     let text = proofmarket::status::render(&status);
-    assert!(text.contains("ledger router (5 instances)"), "{text}");
+    assert!(text.contains("ledger router (6 instances)"), "{text}");
     assert!(text.contains("arbitrage       -> race"), "{text}");
 
     // The addresses file round-trips with the ledger section.

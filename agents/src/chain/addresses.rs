@@ -52,9 +52,13 @@ pub struct LedgerAddresses {
     pub ledger: Address,
     /// The LedgerMechanismRouter.
     pub router: Address,
-    /// Instances by name, as the router's ids 0–4: `race`, `sealed-bid`, `ascending`,
-    /// `election-race`, `order-book`.
+    /// Instances by name, as the router's ids 0–5: `race`, `sealed-bid`, `ascending`,
+    /// `election-race`, `order-book`, `tree`.
     pub mechanisms: BTreeMap<String, Address>,
+    /// The LedgerRollup: the rollup with its root tasks on this ledger (absent when deployed
+    /// without a rollup).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollup: Option<Address>,
 }
 
 impl Addresses {
@@ -104,6 +108,9 @@ impl Addresses {
             out.push(("ledger:proverRegistry".to_string(), l.prover_registry));
             out.push(("ledger:taskLedger".to_string(), l.ledger));
             out.push(("ledger:router".to_string(), l.router));
+            if let Some(rollup) = l.rollup {
+                out.push(("ledger:rollup".to_string(), rollup));
+            }
             out.extend(
                 l.mechanisms
                     .iter()

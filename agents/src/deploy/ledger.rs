@@ -1,7 +1,7 @@
 //! The one-word task market beside the stored one (docs/one-word-tasks.md): a ProverRegistry of its
 //! own (a registry binds one task core), the `TaskLedger` over the deployment's token and verifier
-//! registry, one instance of each ported mechanism family (race, sealed-bid, ascending, election,
-//! order book), and the `LedgerMechanismRouter` over them — router ids 0–4 in that order, holding
+//! registry, one instance of each mechanism family (race, sealed-bid, ascending, election, order
+//! book, tree), and the `LedgerMechanismRouter` over them — router ids 0–5 in that order, holding
 //! `ROUTER_ROLE` and set as the ledger's router so that it learns from the outcomes the ledger reports.
 //!
 //! The windows and amounts are the stored instances' ([`MechanismParams`]), so an L1 and a devnet
@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 use alloy::primitives::{Address, Uint};
 use proofmarket_bindings::{
     LedgerAscendingPriceAuction, LedgerElectionRace, LedgerMechanismRouter, LedgerOrderBook,
-    LedgerProofRace, LedgerSealedBidAuction, ProverRegistry, TaskLedger,
+    LedgerProofRace, LedgerSealedBidAuction, LedgerTreeAssignment, ProverRegistry, TaskLedger,
 };
 
 use super::mechanisms::MechanismParams;
@@ -38,12 +38,13 @@ pub const LEDGER_MAX_ELECTED: u8 = 3;
 pub const LEDGER_ELECTION_MAX_SLOTS: u8 = 32;
 
 /// The router's instance names, in router-id order.
-pub const LEDGER_INSTANCES: [&str; 5] = [
+pub const LEDGER_INSTANCES: [&str; 6] = [
     "race",
     "sealed-bid",
     "ascending",
     "election-race",
     "order-book",
+    "tree",
 ];
 
 fn limits(
@@ -58,6 +59,16 @@ fn limits(
         minPricePerProof: U96::ZERO,
         requiresData: false,
     }
+}
+
+/// The tree's limits: one root proof, the root's collateral at risk, and the block's shape required
+/// (the router skips the tree for a request without it).
+fn tree_limits(
+    root_collateral: U96,
+) -> proofmarket_bindings::ledger_mechanism_router::IRouterInstances::Limits {
+    let mut l = limits(1, root_collateral, 0);
+    l.requiresData = true;
+    l
 }
 
 /// Deploys the ledger market on `token` and `verifier_registry` with `deployer` as every admin and
@@ -192,7 +203,41 @@ pub(super) async fn deploy_ledger(
             },
         )
     );
-    let instances = [race, sealed, ascending, election, book];
+    let tree_root_collateral = to_u96("treeRootCollateral", p.tree_root_collateral)?;
+    let tree = deploy!(
+        "LedgerTreeAssignment",
+        LedgerTreeAssignment::deploy_builder(
+            provider,
+            ledger,
+            token,
+            proofmarket_bindings::ledger_tree_assignment::ITreeAssignment::Params {
+                rangeBond: to_u96("treeRangeBond", p.tree_range_bond)?,
+                rootCollateral: tree_root_collateral,
+                rangeWindowBps: p.tree_range_window_bps,
+                uncleBps: p.tree_uncle_bps,
+                maxRanges: p.tree_max_ranges,
+                maxPoolSize: p.tree_max_pool,
+                drawDelay: p.tree_draw_delay,
+                exitDelay: p.tree_exit_delay,
+                baseWeight: 1,
+                mergeWeight: 1,
+                rootWeight: 1,
+                profile: proofmarket_bindings::ledger_tree_assignment::IMechanism::Profile {
+                    kind: 6,
+                    speed: 8,
+                    cost: 4,
+                    safety: 7,
+                    censorshipResistance: 10,
+                },
+            },
+        )
+    );
+    // The tree's locked ranges count against its members' declared capacity.
+    send!(
+        "ProverRegistry(ledger).addCapacityHolder(tree)",
+        registry.addCapacityHolder(tree)
+    );
+    let instances = [race, sealed, ascending, election, book, tree];
     let ledger_contract = TaskLedger::new(ledger, provider);
     for (name, address) in LEDGER_INSTANCES.iter().zip(instances) {
         send!(
@@ -229,6 +274,7 @@ pub(super) async fn deploy_ledger(
         // slots, the open race after the window for the rest.
         limits(LEDGER_ELECTION_MAX_SLOTS, U96::ZERO, p.election_window),
         limits(1, book_collateral, 0),
+        tree_limits(tree_root_collateral),
     ];
     for ((name, address), limits) in LEDGER_INSTANCES.iter().zip(instances).zip(routed) {
         send!(
@@ -246,5 +292,6 @@ pub(super) async fn deploy_ledger(
             .map(|n| n.to_string())
             .zip(instances)
             .collect::<BTreeMap<_, _>>(),
+        rollup: None,
     })
 }
