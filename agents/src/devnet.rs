@@ -47,7 +47,7 @@ use crate::prover::error::ProverError;
 use crate::prover::mech::MechanismSettings;
 use crate::prover::policy::StrategySection;
 use crate::prover::service::{Outcomes, ProverService, ProverSettings};
-use crate::sequencer::l1::{BlockPoster, BuildPolicy, RollupFollower};
+use crate::sequencer::l1::{BlockPoster, BuildPolicy, RollupFollower, RootTasks};
 use crate::sequencer::node::{L2Node, encode_hex};
 use crate::sequencer::route::{self, ProvingRoute, RouteError};
 use crate::store::Store;
@@ -423,7 +423,7 @@ pub async fn run_devnet(args: &DevnetArgs) -> eyre::Result<DevnetSummary> {
         &admin,
         rollup,
         deployer.address(),
-        &addresses,
+        &route::Market::stored(&addresses),
         &args.route()?,
         args.txs_per_block,
     )
@@ -509,6 +509,7 @@ async fn run_deployed(
         submitter: submitter.clone(),
         provider: admin.clone(),
         rollup,
+        root_tasks: RootTasks::Registry,
         reorg_depth: 0,
         events: std::sync::Arc::new(Mutex::new(events_rx)),
     };

@@ -84,7 +84,10 @@ fn role_of(addresses: &Addresses, address: Address) -> Role {
         Role::TaskRegistry
     } else if address == addresses.prover_registry {
         Role::ProverRegistry
-    } else if addresses.rollup == Some(address) {
+    } else if addresses.rollup == Some(address)
+        || addresses.ledger.as_ref().and_then(|l| l.rollup) == Some(address)
+    {
+        // A LedgerRollup emits the stored Rollup's events with the same signatures.
         Role::Rollup
     } else {
         Role::Other

@@ -176,7 +176,18 @@ pub fn task_as<T>(task: &LedgerTask) -> T
 where
     T: SolValue + From<<<T as SolValue>::SolType as alloy::sol_types::SolType>::RustType>,
 {
-    T::abi_decode(&task.abi_encode()).expect("one ABI, two bindings of LedgerTask")
+    as_binding(task)
+}
+
+/// `value` as another binding's copy of the same Solidity type (two contracts' bindings each
+/// generate their own `LedgerTask`, `BlockHeader`, …). Only for types of one ABI: a mismatch is a
+/// bug in the caller, not an input error, so it panics.
+pub fn as_binding<S, T>(value: &S) -> T
+where
+    S: SolValue,
+    T: SolValue + From<<<T as SolValue>::SolType as alloy::sol_types::SolType>::RustType>,
+{
+    T::abi_decode(&value.abi_encode()).expect("one ABI, two bindings of the same type")
 }
 
 /// The book's live copy of `task_id`.

@@ -76,7 +76,8 @@ pub struct BlockResponse {
     pub body: BlockBody,
     pub status: String,
     pub l1_tx: Option<alloy::primitives::B256>,
-    pub task_id: Option<u64>,
+    /// The root-proof task's id (hex: a ledger task id does not fit 64 bits).
+    pub task_id: Option<alloy::primitives::U256>,
 }
 
 type ApiError = (StatusCode, Json<Value>);
@@ -145,7 +146,9 @@ async fn get_block(
         body,
         status: row.status,
         l1_tx: row.l1_tx,
-        task_id: row.task_id,
+        task_id: super::l1::root_task_id(node.store(), number)
+            .map_err(internal)?
+            .or(row.task_id.map(alloy::primitives::U256::from)),
     }))
 }
 

@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use alloy::primitives::{Address, B256, U256};
 use alloy::providers::Provider;
-use alloy::sol_types::SolCall;
-use proofmarket_bindings::Rollup;
+use alloy::sol_types::{SolCall, SolValue};
 use proofmarket_bindings::rollup::IRollup::BlockHeader;
+use proofmarket_bindings::{LedgerRollup, Rollup};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{Mutex, mpsc};
 use tokio_util::sync::CancellationToken;
@@ -20,6 +20,8 @@ use crate::chain::ChainProvider;
 use crate::chain::events::EventKind;
 use crate::chain::monitor::{MonitorMessage, mark_processed};
 use crate::chain::submitter::{SubmitError, Submitter};
+use crate::ledger::call::{as_binding, task_as};
+use crate::ledger::sync::rebuild_task;
 use crate::store::Store;
 use crate::supervisor::Service;
 
@@ -80,6 +82,14 @@ fn load_header(store: &Store, number: u64) -> eyre::Result<Option<StoredHeader>>
         Some(json) => Some(serde_json::from_str(&json)?),
         None => None,
     })
+}
+
+/// Block `number`'s root task, from its stored header (the row's 64-bit task column cannot hold a
+/// ledger task id, `requester << 96 | nonce`); `None` until its proof was requested.
+pub fn root_task_id(store: &Store, number: u64) -> eyre::Result<Option<U256>> {
+    Ok(load_header(store, number)?
+        .map(|h| h.task_id)
+        .filter(|id| !id.is_zero()))
 }
 
 fn save_header(store: &Store, header: &StoredHeader) -> eyre::Result<()> {
@@ -224,6 +234,21 @@ impl Service for BlockPoster {
     }
 }
 
+/// Where the Rollup opens its blocks' root tasks. The two rollups share their posting, finalising
+/// and event ABI (a `LedgerRollup` emits the stored Rollup's events with the same signatures, so one
+/// follower reads both); only `prune` differs: a `LedgerRollup` must be handed each pending block's
+/// root task in its current version, which only the ledger's logs hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RootTasks {
+    /// The stored `Rollup`: root tasks in the TaskRegistry.
+    Registry,
+    /// A `LedgerRollup` over this TaskLedger; its logs are read from `from_block` (the deployment's).
+    Ledger { ledger: Address, from_block: u64 },
+}
+
+/// Blocks per `eth_getLogs` when a root task is rebuilt from the ledger's logs.
+const LEDGER_LOG_CHUNK: u64 = 5_000;
+
 /// Follows the Rollup's events for our blocks.
 #[derive(Clone)]
 pub struct RollupFollower {
@@ -231,6 +256,7 @@ pub struct RollupFollower {
     pub submitter: Submitter,
     pub provider: ChainProvider,
     pub rollup: Address,
+    pub root_tasks: RootTasks,
     pub reorg_depth: u64,
     pub events: Arc<Mutex<mpsc::Receiver<MonitorMessage>>>,
 }
@@ -252,16 +278,10 @@ impl RollupFollower {
                 }
             }
             EventKind::RootTaskFulfilled(e) => {
-                let task = u64::try_from(e.taskId).ok();
-                if let Some(row) = store
-                    .blocks()?
-                    .into_iter()
-                    .find(|b| b.task_id == task && task.is_some())
-                    && row.status == status::POSTED
-                {
-                    store.update_block(row.number, status::PROVEN, None, None)?;
+                if let Some(number) = self.posted_block_of_task(e.taskId)? {
+                    store.update_block(number, status::PROVEN, None, None)?;
                     crate::metrics::l2_block("proven");
-                    tracing::info!(block = row.number, task = ?task, prover = %e.lastProver, "block proven");
+                    tracing::info!(block = number, task = %e.taskId, prover = %e.lastProver, "block proven");
                 }
                 self.finalize_proven().await?;
             }
@@ -287,6 +307,19 @@ impl RollupFollower {
             _ => {}
         }
         Ok(())
+    }
+
+    /// The posted (not yet proven) block whose root task is `task_id`, by the stored headers: a
+    /// ledger task id (`requester << 96 | nonce`) does not fit the block row's 64-bit task column.
+    fn posted_block_of_task(&self, task_id: U256) -> eyre::Result<Option<u64>> {
+        for row in self.store().blocks()? {
+            if row.status == status::POSTED
+                && load_header(self.store(), row.number)?.is_some_and(|h| h.task_id == task_id)
+            {
+                return Ok(Some(row.number));
+            }
+        }
+        Ok(None)
     }
 
     /// Finalises the proven prefix of the pending chain (anyone may; the sequencer does it for its
@@ -376,7 +409,14 @@ impl RollupFollower {
             }
         }
         let key = format!("prune:{}:{}", first.number, first_header.posted_at);
-        let call = Rollup::pruneCall { pending: headers };
+        let calldata = match self.root_tasks {
+            RootTasks::Registry => Rollup::pruneCall { pending: headers }.abi_encode(),
+            RootTasks::Ledger { ledger, from_block } => {
+                ledger_prune_call(&self.provider, ledger, from_block, &headers)
+                    .await?
+                    .abi_encode()
+            }
+        };
         match self
             .submitter
             .send(
@@ -384,7 +424,7 @@ impl RollupFollower {
                 Some(&key),
                 None,
                 self.rollup,
-                call.abi_encode().into(),
+                calldata.into(),
                 U256::ZERO,
             )
             .await
@@ -400,6 +440,46 @@ impl RollupFollower {
             Err(e) => Err(e.into()),
         }
     }
+}
+
+/// A `LedgerRollup.prune` of `headers`: each pending block's root task in its current version,
+/// rebuilt from the ledger's logs (a block without a task, or whose task has ended, passes an empty
+/// one, which the Rollup does not read).
+async fn ledger_prune_call(
+    provider: &ChainProvider,
+    ledger: Address,
+    from_block: u64,
+    headers: &[BlockHeader],
+) -> eyre::Result<LedgerRollup::pruneCall> {
+    let head = provider.get_block_number().await?;
+    let mut tasks = Vec::with_capacity(headers.len());
+    for header in headers {
+        let live = if header.taskId.is_zero() {
+            None
+        } else {
+            rebuild_task(
+                provider,
+                ledger,
+                header.taskId,
+                from_block,
+                head,
+                LEDGER_LOG_CHUNK,
+            )
+            .await?
+            .filter(|t| t.is_live())
+        };
+        tasks.push(live.map_or_else(empty_task, |t| task_as(&t.task)));
+    }
+    Ok(LedgerRollup::pruneCall {
+        pending: headers.iter().map(as_binding).collect(),
+        tasks,
+    })
+}
+
+/// The all-zero `LedgerTask` (its 17 static fields), passed for a block whose root task is not live.
+fn empty_task() -> LedgerRollup::LedgerTask {
+    <LedgerRollup::LedgerTask as SolValue>::abi_decode(&[0u8; 17 * 32])
+        .expect("17 zero words decode as a LedgerTask")
 }
 
 impl Service for RollupFollower {

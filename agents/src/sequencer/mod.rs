@@ -24,7 +24,7 @@ use eyre::WrapErr;
 use serde::Deserialize;
 use tokio::sync::{Mutex, mpsc};
 
-use self::l1::{BlockPoster, BuildPolicy, RollupFollower};
+use self::l1::{BlockPoster, BuildPolicy, RollupFollower, RootTasks};
 use self::node::L2Node;
 use crate::chain::monitor::{ChainMonitor, MonitorConfig};
 use crate::chain::submitter::{Submitter, SubmitterConfig};
@@ -66,6 +66,11 @@ pub struct SequencerArgs {
     /// `cost-sensitive`, `rollup-block`) or `speed=…,cost=…,safety=…,censorship=…` (0–10 each).
     #[arg(long, env = "PROOFMARKET_QOS")]
     pub qos: Option<String>,
+    /// Post to the deployment's LedgerRollup (root tasks on the one-word TaskLedger; deployed by
+    /// `proofmarket deploy --ledger`) instead of the stored Rollup; --mechanism and --qos then name
+    /// the ledger's instances and router.
+    #[arg(long, env = "PROOFMARKET_LEDGER")]
+    pub ledger: bool,
 }
 
 /// `[sequencer]` section.
@@ -85,6 +90,9 @@ pub struct SequencerSection {
     pub mechanism: Option<String>,
     /// QoS profile the router chooses by (persona or weights). Default none: keep the Rollup's.
     pub qos: Option<String>,
+    /// Post to the LedgerRollup (root tasks on the one-word TaskLedger). Default false: the stored
+    /// Rollup, which the prover service proves; the ledger's provers are `LedgerProver`s.
+    pub ledger: bool,
 }
 
 impl Default for SequencerSection {
@@ -96,6 +104,7 @@ impl Default for SequencerSection {
             max_mempool: 10_000,
             mechanism: None,
             qos: None,
+            ledger: false,
         }
     }
 }
@@ -147,25 +156,42 @@ pub async fn run(args: SequencerArgs) -> eyre::Result<()> {
         }
         .into());
     }
-    let rollup = chain.addresses.rollup.ok_or_else(|| {
-        eyre::eyre!(
-            "[C009] the deployment in {} has no rollup (deploy without --no-rollup)",
-            chain.addresses_path.display()
+    if args.ledger {
+        section.ledger = true;
+    }
+    let (rollup, root_tasks, market) = if section.ledger {
+        let ledger = chain.addresses.ledger.as_ref();
+        let rollup = ledger.and_then(|l| l.rollup).ok_or_else(|| {
+            eyre::eyre!(
+                "[C015] the deployment in {} has no LedgerRollup (deploy with --ledger, without --no-rollup)",
+                chain.addresses_path.display()
+            )
+        })?;
+        let ledger = ledger.expect("a ledger rollup belongs to a ledger deployment");
+        let root_tasks = RootTasks::Ledger {
+            ledger: ledger.ledger,
+            from_block: chain.addresses.deployed_block,
+        };
+        (rollup, root_tasks, route::Market::ledger(ledger))
+    } else {
+        let rollup = chain.addresses.rollup.ok_or_else(|| {
+            eyre::eyre!(
+                "[C009] the deployment in {} has no rollup (deploy without --no-rollup)",
+                chain.addresses_path.display()
+            )
+        })?;
+        (
+            rollup,
+            RootTasks::Registry,
+            route::Market::stored(&chain.addresses),
         )
-    })?;
+    };
     let signer = crate::keys::load_signer(&args.key)?;
     let me = signer.address();
     let provider = crate::chain::connect_checked(&chain, Some(signer.clone())).await?;
     if let Some(route) = &route {
-        let applied = route::apply(
-            &provider,
-            rollup,
-            me,
-            &chain.addresses,
-            route,
-            section.max_block_txs,
-        )
-        .await?;
+        let applied =
+            route::apply(&provider, rollup, me, &market, route, section.max_block_txs).await?;
         tracing::info!(route = %applied, "blocks are proven");
     }
     let store_path = args
@@ -219,6 +245,7 @@ pub async fn run(args: SequencerArgs) -> eyre::Result<()> {
         submitter: submitter.clone(),
         provider: provider.clone(),
         rollup,
+        root_tasks,
         reorg_depth: chain.reorg_depth,
         events: Arc::new(Mutex::new(events_rx)),
     };

@@ -21,6 +21,7 @@
 //! from the sequencer's block size and the tree only fits blocks cut at exactly that size (the
 //! devnet's). The router skips the tree when the data is absent.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -31,7 +32,7 @@ use proofmarket_bindings::mechanism_router::IRouterInstances;
 use proofmarket_bindings::rollup::IRollup;
 
 use crate::chain::ChainProvider;
-use crate::chain::addresses::Addresses;
+use crate::chain::addresses::{Addresses, LedgerAddresses};
 use crate::chain::revert::describe_contract_error;
 
 /// A route that cannot be parsed or applied.
@@ -165,6 +166,34 @@ impl FromStr for QosWeights {
     }
 }
 
+/// The market a route names instances of and routes through: the stored one's instances and
+/// MechanismRouter, or the one-word ledger's (a `LedgerRollup`; its config has the same ABI).
+#[derive(Clone, Copy, Debug)]
+pub struct Market<'a> {
+    /// Instances by name.
+    pub mechanisms: &'a BTreeMap<String, Address>,
+    /// The router (`None`: the deployment has none, so QoS routes are refused).
+    pub router: Option<Address>,
+}
+
+impl<'a> Market<'a> {
+    /// The stored market of a deployment.
+    pub fn stored(addresses: &'a Addresses) -> Self {
+        Self {
+            mechanisms: &addresses.mechanisms,
+            router: addresses.router,
+        }
+    }
+
+    /// The one-word ledger's market.
+    pub fn ledger(ledger: &'a LedgerAddresses) -> Self {
+        Self {
+            mechanisms: &ledger.mechanisms,
+            router: Some(ledger.router),
+        }
+    }
+}
+
 /// `IMechanism.Profile.kind` of the tree assignment.
 const TREE_KIND: u8 = 6;
 
@@ -190,7 +219,7 @@ impl fmt::Display for ProvingRoute {
 /// shape (`rangeSize` = half a block, the cheapest tree with an uncle pair; docs/mechanisms.md).
 pub fn config_for(
     current: &IRollup::Config,
-    addresses: &Addresses,
+    market: &Market<'_>,
     route: &ProvingRoute,
     block_txs: usize,
 ) -> Result<IRollup::Config, RouteError> {
@@ -201,12 +230,12 @@ pub fn config_for(
         ProvingRoute::Pinned(name) => {
             config.router = Address::ZERO;
             config.mechanism =
-                *addresses
+                *market
                     .mechanisms
                     .get(name)
                     .ok_or_else(|| RouteError::UnknownMechanism {
                         name: name.clone(),
-                        known: addresses
+                        known: market
                             .mechanisms
                             .keys()
                             .cloned()
@@ -220,7 +249,7 @@ pub fn config_for(
             };
         }
         ProvingRoute::Qos(weights) => {
-            config.router = addresses.router.ok_or(RouteError::NoRouter)?;
+            config.router = market.router.ok_or(RouteError::NoRouter)?;
             config.mechanism = Address::ZERO;
             config.qos.speedWeight = weights.speed;
             config.qos.costWeight = weights.cost;
@@ -241,9 +270,9 @@ pub fn config_for(
 }
 
 /// Names a config's route for messages: `pinned to race (direct)`, `QoS … (through the router)`.
-pub fn describe(config: &IRollup::Config, addresses: &Addresses) -> String {
+pub fn describe(config: &IRollup::Config, market: &Market<'_>) -> String {
     let name = |address: Address| {
-        addresses
+        market
             .mechanisms
             .iter()
             .find(|(_, a)| **a == address)
@@ -277,7 +306,7 @@ pub async fn apply(
     provider: &ChainProvider,
     rollup: Address,
     account: Address,
-    addresses: &Addresses,
+    market: &Market<'_>,
     route: &ProvingRoute,
     block_txs: usize,
 ) -> Result<String, RouteError> {
@@ -287,9 +316,9 @@ pub async fn apply(
         .call()
         .await
         .map_err(|e| chain_err("Rollup.config", &e))?;
-    let wanted = config_for(&current, addresses, route, block_txs)?;
+    let wanted = config_for(&current, market, route, block_txs)?;
     if wanted == current {
-        return Ok(describe(&current, addresses));
+        return Ok(describe(&current, market));
     }
     let role = contract
         .CONFIG_ADMIN_ROLE()
@@ -304,7 +333,7 @@ pub async fn apply(
     if !is_admin {
         return Err(RouteError::NotConfigAdmin {
             account,
-            actual: describe(&current, addresses),
+            actual: describe(&current, market),
             wanted: route.to_string(),
         });
     }
@@ -325,7 +354,7 @@ pub async fn apply(
             reason: format!("reverted in {}", receipt.transaction_hash),
         });
     }
-    Ok(describe(&wanted, addresses))
+    Ok(describe(&wanted, market))
 }
 
 /// Why the router opened `task` where it did, from its `TaskRouted` event: `pinned`, or the winning
