@@ -7,8 +7,9 @@
 //! sequencer's follower finalizes: the rollup's proven tip advances, the prover is paid the race's
 //! payment in the ledger and the sequencer's share is credited in the rollup.
 //!
-//! And the refusal: a block posted directly with a header its own transactions do not produce is
-//! declined by the source (its reason kept), and the runner sends nothing for its task.
+//! And the refusal: a block posted directly with a header its own transactions do not produce, and a
+//! block on top of it (a parent state the prover never holds), are declined by the source (their
+//! reasons kept), and the runner sends nothing for their tasks.
 
 mod poll_support;
 mod prover_support;
@@ -360,7 +361,8 @@ async fn a_sequenced_block_is_proven_through_the_ledger_race_and_finalized() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_block_its_transactions_do_not_produce_is_declined_and_nothing_sent() {
+async fn a_block_its_transactions_do_not_produce_and_the_block_above_are_declined_and_nothing_sent()
+{
     let anvil = anvil();
     let (addresses, [_, prover_key], admin) = ledger_rollup(&anvil).await;
     let market = addresses.ledger.clone().unwrap();
@@ -387,7 +389,17 @@ async fn a_block_its_transactions_do_not_produce_is_declined_and_nothing_sent() 
         Bytes::from(txs.clone()),
     ))
     .await;
-    let (_, task_id, _) = requested(&admin, rollup).await[0];
+    // And block 2 on top of it: whatever its data, its parent state is one the prover never holds.
+    send!(LedgerRollup::new(rollup, &admin).postBlockAndRequestProof(
+        2,
+        wrong_root,
+        B256::from(U256::from(67_890u64)),
+        fr_to_b256(block.txs_commitment()),
+        Bytes::from(txs.clone()),
+    ))
+    .await;
+    let tasks = requested(&admin, rollup).await;
+    let (task_id, above) = (tasks[0].1, tasks[1].1);
 
     // A prover without a sequencer API rebuilds the block from the posting calldata, whose hash
     // matches the header; the state root does not, so the block is refused and its task declined.
@@ -402,8 +414,8 @@ async fn a_block_its_transactions_do_not_produce_is_declined_and_nothing_sent() 
         assert!(done.is_empty(), "the task is declined: {done:?}");
     }
     assert!(
-        runner.sync().book().get(task_id).is_some(),
-        "the runner's book tracks the task it declines"
+        runner.sync().book().get(task_id).is_some() && runner.sync().book().get(above).is_some(),
+        "the runner's book tracks the tasks it declines"
     );
     assert_eq!(
         admin
@@ -419,6 +431,10 @@ async fn a_block_its_transactions_do_not_produce_is_declined_and_nothing_sent() 
         .await
         .unwrap();
     assert!(!word.is_zero(), "the root task is still open");
+    let above_block = runner.proofs().latest(2).expect("block 2 learned");
+    assert_eq!(above_block.task_id, Some(above));
+    let reason = above_block.data.as_ref().expect_err("block 2 refused");
+    assert!(reason.contains("parent state"), "{reason}");
     let learned = runner.proofs().latest(1).expect("block 1 learned");
     assert_eq!(learned.posted.txs_data_hash, keccak256(&txs));
     assert_eq!(learned.task_id, Some(task_id));
