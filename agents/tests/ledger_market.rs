@@ -55,7 +55,7 @@ impl ProofSource for FixtureSource {
             .then_some(1)
     }
 
-    fn prove(&self, task: &LedgerTask, prover: Address) -> Option<(Vec<U256>, Bytes)> {
+    async fn prove(&self, task: &LedgerTask, prover: Address) -> Option<(Vec<U256>, Bytes)> {
         self.statement_size(task)?;
         let proof = self.fixture.proofs.iter().find(|(p, _)| *p == prover)?;
         Some((self.fixture.inputs.clone(), proof.1.clone()))

@@ -31,9 +31,12 @@
 //! * [`runner`]: one prover over a whole ledger market — each task to its instance family's strategy,
 //!   the decision carried out, statements from a [`runner::ProofSource`]
 //!   (`agents/tests/ledger_market.rs`: all five families at once).
+//! * [`rollup_source`]: the source of the LedgerRollup's root tasks — each posted block learned from
+//!   the rollup's logs, its data fetched and checked by `prover::data`, its root proof built on the
+//!   worker pool (`agents/tests/ledger_rollup_loop.rs`: sequencer, runner and rollup on anvil).
 //!
-//! Every ported family has its strategy here; the prover service (which proves rollup blocks), the
-//! sequencer and the Rollup still run on the stored-task `TaskRegistry` until the switch-over
+//! Every ported family has its strategy here; the prover service (which proves rollup blocks) and
+//! the stored Rollup still run on the stored-task `TaskRegistry` until the switch-over
 //! (docs/one-word-tasks.md, step 4), and the tree has no ledger port.
 
 pub mod ascending;
@@ -42,6 +45,7 @@ pub mod call;
 pub mod election;
 pub mod order_book;
 pub mod race;
+pub mod rollup_source;
 pub mod runner;
 pub mod sealed_bid;
 pub mod sync;

@@ -14,9 +14,9 @@
 //! pass repeated after a crash sends nothing twice.
 //!
 //! What to prove comes from a [`ProofSource`]: the statement behind a task's input commitment is
-//! not on chain, so a prover serves only the tasks whose statement it can build (the Rollup's root
-//! tasks, once the Rollup runs on the ledger). The source answers `None` for the others, which are
-//! left alone before anything is sent for them.
+//! not on chain, so a prover serves only the tasks whose statement it can build (the LedgerRollup's
+//! root tasks: [`super::rollup_source::RollupSource`]). The source answers `None` for the others,
+//! which are left alone before anything is sent for them.
 
 use std::collections::BTreeMap;
 
@@ -39,13 +39,27 @@ use crate::prover::policy::sealed_bid::SealedBidPolicy;
 use crate::store::Store;
 
 /// The statements a prover can prove.
+///
+/// `learn` and `prove` are async: a source that proves real circuits reads the chain to learn its
+/// statements and proves for seconds, which it does on blocking threads (the worker pool) while
+/// the runtime goes on; `statement_size` only reads what was learned.
 pub trait ProofSource {
+    /// Learns what is new (e.g. blocks posted since the last pass) before a pass decides; called
+    /// once per pass, after the book's sync. A failure is the source's to log: what it did not learn
+    /// is declined this pass and learned again on the next.
+    fn learn(&mut self) -> impl Future<Output = ()> + Send {
+        async {}
+    }
     /// The size of `task`'s statement for the cost model (transactions; 1 for a base proof), or
     /// `None` when this prover cannot build the statement behind its input commitment.
     fn statement_size(&self, task: &LedgerTask) -> Option<u64>;
     /// The public inputs (without the prover, which the ledger appends) and a proof of `task`'s
-    /// statement bound to `prover`.
-    fn prove(&self, task: &LedgerTask, prover: Address) -> Option<(Vec<U256>, Bytes)>;
+    /// statement bound to `prover`; `None` when it cannot be built (the reason logged by the source).
+    fn prove(
+        &self,
+        task: &LedgerTask,
+        prover: Address,
+    ) -> impl Future<Output = Option<(Vec<U256>, Bytes)>> + Send;
 }
 
 /// A served instance: its family and what its strategy read once.
@@ -215,6 +229,11 @@ impl<P: ProofSource> LedgerProver<P> {
         &self.families
     }
 
+    /// The proof source.
+    pub fn proofs(&self) -> &P {
+        &self.proofs
+    }
+
     /// The book.
     pub fn sync(&self) -> &LedgerSync {
         &self.sync
@@ -224,6 +243,7 @@ impl<P: ProofSource> LedgerProver<P> {
     /// whose statement this prover can build. Returns what was done, task by task.
     pub async fn step(&mut self) -> Result<Vec<(U256, Acted)>, LedgerCallError> {
         self.sync.sync().await?;
+        self.proofs.learn().await;
         let now = chain_time(&self.provider).await?;
         let tasks: Vec<(U256, u64)> = self
             .sync
@@ -405,7 +425,7 @@ impl<P: ProofSource> LedgerProver<P> {
     /// Builds the proof of `task_id`'s statement (the book's copy) and submits it.
     async fn prove(&mut self, task_id: U256) -> Result<Vec<Acted>, LedgerCallError> {
         let task = super::call::live_copy(&self.sync, task_id)?;
-        let Some((inputs, proof)) = self.proofs.prove(&task, self.me) else {
+        let Some((inputs, proof)) = self.proofs.prove(&task, self.me).await else {
             return Ok(Vec::new());
         };
         let submitted =

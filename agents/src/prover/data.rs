@@ -1,6 +1,8 @@
 //! Block data: fetch a posted block's transactions (from the sequencer over HTTP, or rebuilt from
 //! the L1 calldata of the posting transaction), check them against what the Rollup committed on
-//! chain, and build the block's witnesses on top of the prover's own copy of the L2 state.
+//! chain, and build the block's witnesses on top of the prover's own copy of the L2 state. The
+//! prover service and the ledger's rollup source (`ledger::rollup_source`) both go through
+//! [`fetch_and_check`].
 //!
 //! Checks, all of which must pass before any proof is built on the data:
 //! 1. `keccak256(txs) == header.txsDataHash` — the data is what the sequencer published on L1;
@@ -15,8 +17,12 @@
 //! parent state is unknown to the prover).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use alloy::primitives::{B256, Bytes, TxHash, keccak256};
+use alloy::providers::Provider;
+use alloy::sol_types::SolCall;
+use proofmarket_bindings::IRollup;
 use proofmarket_circuits::{
     block::BlockWitness,
     evm::fr_to_b256,
@@ -25,6 +31,7 @@ use proofmarket_circuits::{
 use serde::Deserialize;
 
 use super::error::ProverError;
+use crate::chain::ChainProvider;
 
 /// What the Rollup committed to for a posted block (from its `BlockPosted` event).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -98,6 +105,90 @@ pub fn check_block(
         )));
     }
     Ok((block, post))
+}
+
+/// Fetches a posted block's data (the sequencer first, the posting transaction's L1 calldata as the
+/// fallback), checks it with [`check_block`] on top of its parent in `l2`, and records the checked
+/// post-state there. The `Err` is every reason the block was refused (already logged): no proof may
+/// be built on it, nor on a block above it (its parent state never enters `l2`).
+pub async fn fetch_and_check(
+    provider: &ChainProvider,
+    l2: &mut L2States,
+    block: &PostedBlock,
+    sequencer: Option<&SequencerClient>,
+) -> Result<Arc<BlockWitness>, String> {
+    let Some(parent) = l2.get(&block.prev_state_root).cloned() else {
+        let reason = format!(
+            "parent state {} unknown (its block was refused or never seen)",
+            block.prev_state_root
+        );
+        tracing::warn!(block = block.number, %reason, "block data refused");
+        return Err(reason);
+    };
+    let mut reasons = Vec::new();
+    if let Some(client) = sequencer {
+        match client.block_txs(block.number).await {
+            Ok(txs) => match check_block(&parent, block, &txs) {
+                Ok((witness, post)) => {
+                    l2.insert(post);
+                    tracing::debug!(
+                        block = block.number,
+                        "block data from the sequencer checked"
+                    );
+                    return Ok(Arc::new(witness));
+                }
+                Err(e) => reasons.push(format!("sequencer data: {e}")),
+            },
+            Err(e) => reasons.push(format!("sequencer: {e}")),
+        }
+    }
+    match l1_calldata(provider, block).await {
+        Ok(txs) => match check_block(&parent, block, &txs) {
+            Ok((witness, post)) => {
+                l2.insert(post);
+                if !reasons.is_empty() {
+                    tracing::warn!(block = block.number, reasons = %reasons.join("; "), "rebuilt the block from L1 calldata");
+                }
+                return Ok(Arc::new(witness));
+            }
+            Err(e) => reasons.push(format!("L1 calldata: {e}")),
+        },
+        Err(e) => reasons.push(format!("L1 calldata: {e}")),
+    }
+    let reason = reasons.join("; ");
+    tracing::warn!(block = block.number, %reason, "block data refused: no proof will be built on it");
+    Err(reason)
+}
+
+/// The `txs` argument of the transaction that posted `block`: a direct `postBlock` or
+/// `postBlockAndRequestProof` call of the Rollup or the LedgerRollup (the same signatures, so the
+/// same selectors).
+pub async fn l1_calldata(
+    provider: &ChainProvider,
+    block: &PostedBlock,
+) -> Result<Vec<u8>, ProverError> {
+    let fetch = |reason: String| ProverError::Fetch {
+        block: block.number,
+        reason,
+    };
+    let hash = block
+        .post_tx
+        .ok_or_else(|| fetch("the log carries no transaction hash".into()))?;
+    let tx = provider
+        .get_transaction_by_hash(hash)
+        .await
+        .map_err(|e| fetch(e.to_string()))?
+        .ok_or_else(|| fetch(format!("transaction {hash} not found")))?;
+    let input = alloy::consensus::Transaction::input(&tx);
+    if let Ok(call) = IRollup::postBlockAndRequestProofCall::abi_decode(input) {
+        return Ok(call.txs.to_vec());
+    }
+    if let Ok(call) = IRollup::postBlockCall::abi_decode(input) {
+        return Ok(call.txs.to_vec());
+    }
+    Err(fetch(format!(
+        "transaction {hash} is not a direct Rollup.postBlock call"
+    )))
 }
 
 /// The prover's copy of the L2: every state it has checked, by root, so a block finds its parent

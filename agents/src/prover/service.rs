@@ -53,7 +53,7 @@ use tracing::{debug, info, warn};
 use super::auctions::{self, AuctionIo};
 use super::circuit_job::BlockJob;
 use super::cost::{CostModel, Prices, ProvingSpeed};
-use super::data::{L2States, PostedBlock, SequencerClient, check_block};
+use super::data::{L2States, PostedBlock, SequencerClient, fetch_and_check};
 use super::error::ProverError;
 use super::mech::{self, MechanismSettings};
 use super::policy::StrategySection;
@@ -871,74 +871,7 @@ impl ProverService {
         block: &PostedBlock,
         sequencer: Option<&SequencerClient>,
     ) -> Result<Arc<BlockWitness>, String> {
-        let Some(parent) = rt.l2.get(&block.prev_state_root).cloned() else {
-            let reason = format!(
-                "parent state {} unknown (its block was refused or never seen)",
-                block.prev_state_root
-            );
-            warn!(block = block.number, %reason, "block data refused");
-            return Err(reason);
-        };
-        let mut reasons = Vec::new();
-        if let Some(client) = sequencer {
-            match client.block_txs(block.number).await {
-                Ok(txs) => match check_block(&parent, block, &txs) {
-                    Ok((witness, post)) => {
-                        rt.l2.insert(post);
-                        debug!(
-                            block = block.number,
-                            "block data from the sequencer checked"
-                        );
-                        return Ok(Arc::new(witness));
-                    }
-                    Err(e) => reasons.push(format!("sequencer data: {e}")),
-                },
-                Err(e) => reasons.push(format!("sequencer: {e}")),
-            }
-        }
-        match self.l1_calldata(block).await {
-            Ok(txs) => match check_block(&parent, block, &txs) {
-                Ok((witness, post)) => {
-                    rt.l2.insert(post);
-                    if !reasons.is_empty() {
-                        warn!(block = block.number, reasons = %reasons.join("; "), "rebuilt the block from L1 calldata");
-                    }
-                    return Ok(Arc::new(witness));
-                }
-                Err(e) => reasons.push(format!("L1 calldata: {e}")),
-            },
-            Err(e) => reasons.push(format!("L1 calldata: {e}")),
-        }
-        let reason = reasons.join("; ");
-        warn!(block = block.number, %reason, "block data refused: no proof will be built on it");
-        Err(reason)
-    }
-
-    /// The `txs` argument of the transaction that posted `block`.
-    async fn l1_calldata(&self, block: &PostedBlock) -> Result<Vec<u8>, ProverError> {
-        let fetch = |reason: String| ProverError::Fetch {
-            block: block.number,
-            reason,
-        };
-        let hash = block
-            .post_tx
-            .ok_or_else(|| fetch("the log carries no transaction hash".into()))?;
-        let tx = self
-            .provider
-            .get_transaction_by_hash(hash)
-            .await
-            .map_err(|e| fetch(e.to_string()))?
-            .ok_or_else(|| fetch(format!("transaction {hash} not found")))?;
-        let input = alloy::consensus::Transaction::input(&tx);
-        if let Ok(call) = IRollup::postBlockAndRequestProofCall::abi_decode(input) {
-            return Ok(call.txs.to_vec());
-        }
-        if let Ok(call) = IRollup::postBlockCall::abi_decode(input) {
-            return Ok(call.txs.to_vec());
-        }
-        Err(fetch(format!(
-            "transaction {hash} is not a direct Rollup.postBlock call"
-        )))
+        fetch_and_check(&self.provider, &mut rt.l2, block, sequencer).await
     }
 
     /// The strategy's view of a root task (reads the task, its mechanism's kind and race terms).
