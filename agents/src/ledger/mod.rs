@@ -48,6 +48,7 @@ pub mod race;
 pub mod rollup_source;
 pub mod runner;
 pub mod sealed_bid;
+pub mod service;
 pub mod sync;
 
 pub use book::{BookError, Closing, LedgerEvent, TaskBook, TrackedTask, task_hash, word_matches};

@@ -53,6 +53,11 @@ pub struct ProverArgs {
     /// SQLite state file (overrides `[store].path`; default `prover.db`).
     #[arg(long, env = "PROOFMARKET_STORE")]
     pub store: Option<PathBuf>,
+    /// Serve the deployment's one-word market (`deploy --ledger`): stake in the ledger's own
+    /// ProverRegistry and prove the LedgerRollup's root tasks through the ledger's instances
+    /// (docs/agents.md, "The ledger prover"); with `withdraw`, withdraw the ledger balance.
+    #[arg(long, env = "PROOFMARKET_LEDGER", global = true)]
+    pub ledger: bool,
     /// What to do (default: run the prover).
     #[command(subcommand)]
     pub action: Option<ProverAction>,
@@ -189,6 +194,18 @@ pub async fn run(args: ProverArgs) -> eyre::Result<()> {
         section.sequencer_url = args.sequencer_url.clone();
     }
     let settings = section.settings(&ChainPolling::from(&chain))?;
+    if args.ledger {
+        return run_ledger(
+            args,
+            file,
+            chain.addresses.clone(),
+            provider,
+            signer,
+            store,
+            settings,
+        )
+        .await;
+    }
     let service = ProverService::new(
         provider.clone(),
         signer.clone(),
@@ -243,6 +260,54 @@ pub async fn run(args: ProverArgs) -> eyre::Result<()> {
                     Err(error.wrap_err(format!("service {service} failed")))
                 }
             }
+        }
+    }
+}
+
+/// `proofmarket prover --ledger` (and `prover withdraw --ledger`): the one-word market's prover.
+async fn run_ledger(
+    args: ProverArgs,
+    file: ProverFile,
+    addresses: crate::chain::addresses::Addresses,
+    provider: crate::chain::ChainProvider,
+    signer: alloy::signers::local::PrivateKeySigner,
+    store: Store,
+    settings: ProverSettings,
+) -> eyre::Result<()> {
+    let service = crate::ledger::service::LedgerProverService::new(
+        provider,
+        signer,
+        addresses,
+        store,
+        settings,
+        file.strategy.clone(),
+    )?;
+    if let Some(ProverAction::Withdraw) = args.action {
+        match service.withdraw().await? {
+            Some(amount) => println!(
+                "withdrew {amount} token base units from the ledger to {}",
+                service.address()
+            ),
+            None => println!(
+                "nothing to withdraw: {} has no ledger balance",
+                service.address()
+            ),
+        }
+        return Ok(());
+    }
+    let mut supervisor = Supervisor::new();
+    let shutdown = supervisor.shutdown_token();
+    if let Some(addr) = args.metrics.or(file.metrics.listen) {
+        crate::metrics::serve(addr, shutdown.clone()).await?;
+    } else {
+        crate::metrics::install()?;
+    }
+    tracing::info!(prover = %service.address(), "ledger prover starting");
+    supervisor.spawn(service);
+    match supervisor.run().await {
+        Outcome::Drained | Outcome::Aborted(_) => Ok(()),
+        Outcome::Failed { service, error } => {
+            Err(error.wrap_err(format!("service {service} failed")))
         }
     }
 }

@@ -112,6 +112,40 @@ pub struct ProverSettings {
     pub key_dir: PathBuf,
 }
 
+/// The proving speed: `settings.speed` when configured, else the one cached in `store` (measured by
+/// an earlier life, on this machine), else measured now with `keys` and cached. Both markets' provers
+/// (the stored service and `prover --ledger`) share it.
+pub fn proving_speed(
+    store: &Store,
+    settings: &ProverSettings,
+    keys: &Keys,
+) -> Result<ProvingSpeed, ProverError> {
+    if let Some(speed) = settings.speed {
+        return Ok(speed);
+    }
+    let cached = store
+        .kv_get("prover", "speed")
+        .map_err(|e| ProverError::Store(e.to_string()))?;
+    if let Some(speed) = cached.and_then(|s| serde_json::from_str::<ProvingSpeed>(&s).ok()) {
+        return Ok(ProvingSpeed {
+            workers: settings.workers.max(1),
+            ..speed
+        });
+    }
+    let speed = super::circuit_job::calibrate(keys, settings.workers)?;
+    let json = serde_json::to_string(&speed).map_err(|e| ProverError::Store(e.to_string()))?;
+    store
+        .kv_set("prover", "speed", &json)
+        .map_err(|e| ProverError::Store(e.to_string()))?;
+    info!(
+        base_s = speed.base_secs,
+        merge_s = speed.merge_secs,
+        root_s = speed.root_secs,
+        "calibrated"
+    );
+    Ok(speed)
+}
+
 /// One block's record in the prover's view.
 #[derive(Clone)]
 struct BlockEntry {
@@ -342,31 +376,7 @@ impl ProverService {
 
     /// The proving speed: configured, cached in the store, or measured now.
     fn speed(&self, keys: &Keys) -> Result<ProvingSpeed, ProverError> {
-        if let Some(speed) = self.settings.speed {
-            return Ok(speed);
-        }
-        let cached = self
-            .store
-            .kv_get("prover", "speed")
-            .map_err(|e| ProverError::Store(e.to_string()))?;
-        if let Some(speed) = cached.and_then(|s| serde_json::from_str::<ProvingSpeed>(&s).ok()) {
-            return Ok(ProvingSpeed {
-                workers: self.settings.workers.max(1),
-                ..speed
-            });
-        }
-        let speed = super::circuit_job::calibrate(keys, self.settings.workers)?;
-        let json = serde_json::to_string(&speed).map_err(|e| ProverError::Store(e.to_string()))?;
-        self.store
-            .kv_set("prover", "speed", &json)
-            .map_err(|e| ProverError::Store(e.to_string()))?;
-        info!(
-            base_s = speed.base_secs,
-            merge_s = speed.merge_secs,
-            root_s = speed.root_secs,
-            "calibrated"
-        );
-        Ok(speed)
+        proving_speed(&self.store, &self.settings, keys)
     }
 
     /// The proving keys: loaded (or set up) once, then shared by every later life of the service.
