@@ -249,10 +249,18 @@ async fn request_on_the_ledger_market_through_the_binary() {
         "7 tokens topped up on top of the 3 deposited"
     );
 
-    // An unknown ledger instance and a deployment without the market are named errors.
+    // An unknown ledger instance (a stored-market instance the ledger does not have) and a
+    // deployment without the market are named errors.
     let mut args = vec!["request", "--ledger"];
     args.extend(chain);
-    args.extend(["--circuit", "base", "--inputs", "1", "--mechanism", "tree"]);
+    args.extend([
+        "--circuit",
+        "base",
+        "--inputs",
+        "1",
+        "--mechanism",
+        "sealed-bid-first",
+    ]);
     fails_with(
         &proofmarket(&args, &[key_env(&deployer)], dir.path()).await,
         "[C011]",
