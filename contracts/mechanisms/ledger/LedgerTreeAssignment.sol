@@ -11,6 +11,7 @@ import {BlockHeaderRandomness} from "../../libraries/BlockHeaderRandomness.sol";
 import {LedgerTreeWord, LedgerTreeWordLib} from "../../libraries/LedgerTreeWord.sol";
 import {SlashSplit} from "../../libraries/SlashSplit.sol";
 import {TreeShape} from "../../libraries/TreeShape.sol";
+import {TreeWordLib} from "../../libraries/TreeWord.sol";
 import {LedgerTask, LedgerTaskLib} from "../../types/LedgerTask.sol";
 import {TreePool} from "../TreePool.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
@@ -102,7 +103,7 @@ contract LedgerTreeAssignment is ILedgerTreeAssignment, TreePool {
     /// @dev Tree words by `_slotOf(taskId)` (the requester and the id's nonce mod 256): a tree's word from its draw
     ///      to its close (status Drawn, its nonce), then USED only, rewritten by the requester's next tree in the slot.
     mapping(uint256 slot => LedgerTreeWord) internal _trees;
-    /// @dev Range fields from LedgerTreeWordLib.INLINE_RANGES on, RANGES_PER_WORD per word.
+    /// @dev Range fields from TreeWordLib.INLINE_RANGES on, RANGES_PER_WORD per word.
     mapping(uint256 taskId => mapping(uint256 word => uint256)) internal _moreRanges;
 
     modifier onlyLedger() {
@@ -255,19 +256,19 @@ contract LedgerTreeAssignment is ILedgerTreeAssignment, TreePool {
     function attest(uint256 taskId, uint256 range, bytes32 topCommitment, bytes32 nodeId) external {
         LedgerTreeWord w = _drawnTask(taskId);
         uint256 f = range < w.rangeCount() ? _fieldOf(taskId, w, range) : 0;
-        if (LedgerTreeWordLib.fieldState(f) != uint256(ITreeAssignment.RangeState.Drawn)) {
-            revert WrongRangeState(taskId, range, ITreeAssignment.RangeState(LedgerTreeWordLib.fieldState(f)));
+        if (TreeWordLib.fieldState(f) != uint256(ITreeAssignment.RangeState.Drawn)) {
+            revert WrongRangeState(taskId, range, ITreeAssignment.RangeState(TreeWordLib.fieldState(f)));
         }
-        if (msg.sender != _proverAt(LedgerTreeWordLib.fieldOwner(f))) revert NotRangeOwner(taskId, range, msg.sender);
+        if (msg.sender != _proverAt(TreeWordLib.fieldOwner(f))) revert NotRangeOwner(taskId, range, msg.sender);
         uint256 rangeDeadline = w.marker();
         if (block.timestamp > rangeDeadline) revert RangeWindow(taskId, rangeDeadline);
         w = _setField(
             taskId,
             w,
             range,
-            LedgerTreeWordLib.makeField(LedgerTreeWordLib.fieldOwner(f), uint256(ITreeAssignment.RangeState.Attested))
+            TreeWordLib.makeField(TreeWordLib.fieldOwner(f), uint256(ITreeAssignment.RangeState.Attested))
         );
-        if (range < LedgerTreeWordLib.INLINE_RANGES) _trees[_slotOf(taskId)] = w;
+        if (range < TreeWordLib.INLINE_RANGES) _trees[_slotOf(taskId)] = w;
         emit RangeAttested(taskId, range, msg.sender, topCommitment, nodeId);
     }
 
@@ -284,9 +285,7 @@ contract LedgerTreeAssignment is ILedgerTreeAssignment, TreePool {
         _subCounts(failedSlot, 1, rootBacked ? 1 : 0);
         address failed = _slashBond(failedSlot);
         (uint256 toUncle, uint256 toRequester) = _creditCover(taskId);
-        w = _setField(
-            taskId, w, range, LedgerTreeWordLib.makeField(uncleSlot, uint256(ITreeAssignment.RangeState.Covered))
-        );
+        w = _setField(taskId, w, range, TreeWordLib.makeField(uncleSlot, uint256(ITreeAssignment.RangeState.Covered)));
         if (range == 0) w = w.withRootAssigned(false);
         _trees[_slotOf(taskId)] = w;
         emit RangeCovered(taskId, range, failed, msg.sender, toUncle, toRequester);
@@ -351,7 +350,7 @@ contract LedgerTreeAssignment is ILedgerTreeAssignment, TreePool {
         returns (uint256)
     {
         LedgerTreeWord w = _drawnTask(taskId);
-        uint256 rootSlot = LedgerTreeWordLib.fieldOwner(w.field(0));
+        uint256 rootSlot = TreeWordLib.fieldOwner(w.field(0));
         if (prover != _proverAt(rootSlot)) revert NotRootProver(taskId, prover);
         Payout memory p = _settle(taskId, w, rootSlot, true);
         return _pay(taskId, task.maxPayment, w, p, prover);
@@ -394,11 +393,11 @@ contract LedgerTreeAssignment is ILedgerTreeAssignment, TreePool {
         uint256 shape = TreeShape.packedSplit(w.txCount(), w.rangeSize(), w.rangeCount())[range];
         uint256 f = _fieldOf(taskId, w, range);
         r = ITreeAssignment.Range({
-            owner: _proverAt(LedgerTreeWordLib.fieldOwner(f)),
+            owner: _proverAt(TreeWordLib.fieldOwner(f)),
             count: TreeShape.count(shape),
             mergesLed: TreeShape.mergesLed(shape),
             sibling: TreeShape.sibling(shape),
-            state: ITreeAssignment.RangeState(LedgerTreeWordLib.fieldState(f))
+            state: ITreeAssignment.RangeState(TreeWordLib.fieldState(f))
         });
     }
 
@@ -406,7 +405,7 @@ contract LedgerTreeAssignment is ILedgerTreeAssignment, TreePool {
     function rootProverOf(uint256 taskId) external view returns (address) {
         LedgerTreeWord w = _trees[_slotOf(taskId)];
         if (!w.isTreeOf(taskId)) return address(0);
-        return _proverAt(LedgerTreeWordLib.fieldOwner(w.field(0)));
+        return _proverAt(TreeWordLib.fieldOwner(w.field(0)));
     }
 
     /// @inheritdoc ILedgerTreeAssignment
@@ -486,18 +485,18 @@ contract LedgerTreeAssignment is ILedgerTreeAssignment, TreePool {
     /// @dev Writes the drawn owners into the range fields (Drawn); returns the task word.
     function _recordRanges(uint256 taskId, LedgerTreeWord w, uint256[] memory picks) internal returns (LedgerTreeWord) {
         uint256 k = picks.length;
-        uint256 inlined = k < LedgerTreeWordLib.INLINE_RANGES ? k : LedgerTreeWordLib.INLINE_RANGES;
+        uint256 inlined = k < TreeWordLib.INLINE_RANGES ? k : TreeWordLib.INLINE_RANGES;
         for (uint256 i; i < inlined; ++i) {
-            w = w.withField(i, LedgerTreeWordLib.makeField(picks[i], uint256(ITreeAssignment.RangeState.Drawn)));
+            w = w.withField(i, TreeWordLib.makeField(picks[i], uint256(ITreeAssignment.RangeState.Drawn)));
         }
         uint256 extra;
         for (uint256 i = inlined; i < k; ++i) {
-            uint256 j = i - LedgerTreeWordLib.INLINE_RANGES;
-            uint256 at = j % LedgerTreeWordLib.RANGES_PER_WORD;
-            extra |= LedgerTreeWordLib.makeField(picks[i], uint256(ITreeAssignment.RangeState.Drawn))
-            << (LedgerTreeWordLib.FIELD_BITS * at);
-            if (at == LedgerTreeWordLib.RANGES_PER_WORD - 1 || i == k - 1) {
-                _moreRanges[taskId][j / LedgerTreeWordLib.RANGES_PER_WORD] = extra;
+            uint256 j = i - TreeWordLib.INLINE_RANGES;
+            uint256 at = j % TreeWordLib.RANGES_PER_WORD;
+            extra |= TreeWordLib.makeField(picks[i], uint256(ITreeAssignment.RangeState.Drawn))
+            << (TreeWordLib.FIELD_BITS * at);
+            if (at == TreeWordLib.RANGES_PER_WORD - 1 || i == k - 1) {
+                _moreRanges[taskId][j / TreeWordLib.RANGES_PER_WORD] = extra;
                 extra = 0;
             }
         }
@@ -506,22 +505,20 @@ contract LedgerTreeAssignment is ILedgerTreeAssignment, TreePool {
 
     /// @dev Range field `i` of a task.
     function _fieldOf(uint256 taskId, LedgerTreeWord w, uint256 i) internal view returns (uint256) {
-        if (i < LedgerTreeWordLib.INLINE_RANGES) return w.field(i);
-        uint256 j = i - LedgerTreeWordLib.INLINE_RANGES;
-        return (_moreRanges[taskId][j / LedgerTreeWordLib.RANGES_PER_WORD]
-                >> (LedgerTreeWordLib.FIELD_BITS * (j % LedgerTreeWordLib.RANGES_PER_WORD)))
-            & LedgerTreeWordLib.FIELD_MASK;
+        if (i < TreeWordLib.INLINE_RANGES) return w.field(i);
+        uint256 j = i - TreeWordLib.INLINE_RANGES;
+        return (_moreRanges[taskId][j / TreeWordLib.RANGES_PER_WORD]
+                >> (TreeWordLib.FIELD_BITS * (j % TreeWordLib.RANGES_PER_WORD))) & TreeWordLib.FIELD_MASK;
     }
 
     /// @dev Sets range field `i`: in the returned task word (which the caller stores) for the inline
     ///      ranges, in its extra word otherwise.
     function _setField(uint256 taskId, LedgerTreeWord w, uint256 i, uint256 f) internal returns (LedgerTreeWord) {
-        if (i < LedgerTreeWordLib.INLINE_RANGES) return w.withField(i, f);
-        uint256 j = i - LedgerTreeWordLib.INLINE_RANGES;
-        uint256 shift = LedgerTreeWordLib.FIELD_BITS * (j % LedgerTreeWordLib.RANGES_PER_WORD);
-        uint256 word = j / LedgerTreeWordLib.RANGES_PER_WORD;
-        _moreRanges[taskId][word] =
-            (_moreRanges[taskId][word] & ~(LedgerTreeWordLib.FIELD_MASK << shift)) | (f << shift);
+        if (i < TreeWordLib.INLINE_RANGES) return w.withField(i, f);
+        uint256 j = i - TreeWordLib.INLINE_RANGES;
+        uint256 shift = TreeWordLib.FIELD_BITS * (j % TreeWordLib.RANGES_PER_WORD);
+        uint256 word = j / TreeWordLib.RANGES_PER_WORD;
+        _moreRanges[taskId][word] = (_moreRanges[taskId][word] & ~(TreeWordLib.FIELD_MASK << shift)) | (f << shift);
         return w;
     }
 
@@ -533,17 +530,17 @@ contract LedgerTreeAssignment is ILedgerTreeAssignment, TreePool {
         returns (uint256 failedSlot, uint256 uncleSlot)
     {
         uint256 f = range < w.rangeCount() ? _fieldOf(taskId, w, range) : 0;
-        if (LedgerTreeWordLib.fieldState(f) != uint256(ITreeAssignment.RangeState.Drawn)) {
-            revert WrongRangeState(taskId, range, ITreeAssignment.RangeState(LedgerTreeWordLib.fieldState(f)));
+        if (TreeWordLib.fieldState(f) != uint256(ITreeAssignment.RangeState.Drawn)) {
+            revert WrongRangeState(taskId, range, ITreeAssignment.RangeState(TreeWordLib.fieldState(f)));
         }
         if (block.timestamp <= w.marker()) revert RangeWindow(taskId, w.marker());
         if (block.timestamp > w.deadline()) revert TaskPastDeadline(taskId, w.deadline());
         uint256 sibling = TreeShape.sibling(TreeShape.packedSplit(w.txCount(), w.rangeSize(), w.rangeCount())[range]);
         if (sibling == TreeShape.NO_SIBLING) revert NoSibling(taskId, range);
         uint256 uncleField = _fieldOf(taskId, w, sibling);
-        uncleSlot = LedgerTreeWordLib.fieldOwner(uncleField);
-        failedSlot = LedgerTreeWordLib.fieldOwner(f);
-        uint256 uncleState = LedgerTreeWordLib.fieldState(uncleField);
+        uncleSlot = TreeWordLib.fieldOwner(uncleField);
+        failedSlot = TreeWordLib.fieldOwner(f);
+        uint256 uncleState = TreeWordLib.fieldState(uncleField);
         if (
             msg.sender != _proverAt(uncleSlot) || uncleSlot == failedSlot
                 || (uncleState != uint256(ITreeAssignment.RangeState.Attested)
@@ -574,9 +571,9 @@ contract LedgerTreeAssignment is ILedgerTreeAssignment, TreePool {
         uint256 release;
         address requester; // looked up on the first slash only
         for (uint256 i; i < k; ++i) {
-            uint256 f = i < LedgerTreeWordLib.INLINE_RANGES ? w.field(i) : _fieldOf(taskId, w, i);
-            uint256 slot = LedgerTreeWordLib.fieldOwner(f);
-            f = LedgerTreeWordLib.fieldState(f);
+            uint256 f = i < TreeWordLib.INLINE_RANGES ? w.field(i) : _fieldOf(taskId, w, i);
+            uint256 slot = TreeWordLib.fieldOwner(f);
+            f = TreeWordLib.fieldState(f);
             if (pay) _count(p, shape[i], slot, rootSlot, f >= uint256(ITreeAssignment.RangeState.Attested));
             if (f == uint256(ITreeAssignment.RangeState.Covered)) continue;
             if (slot / GROUP != group) {
@@ -595,9 +592,9 @@ contract LedgerTreeAssignment is ILedgerTreeAssignment, TreePool {
             }
         }
         if (release != 0) _counters[group] -= release;
-        if (k > LedgerTreeWordLib.INLINE_RANGES) {
-            uint256 words = (k - LedgerTreeWordLib.INLINE_RANGES + LedgerTreeWordLib.RANGES_PER_WORD - 1)
-                / LedgerTreeWordLib.RANGES_PER_WORD;
+        if (k > TreeWordLib.INLINE_RANGES) {
+            uint256 words =
+                (k - TreeWordLib.INLINE_RANGES + TreeWordLib.RANGES_PER_WORD - 1) / TreeWordLib.RANGES_PER_WORD;
             for (uint256 j; j < words; ++j) {
                 delete _moreRanges[taskId][j];
             }
