@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {TreeWordLib} from "./TreeWord.sol";
+
 /// @notice LedgerTreeAssignment's per-tree state in one storage word: the stored tree's `TreeWord` with the shape
 ///         narrowed to the ledger port's 16 bits and the task's nonce added, so that a word can be reused by a later
 ///         tree of the same requester (the word is keyed by requester and nonce mod 256, and keeps its USED bit
@@ -20,23 +22,15 @@ pragma solidity 0.8.30;
 ///         | [155, 255) | ranges 0–9   | one 10-bit range field each (TreeWordLib's layout)               |
 ///         | 255        | USED         | set on the slot's first tree, never cleared                      |
 ///
-///         Ranges from `INLINE_RANGES` on live in extra words, as in TreeWordLib.
+///         Range fields (`TreeWordLib.makeField`, `fieldOwner`, `fieldState`) and the extra words of ranges from
+///         `TreeWordLib.INLINE_RANGES` on are TreeWordLib's; ranges 0–9 sit at the same bits as in a TreeWord.
 type LedgerTreeWord is uint256;
 
 using LedgerTreeWordLib for LedgerTreeWord global;
 
 /// @title LedgerTreeWordLib
-/// @notice Accessors of the packed LedgerTreeWord and of range fields.
+/// @notice Accessors of the packed LedgerTreeWord (range fields themselves: TreeWordLib).
 library LedgerTreeWordLib {
-    /// @notice Ranges whose fields sit in the task word itself.
-    uint256 internal constant INLINE_RANGES = 10;
-    /// @notice Range fields per extra word (ranges INLINE_RANGES and up).
-    uint256 internal constant RANGES_PER_WORD = 25;
-    /// @notice Width of a range field.
-    uint256 internal constant FIELD_BITS = 10;
-    /// @notice Mask of a range field.
-    uint256 internal constant FIELD_MASK = 0x3ff;
-
     uint256 private constant STATUS_MASK = 0x3;
     uint256 private constant ROOT_ASSIGNED = 1 << 2;
     uint256 private constant COUNT_SHIFT = 3;
@@ -114,33 +108,20 @@ library LedgerTreeWordLib {
         return LedgerTreeWord.wrap(assigned ? v | ROOT_ASSIGNED : v);
     }
 
-    /// @notice Range field `i` (< INLINE_RANGES) of the task word.
+    /// @notice Range field `i` (< TreeWordLib.INLINE_RANGES) of the tree word.
     function field(LedgerTreeWord w, uint256 i) internal pure returns (uint256) {
-        // i < INLINE_RANGES: the shift is below 256.
+        // i < TreeWordLib.INLINE_RANGES: the shift is below 256.
         unchecked {
-            return (LedgerTreeWord.unwrap(w) >> (RANGES_SHIFT + FIELD_BITS * i)) & FIELD_MASK;
+            return (LedgerTreeWord.unwrap(w) >> (RANGES_SHIFT + TreeWordLib.FIELD_BITS * i)) & TreeWordLib.FIELD_MASK;
         }
     }
 
-    /// @notice The task word with range field `i` (< INLINE_RANGES) set to `f`.
+    /// @notice The tree word with range field `i` (< TreeWordLib.INLINE_RANGES) set to `f`.
     function withField(LedgerTreeWord w, uint256 i, uint256 f) internal pure returns (LedgerTreeWord) {
-        // i < INLINE_RANGES: the shift is below 256.
+        // i < TreeWordLib.INLINE_RANGES: the shift is below 256.
         unchecked {
-            uint256 shift = RANGES_SHIFT + FIELD_BITS * i;
-            return LedgerTreeWord.wrap((LedgerTreeWord.unwrap(w) & ~(FIELD_MASK << shift)) | (f << shift));
+            uint256 shift = RANGES_SHIFT + TreeWordLib.FIELD_BITS * i;
+            return LedgerTreeWord.wrap((LedgerTreeWord.unwrap(w) & ~(TreeWordLib.FIELD_MASK << shift)) | (f << shift));
         }
-    }
-
-    /// @notice A range field.
-    function makeField(uint256 ownerId, uint256 state) internal pure returns (uint256) {
-        return (ownerId << 2) | state;
-    }
-
-    function fieldOwner(uint256 f) internal pure returns (uint256) {
-        return f >> 2;
-    }
-
-    function fieldState(uint256 f) internal pure returns (uint256) {
-        return f & 0x3;
     }
 }

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {ICapacityHolder} from "../../interfaces/ICapacityHolder.sol";
 import {ILedgerMechanism} from "../../interfaces/ILedgerMechanism.sol";
 import {ILedgerTreeAssignment} from "../../interfaces/ILedgerTreeAssignment.sol";
 import {IMechanism} from "../../interfaces/IMechanism.sol";
@@ -9,23 +8,23 @@ import {IProverRegistry} from "../../interfaces/IProverRegistry.sol";
 import {ITaskLedger} from "../../interfaces/ITaskLedger.sol";
 import {ITreeAssignment} from "../../interfaces/ITreeAssignment.sol";
 import {BlockHeaderRandomness} from "../../libraries/BlockHeaderRandomness.sol";
-import {ExponentialRace} from "../../libraries/ExponentialRace.sol";
 import {LedgerTreeWord, LedgerTreeWordLib} from "../../libraries/LedgerTreeWord.sol";
 import {SlashSplit} from "../../libraries/SlashSplit.sol";
 import {TreeShape} from "../../libraries/TreeShape.sol";
+import {TreeWordLib} from "../../libraries/TreeWord.sol";
 import {LedgerTask, LedgerTaskLib} from "../../types/LedgerTask.sol";
+import {TreePool} from "../TreePool.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
-import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 /// @title LedgerTreeAssignment
 /// @notice Tree assignment (kind 6) over the one-word TaskLedger: the stored TreeAssignment's rules (bonded pool,
 ///         draw from a checked block header's prevrandao by an exponential race, declared capacity through the
 ///         ProverRegistry, the root assigned with collateral, attest per range, uncle cover with the failed owner
 ///         slashed, payout by contribution on the root proof), with the task's state in the ledger's word and
-///         one packed word per drawn tree here. See ILedgerTreeAssignment and docs/mechanisms.md ("Tree
-///         assignment on the ledger").
+///         one packed word per drawn tree here; the bonded pool (its storage, bookkeeping and the draw) is TreePool's,
+///         shared with TreeAssignment. See ILedgerTreeAssignment and docs/mechanisms.md ("Tree assignment on the
+///         ledger").
 /// @dev Randomness and its bias bound are the stored tree's (TreeAssignment, docs/mechanisms.md): the seed is the
 ///      prevrandao of the block `drawDelay` blocks after the task's creation (fixed in the task's mechanismState
 ///      by onTaskOpened, so neither the requester nor the drawer can pick it), read from its RLP header checked
@@ -58,22 +57,9 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 ///        attested it (the stored tree slashed a late unattested range 0 even on the root proof). Range 0's attest
 ///        still keeps the uncle from covering it after the range deadline, and makes its owner an uncle; a
 ///        single-range tree, which has no uncle, needs no attest.
-contract LedgerTreeAssignment is ILedgerTreeAssignment, ICapacityHolder, ReentrancyGuardTransient {
+contract LedgerTreeAssignment is ILedgerTreeAssignment, TreePool {
     using SafeERC20 for IERC20;
-    using SafeCast for uint256;
 
-    uint256 internal constant BPS = 10_000;
-    /// @dev Locked ranges per member fit in 8 bits; a member at this count is not drawn.
-    uint256 internal constant MAX_LOCKED = type(uint8).max;
-    /// @dev Members per counters word, and the word's never-cleared marker bit.
-    uint256 internal constant GROUP = 14;
-    uint256 internal constant GROUP_MARK = 1 << 255;
-    /// @dev Counters word 0 also holds the pool's bookkeeping (9 bits each, above the counters).
-    uint256 internal constant POOL_SHIFT = 224;
-    uint256 internal constant POOL_MASK = (1 << 27) - 1;
-    /// @dev Layout of a `_membership` entry.
-    uint256 internal constant SLOT_MASK = 0xffff;
-    uint256 internal constant CHANGED_SHIFT = 16;
     /// @dev Layout of an undrawn task's mechanismState.
     uint256 internal constant TX_SHIFT = 32;
     uint256 internal constant SIZE_SHIFT = 48;
@@ -81,13 +67,7 @@ contract LedgerTreeAssignment is ILedgerTreeAssignment, ICapacityHolder, Reentra
 
     /// @inheritdoc ILedgerTreeAssignment
     ITaskLedger public immutable ledger;
-    /// @notice The prover registry of the ledger (pool members must be registered provers; declared capacity).
-    IProverRegistry public immutable provers;
-    /// @notice The deployment's token (bonds, rewards).
-    IERC20 public immutable token;
 
-    /// @notice Pool bond locked per drawn range.
-    uint96 public immutable rangeBond;
     /// @notice Registry stake locked by the root assignment (raised to a task's minCollateral).
     uint96 public immutable rootCollateral;
     /// @notice Share of the time from draw to deadline for range attestations (bps).
@@ -96,12 +76,8 @@ contract LedgerTreeAssignment is ILedgerTreeAssignment, ICapacityHolder, Reentra
     uint16 public immutable uncleBps;
     /// @notice Largest number of ranges per tree.
     uint8 public immutable maxRanges;
-    /// @notice Largest pool.
-    uint16 public immutable maxPoolSize;
     /// @notice Blocks from opening to the seed block.
     uint8 public immutable drawDelay;
-    /// @notice Seconds from requestLeave to leavePool.
-    uint32 public immutable exitDelay;
     /// @notice Contribution units per base proof.
     uint16 public immutable baseWeight;
     /// @notice Contribution units per merge proof.
@@ -115,36 +91,6 @@ contract LedgerTreeAssignment is ILedgerTreeAssignment, ICapacityHolder, Reentra
     uint8 internal immutable _safety;
     uint8 internal immutable _censorship;
 
-    /// @dev Pool bookkeeping (memory view of bits 224–250 of counters word 0): slots handed out, members
-    ///      now, and the head (slot + 1) of the list of freed slots (each freed slot's word holds the next one
-    ///      in its bond bits).
-    struct PoolInfo {
-        uint16 slots;
-        uint16 members;
-        uint16 freeHead;
-    }
-
-    /// @dev A pool member as a draw sees it (memory only).
-    struct Candidate {
-        address prover;
-        /// Whether its change block and declared slots have been read in this draw.
-        bool checked;
-        /// Its total bond while drawable in this draw (0: not drawable).
-        uint256 weight;
-        /// Free bond before this draw.
-        uint256 free;
-        /// Its ExponentialRace key in the current round (smallest wins).
-        uint256 key;
-        /// Locked ranges before this draw.
-        uint256 locked;
-        /// Of those, the ones the registry does not count (all but range 0 of a task whose root it holds).
-        uint256 busy;
-        /// Declared slots it may still take in this draw.
-        uint256 room;
-        /// Ranges drawn to it in this draw.
-        uint256 picks;
-    }
-
     /// @dev Contribution units of a settled task (memory only): the contributors other than the root
     ///      prover (pool slots, in order of their first range), their units, and the root prover's units.
     struct Payout {
@@ -154,35 +100,11 @@ contract LedgerTreeAssignment is ILedgerTreeAssignment, ICapacityHolder, Reentra
         uint256 rootUnits;
     }
 
-    /// @dev Running counts of a draw (memory only): drawable members, and those of them not yet picked.
-    struct Totals {
-        uint256 all;
-        uint256 fresh;
-    }
-
-    /// @dev Pending exits: amount (96) | availableAt (64).
-    struct Exit {
-        uint96 amount;
-        uint64 availableAt;
-    }
-
-    /// @dev Pool slot → prover (low 160 bits) | total bond held, free + locked (high 96 bits).
-    mapping(uint256 slot => uint256) internal _members;
-    /// @dev Slot / 14 → fourteen 16-bit counters, one per member: locked ranges (low 8 bits) | of which
-    ///      range 0 of a task whose root this member holds in the ledger (high 8 bits); bit 255 keeps the word
-    ///      non-zero (a draw after an idle spell rewrites it instead of filling it). Word 0 also holds the
-    ///      PoolInfo in bits 224–250.
-    mapping(uint256 group => uint256) internal _counters;
-    /// @dev Prover → its pool slot + 1 (low 16 bits; 0: not a member) | the block of its last bond change,
-    ///      a join, top-up or leave (bits 16 and up). A draw reads the change block of its winners only.
-    mapping(address prover => uint256) internal _membership;
     /// @dev Tree words by `_slotOf(taskId)` (the requester and the id's nonce mod 256): a tree's word from its draw
     ///      to its close (status Drawn, its nonce), then USED only, rewritten by the requester's next tree in the slot.
     mapping(uint256 slot => LedgerTreeWord) internal _trees;
-    /// @dev Range fields from LedgerTreeWordLib.INLINE_RANGES on, RANGES_PER_WORD per word.
+    /// @dev Range fields from TreeWordLib.INLINE_RANGES on, RANGES_PER_WORD per word.
     mapping(uint256 taskId => mapping(uint256 word => uint256)) internal _moreRanges;
-    mapping(address account => uint256) internal _claimable;
-    mapping(address prover => Exit) internal _exits;
 
     modifier onlyLedger() {
         if (msg.sender != address(ledger)) revert OnlyTaskLedger(msg.sender);
@@ -192,24 +114,15 @@ contract LedgerTreeAssignment is ILedgerTreeAssignment, ICapacityHolder, Reentra
     /// @param ledger_ The task ledger (its `provers()` is the pool's registry).
     /// @param token_ The deployment's token.
     /// @param p Instance parameters (the stored tree's, ITreeAssignment.Params).
-    constructor(ITaskLedger ledger_, IERC20 token_, ITreeAssignment.Params memory p) {
-        if (
-            address(ledger_) == address(0) || address(token_) == address(0) || p.rangeBond == 0 || p.rangeWindowBps == 0
-                || p.rangeWindowBps > BPS || p.uncleBps > BPS || p.maxRanges == 0 || p.maxRanges >= TreeShape.NO_SIBLING
-                || p.maxPoolSize == 0 || p.maxPoolSize > 256 || p.drawDelay == 0
-                || uint256(p.baseWeight) + p.mergeWeight + p.rootWeight == 0
-        ) revert InvalidParams();
+    constructor(ITaskLedger ledger_, IERC20 token_, ITreeAssignment.Params memory p)
+        TreePool(_checkedProvers(ledger_, token_, p), token_, p.rangeBond, p.maxPoolSize, p.exitDelay)
+    {
         ledger = ledger_;
-        provers = ledger_.provers();
-        token = token_;
-        rangeBond = p.rangeBond;
         rootCollateral = p.rootCollateral;
         rangeWindowBps = p.rangeWindowBps;
         uncleBps = p.uncleBps;
         maxRanges = p.maxRanges;
-        maxPoolSize = p.maxPoolSize;
         drawDelay = p.drawDelay;
-        exitDelay = p.exitDelay;
         baseWeight = p.baseWeight;
         mergeWeight = p.mergeWeight;
         rootWeight = p.rootWeight;
@@ -220,29 +133,28 @@ contract LedgerTreeAssignment is ILedgerTreeAssignment, ICapacityHolder, Reentra
         _censorship = p.profile.censorshipResistance;
     }
 
+    /// @dev The constructor's checks (InvalidParams), made before the ledger is asked for its prover registry.
+    function _checkedProvers(ITaskLedger ledger_, IERC20 token_, ITreeAssignment.Params memory p)
+        private
+        view
+        returns (IProverRegistry)
+    {
+        if (
+            address(ledger_) == address(0) || address(token_) == address(0) || p.rangeBond == 0 || p.rangeWindowBps == 0
+                || p.rangeWindowBps > BPS || p.uncleBps > BPS || p.maxRanges == 0 || p.maxRanges >= TreeShape.NO_SIBLING
+                || p.maxPoolSize == 0 || p.maxPoolSize > 256 || p.drawDelay == 0
+                || uint256(p.baseWeight) + p.mergeWeight + p.rootWeight == 0
+        ) revert InvalidParams();
+        return ledger_.provers();
+    }
+
     // ------------------------------------------------------------------ pool
 
     /// @inheritdoc ILedgerTreeAssignment
     function joinPool(uint256 amount) external nonReentrant {
         if (amount == 0) revert ZeroAmount();
         if (!provers.isRegistered(msg.sender)) revert ProverNotRegistered(msg.sender);
-        uint256 slotPlusOne = _membership[msg.sender] & SLOT_MASK;
-        uint256 slot;
-        uint256 bond;
-        if (slotPlusOne == 0) {
-            slot = _newSlot();
-            // From now on the ProverRegistry counts this member's locked ranges against its declared capacity
-            // (heldCapacityOf); it refuses if this instance is not a listed capacity holder.
-            provers.enterCapacityHolder(msg.sender);
-        } else {
-            slot = slotPlusOne - 1;
-            bond = _members[slot] >> 160;
-        }
-        bond += amount;
-        _members[slot] = (uint256(bond.toUint96()) << 160) | uint160(msg.sender);
-        _markChanged(msg.sender, slot);
-        (uint256 locked,) = _countsOf(slot);
-        emit PoolJoined(msg.sender, amount, bond - uint256(rangeBond) * locked);
+        emit PoolJoined(msg.sender, amount, _addBond(msg.sender, amount));
         token.safeTransferFrom(msg.sender, address(this), amount);
     }
 
@@ -265,15 +177,7 @@ contract LedgerTreeAssignment is ILedgerTreeAssignment, ICapacityHolder, Reentra
         (uint256 free,) = _bondOf(msg.sender);
         amount = e.amount < free ? e.amount : free;
         if (amount == 0) revert InsufficientFreeBond(msg.sender, e.amount, 0);
-        uint256 slot = (_membership[msg.sender] & SLOT_MASK) - 1;
-        uint256 bond = (_members[slot] >> 160) - amount;
-        // bond ≥ rangeBond × locked, so a zero bond means nothing is locked either.
-        if (bond == 0) {
-            _removeMember(slot, msg.sender);
-        } else {
-            _members[slot] = (bond << 160) | uint160(msg.sender);
-            _markChanged(msg.sender, slot);
-        }
+        _takeBond(msg.sender, amount);
         emit PoolLeft(msg.sender, amount, free - amount);
         token.safeTransfer(msg.sender, amount);
     }
@@ -352,19 +256,19 @@ contract LedgerTreeAssignment is ILedgerTreeAssignment, ICapacityHolder, Reentra
     function attest(uint256 taskId, uint256 range, bytes32 topCommitment, bytes32 nodeId) external {
         LedgerTreeWord w = _drawnTask(taskId);
         uint256 f = range < w.rangeCount() ? _fieldOf(taskId, w, range) : 0;
-        if (LedgerTreeWordLib.fieldState(f) != uint256(ITreeAssignment.RangeState.Drawn)) {
-            revert WrongRangeState(taskId, range, ITreeAssignment.RangeState(LedgerTreeWordLib.fieldState(f)));
+        if (TreeWordLib.fieldState(f) != uint256(ITreeAssignment.RangeState.Drawn)) {
+            revert WrongRangeState(taskId, range, ITreeAssignment.RangeState(TreeWordLib.fieldState(f)));
         }
-        if (msg.sender != _proverAt(LedgerTreeWordLib.fieldOwner(f))) revert NotRangeOwner(taskId, range, msg.sender);
+        if (msg.sender != _proverAt(TreeWordLib.fieldOwner(f))) revert NotRangeOwner(taskId, range, msg.sender);
         uint256 rangeDeadline = w.marker();
         if (block.timestamp > rangeDeadline) revert RangeWindow(taskId, rangeDeadline);
         w = _setField(
             taskId,
             w,
             range,
-            LedgerTreeWordLib.makeField(LedgerTreeWordLib.fieldOwner(f), uint256(ITreeAssignment.RangeState.Attested))
+            TreeWordLib.makeField(TreeWordLib.fieldOwner(f), uint256(ITreeAssignment.RangeState.Attested))
         );
-        if (range < LedgerTreeWordLib.INLINE_RANGES) _trees[_slotOf(taskId)] = w;
+        if (range < TreeWordLib.INLINE_RANGES) _trees[_slotOf(taskId)] = w;
         emit RangeAttested(taskId, range, msg.sender, topCommitment, nodeId);
     }
 
@@ -381,9 +285,7 @@ contract LedgerTreeAssignment is ILedgerTreeAssignment, ICapacityHolder, Reentra
         _subCounts(failedSlot, 1, rootBacked ? 1 : 0);
         address failed = _slashBond(failedSlot);
         (uint256 toUncle, uint256 toRequester) = _creditCover(taskId);
-        w = _setField(
-            taskId, w, range, LedgerTreeWordLib.makeField(uncleSlot, uint256(ITreeAssignment.RangeState.Covered))
-        );
+        w = _setField(taskId, w, range, TreeWordLib.makeField(uncleSlot, uint256(ITreeAssignment.RangeState.Covered)));
         if (range == 0) w = w.withRootAssigned(false);
         _trees[_slotOf(taskId)] = w;
         emit RangeCovered(taskId, range, failed, msg.sender, toUncle, toRequester);
@@ -448,7 +350,7 @@ contract LedgerTreeAssignment is ILedgerTreeAssignment, ICapacityHolder, Reentra
         returns (uint256)
     {
         LedgerTreeWord w = _drawnTask(taskId);
-        uint256 rootSlot = LedgerTreeWordLib.fieldOwner(w.field(0));
+        uint256 rootSlot = TreeWordLib.fieldOwner(w.field(0));
         if (prover != _proverAt(rootSlot)) revert NotRootProver(taskId, prover);
         Payout memory p = _settle(taskId, w, rootSlot, true);
         return _pay(taskId, task.maxPayment, w, p, prover);
@@ -491,11 +393,11 @@ contract LedgerTreeAssignment is ILedgerTreeAssignment, ICapacityHolder, Reentra
         uint256 shape = TreeShape.packedSplit(w.txCount(), w.rangeSize(), w.rangeCount())[range];
         uint256 f = _fieldOf(taskId, w, range);
         r = ITreeAssignment.Range({
-            owner: _proverAt(LedgerTreeWordLib.fieldOwner(f)),
+            owner: _proverAt(TreeWordLib.fieldOwner(f)),
             count: TreeShape.count(shape),
             mergesLed: TreeShape.mergesLed(shape),
             sibling: TreeShape.sibling(shape),
-            state: ITreeAssignment.RangeState(LedgerTreeWordLib.fieldState(f))
+            state: ITreeAssignment.RangeState(TreeWordLib.fieldState(f))
         });
     }
 
@@ -503,7 +405,7 @@ contract LedgerTreeAssignment is ILedgerTreeAssignment, ICapacityHolder, Reentra
     function rootProverOf(uint256 taskId) external view returns (address) {
         LedgerTreeWord w = _trees[_slotOf(taskId)];
         if (!w.isTreeOf(taskId)) return address(0);
-        return _proverAt(LedgerTreeWordLib.fieldOwner(w.field(0)));
+        return _proverAt(TreeWordLib.fieldOwner(w.field(0)));
     }
 
     /// @inheritdoc ILedgerTreeAssignment
@@ -527,11 +429,7 @@ contract LedgerTreeAssignment is ILedgerTreeAssignment, ICapacityHolder, Reentra
 
     /// @inheritdoc ILedgerTreeAssignment
     function memberAt(uint256 index) external view returns (ITreeAssignment.Member memory m) {
-        if (index >= _poolInfo().slots) return m;
-        m.prover = _proverAt(index);
-        if (m.prover == address(0)) return m;
-        (uint256 locked,) = _countsOf(index);
-        m.freeBond = uint96((_members[index] >> 160) - uint256(rangeBond) * locked);
+        return _memberAt(index);
     }
 
     /// @inheritdoc ILedgerTreeAssignment
@@ -544,17 +442,17 @@ contract LedgerTreeAssignment is ILedgerTreeAssignment, ICapacityHolder, Reentra
         return _claimable[account];
     }
 
-    /// @inheritdoc ICapacityHolder
-    /// @dev The member's locked ranges less those whose root assignment the registry counts already (range 0
-    ///      of a task whose root it holds): the `busy` of a draw candidate.
-    function heldCapacityOf(address prover) external view returns (uint256) {
-        uint256 slotPlusOne = _membership[prover] & SLOT_MASK;
-        if (slotPlusOne == 0) return 0;
-        (uint256 locked, uint256 roots) = _countsOf(slotPlusOne - 1);
-        return locked - roots;
+    // ------------------------------------------------------------------ internals
+
+    /// @dev The pool is full (TreePool._newSlot).
+    function _revertPoolFull() internal view override {
+        revert PoolFull(maxPoolSize);
     }
 
-    // ------------------------------------------------------------------ internals
+    /// @dev No pool member can take a range (TreePool._pick).
+    function _revertNoEligibleProvers(uint256 taskId) internal pure override {
+        revert NoEligibleProvers(taskId);
+    }
 
     function _drawnTask(uint256 taskId) internal view returns (LedgerTreeWord w) {
         w = _trees[_slotOf(taskId)];
@@ -584,292 +482,44 @@ contract LedgerTreeAssignment is ILedgerTreeAssignment, ICapacityHolder, Reentra
         return (uint32(state), (state >> TX_SHIFT) & U16, (state >> SIZE_SHIFT) & U16);
     }
 
-    /// @dev Draws `k` pool slots by ExponentialRace: each drawable member (at least `rangeBond` free, a lock
-    ///      counter left) gets the key keyOf(seed, member, 0, total bond), and range i goes to the i-th
-    ///      smallest key, i.e. each range is drawn with probability proportional to total bond among the
-    ///      members not picked yet (weighted sampling without replacement). Once every drawable member has
-    ///      a range, members are reused: range i then races afresh (round i) among those still drawable.
-    ///      A member is checked the first time it wins: if its bond changed from the block before `drawBlock`
-    ///      on (the seed was public then), or it has no declared slot left, it is excluded and the next key
-    ///      wins. Because a key depends on its own member's bond only, a join or top-up after the seed moves
-    ///      nobody else's outcome, and excluding the member who made it leaves the rest as if it never
-    ///      happened (docs/mechanisms.md, "Randomness and its bias bound").
-    function _drawMembers(uint256 taskId, bytes32 seed, uint256 k, uint256 drawBlock)
-        internal
-        view
-        returns (uint256[] memory picks, Candidate[] memory c)
-    {
-        uint256 n = _poolInfo().slots;
-        uint256 bond = rangeBond;
-        c = new Candidate[](n);
-        Totals memory t;
-        uint256 counters;
-        for (uint256 j; j < n; ++j) {
-            if (j % GROUP == 0) counters = _counters[j / GROUP];
-            uint256 m = _members[j];
-            address prover = address(uint160(m));
-            if (prover == address(0)) continue; // a freed slot
-            uint256 v = counters >> ((j % GROUP) << 4);
-            Candidate memory x = c[j];
-            x.prover = prover;
-            // bond ≥ rangeBond × locked and roots ≤ locked (kept so by every update); bonds are uint96.
-            unchecked {
-                uint256 total = m >> 160;
-                x.locked = v & 0xff;
-                x.busy = x.locked - ((v >> 8) & 0xff);
-                x.free = total - bond * x.locked;
-                if (x.free >= bond && x.locked < MAX_LOCKED) {
-                    x.weight = total;
-                    x.key = ExponentialRace.keyOf(seed, prover, 0, total);
-                    ++t.all;
-                }
-            }
-        }
-        t.fresh = t.all;
-        picks = new uint256[](k);
-        for (uint256 i; i < k; ++i) {
-            picks[i] = _pick(taskId, seed, i, c, t, drawBlock);
-        }
-    }
-
-    /// @dev One range's pick (see _drawMembers); updates the candidate and the counts.
-    function _pick(uint256 taskId, bytes32 seed, uint256 i, Candidate[] memory c, Totals memory t, uint256 drawBlock)
-        internal
-        view
-        returns (uint256 pick)
-    {
-        bool rekeyed;
-        for (;;) {
-            if (t.all == 0) revert NoEligibleProvers(taskId);
-            bool fresh = t.fresh != 0;
-            if (!fresh && !rekeyed) {
-                // Every drawable member holds a range of this draw: reuse them, in a race of their own.
-                rekeyed = true;
-                for (uint256 j; j < c.length; ++j) {
-                    if (c[j].weight != 0) c[j].key = ExponentialRace.keyOf(seed, c[j].prover, i, c[j].weight);
-                }
-            }
-            pick = _best(c, fresh);
-            Candidate memory p = c[pick];
-            if (!p.checked) {
-                p.checked = true;
-                // A bond changed once the seed could be known does not count; nor does a member at capacity.
-                p.room = _changedBlockOf(p.prover) + 1 >= drawBlock ? 0 : _room(p.prover, p.busy);
-            }
-            if (p.room == 0) {
-                p.weight = 0;
-                --t.all;
-                if (p.picks == 0) --t.fresh;
-                continue;
-            }
-            // A drawable candidate has free ≥ rangeBond × (picks + 1) and room ≥ 1.
-            unchecked {
-                if (p.picks == 0) --t.fresh;
-                p.room -= 1;
-                p.picks += 1;
-                // Drawable again only with another bond's worth, a lock counter and a declared slot left.
-                if (
-                    p.free - uint256(rangeBond) * p.picks < rangeBond || p.locked + p.picks >= MAX_LOCKED || p.room == 0
-                ) {
-                    p.weight = 0;
-                    --t.all;
-                }
-            }
-            return pick;
-        }
-    }
-
-    /// @dev The drawable candidate with the smallest key (among those not yet picked if `fresh`); ties, which
-    ///      need equal 256-bit hashes, go to the lower slot.
-    function _best(Candidate[] memory c, bool fresh) internal pure returns (uint256 best) {
-        uint256 bestKey = type(uint256).max;
-        for (uint256 j; j < c.length; ++j) {
-            Candidate memory x = c[j];
-            if (x.weight == 0 || (fresh && x.picks != 0)) continue;
-            if (x.key < bestKey) {
-                bestKey = x.key;
-                best = j;
-            }
-        }
-    }
-
-    /// @dev Declared slots `prover` has left: the registry's `capacityLeft` with this instance excluded
-    ///      (maxConcurrent − live assignments − what its other capacity holders report) − `busy` (its locked
-    ///      ranges here that the registry does not count as assignments; the counters before this draw), floored
-    ///      at 0. Called in assembly: one word of return data, no decoder.
-    function _room(address prover, uint256 busy) internal view returns (uint256) {
-        address target = address(provers);
-        bytes4 selector = IProverRegistry.capacityLeft.selector;
-        uint256 left;
-        assembly ("memory-safe") {
-            // Call data and return data in the memory past the free pointer (not kept).
-            let ptr := mload(0x40)
-            mstore(ptr, selector)
-            mstore(add(ptr, 4), prover)
-            mstore(add(ptr, 36), address())
-            let ok := staticcall(gas(), target, ptr, 68, ptr, 0x20)
-            if iszero(and(ok, eq(returndatasize(), 0x20))) {
-                returndatacopy(ptr, 0, returndatasize())
-                revert(ptr, returndatasize())
-            }
-            left := mload(ptr)
-        }
-        return left > busy ? left - busy : 0;
-    }
-
     /// @dev Writes the drawn owners into the range fields (Drawn); returns the task word.
     function _recordRanges(uint256 taskId, LedgerTreeWord w, uint256[] memory picks) internal returns (LedgerTreeWord) {
         uint256 k = picks.length;
-        uint256 inlined = k < LedgerTreeWordLib.INLINE_RANGES ? k : LedgerTreeWordLib.INLINE_RANGES;
+        uint256 inlined = k < TreeWordLib.INLINE_RANGES ? k : TreeWordLib.INLINE_RANGES;
         for (uint256 i; i < inlined; ++i) {
-            w = w.withField(i, LedgerTreeWordLib.makeField(picks[i], uint256(ITreeAssignment.RangeState.Drawn)));
+            w = w.withField(i, TreeWordLib.makeField(picks[i], uint256(ITreeAssignment.RangeState.Drawn)));
         }
         uint256 extra;
         for (uint256 i = inlined; i < k; ++i) {
-            uint256 j = i - LedgerTreeWordLib.INLINE_RANGES;
-            uint256 at = j % LedgerTreeWordLib.RANGES_PER_WORD;
-            extra |= LedgerTreeWordLib.makeField(picks[i], uint256(ITreeAssignment.RangeState.Drawn))
-            << (LedgerTreeWordLib.FIELD_BITS * at);
-            if (at == LedgerTreeWordLib.RANGES_PER_WORD - 1 || i == k - 1) {
-                _moreRanges[taskId][j / LedgerTreeWordLib.RANGES_PER_WORD] = extra;
+            uint256 j = i - TreeWordLib.INLINE_RANGES;
+            uint256 at = j % TreeWordLib.RANGES_PER_WORD;
+            extra |= TreeWordLib.makeField(picks[i], uint256(ITreeAssignment.RangeState.Drawn))
+            << (TreeWordLib.FIELD_BITS * at);
+            if (at == TreeWordLib.RANGES_PER_WORD - 1 || i == k - 1) {
+                _moreRanges[taskId][j / TreeWordLib.RANGES_PER_WORD] = extra;
                 extra = 0;
             }
         }
         return w;
     }
 
-    /// @dev Adds this draw's picks to the members' lock counters (one write per run of picks in the same
-    ///      counters word; a pool of up to fifteen members has one word).
-    function _lockPicks(uint256[] memory picks) internal {
-        uint256 group = picks[0] / GROUP;
-        uint256 delta;
-        for (uint256 i; i < picks.length; ++i) {
-            uint256 slot = picks[i];
-            if (slot / GROUP != group) {
-                _counters[group] += delta;
-                delta = 0;
-                group = slot / GROUP;
-            }
-            // A counter stays below 256 (MAX_LOCKED): no carry into the next one.
-            unchecked {
-                delta += 1 << ((slot % GROUP) << 4);
-            }
-        }
-        _counters[group] += delta;
-    }
-
     /// @dev Range field `i` of a task.
     function _fieldOf(uint256 taskId, LedgerTreeWord w, uint256 i) internal view returns (uint256) {
-        if (i < LedgerTreeWordLib.INLINE_RANGES) return w.field(i);
-        uint256 j = i - LedgerTreeWordLib.INLINE_RANGES;
-        return (_moreRanges[taskId][j / LedgerTreeWordLib.RANGES_PER_WORD]
-                >> (LedgerTreeWordLib.FIELD_BITS * (j % LedgerTreeWordLib.RANGES_PER_WORD)))
-            & LedgerTreeWordLib.FIELD_MASK;
+        if (i < TreeWordLib.INLINE_RANGES) return w.field(i);
+        uint256 j = i - TreeWordLib.INLINE_RANGES;
+        return (_moreRanges[taskId][j / TreeWordLib.RANGES_PER_WORD]
+                >> (TreeWordLib.FIELD_BITS * (j % TreeWordLib.RANGES_PER_WORD))) & TreeWordLib.FIELD_MASK;
     }
 
     /// @dev Sets range field `i`: in the returned task word (which the caller stores) for the inline
     ///      ranges, in its extra word otherwise.
     function _setField(uint256 taskId, LedgerTreeWord w, uint256 i, uint256 f) internal returns (LedgerTreeWord) {
-        if (i < LedgerTreeWordLib.INLINE_RANGES) return w.withField(i, f);
-        uint256 j = i - LedgerTreeWordLib.INLINE_RANGES;
-        uint256 shift = LedgerTreeWordLib.FIELD_BITS * (j % LedgerTreeWordLib.RANGES_PER_WORD);
-        uint256 word = j / LedgerTreeWordLib.RANGES_PER_WORD;
-        _moreRanges[taskId][word] =
-            (_moreRanges[taskId][word] & ~(LedgerTreeWordLib.FIELD_MASK << shift)) | (f << shift);
+        if (i < TreeWordLib.INLINE_RANGES) return w.withField(i, f);
+        uint256 j = i - TreeWordLib.INLINE_RANGES;
+        uint256 shift = TreeWordLib.FIELD_BITS * (j % TreeWordLib.RANGES_PER_WORD);
+        uint256 word = j / TreeWordLib.RANGES_PER_WORD;
+        _moreRanges[taskId][word] = (_moreRanges[taskId][word] & ~(TreeWordLib.FIELD_MASK << shift)) | (f << shift);
         return w;
-    }
-
-    /// @dev Records that `prover`'s bond (in `slot`) changed in this block (see `_membership`).
-    function _markChanged(address prover, uint256 slot) internal {
-        _membership[prover] = (slot + 1) | (block.number << CHANGED_SHIFT);
-    }
-
-    /// @dev The block of `prover`'s last join, top-up or leave.
-    function _changedBlockOf(address prover) internal view returns (uint256) {
-        return _membership[prover] >> CHANGED_SHIFT;
-    }
-
-    function _proverAt(uint256 slot) internal view returns (address) {
-        return address(uint160(_members[slot]));
-    }
-
-    function _countsOf(uint256 slot) internal view returns (uint256 locked, uint256 roots) {
-        uint256 v = _counters[slot / GROUP] >> ((slot % GROUP) << 4);
-        return (v & 0xff, (v >> 8) & 0xff);
-    }
-
-    /// @dev `locked` and `roots` placed at `slot`'s counter in its counters word.
-    function _countsDelta(uint256 slot, uint256 locked, uint256 roots) internal pure returns (uint256) {
-        return (locked | (roots << 8)) << ((slot % GROUP) << 4);
-    }
-
-    function _addCounts(uint256 slot, uint256 locked, uint256 roots) internal {
-        _counters[slot / GROUP] += _countsDelta(slot, locked, roots);
-    }
-
-    function _subCounts(uint256 slot, uint256 locked, uint256 roots) internal {
-        _counters[slot / GROUP] -= _countsDelta(slot, locked, roots);
-    }
-
-    function _bondOf(address prover) internal view returns (uint256 freeBond, uint256 lockedRanges) {
-        uint256 slotPlusOne = _membership[prover] & SLOT_MASK;
-        if (slotPlusOne == 0) return (0, 0);
-        (lockedRanges,) = _countsOf(slotPlusOne - 1);
-        freeBond = (_members[slotPlusOne - 1] >> 160) - uint256(rangeBond) * lockedRanges;
-    }
-
-    /// @dev Takes one range bond from the member in `slot` (the caller releases the lock and credits the
-    ///      bond); removes the member when nothing is left. Returns the member's address.
-    function _slashBond(uint256 slot) internal returns (address prover) {
-        uint256 m = _members[slot];
-        prover = address(uint160(m));
-        uint256 bond = (m >> 160) - rangeBond;
-        // bond ≥ rangeBond × locked, and the caller releases this bond's lock: a zero bond means
-        // nothing is locked any more either.
-        if (bond == 0) _removeMember(slot, prover);
-        else _members[slot] = (bond << 160) | uint160(prover);
-    }
-
-    function _poolInfo() internal view returns (PoolInfo memory p) {
-        uint256 h = _counters[0] >> POOL_SHIFT;
-        p.slots = uint16(h & 0x1ff);
-        p.members = uint16((h >> 9) & 0x1ff);
-        p.freeHead = uint16((h >> 18) & 0x1ff);
-    }
-
-    function _setPoolInfo(PoolInfo memory p) internal {
-        uint256 info = uint256(p.slots) | (uint256(p.members) << 9) | (uint256(p.freeHead) << 18);
-        _counters[0] = (_counters[0] & ~(POOL_MASK << POOL_SHIFT)) | (info << POOL_SHIFT) | GROUP_MARK;
-    }
-
-    /// @dev A slot for a new member: the most recently freed one, else the next unused one.
-    function _newSlot() internal returns (uint256 slot) {
-        PoolInfo memory p = _poolInfo();
-        if (p.freeHead != 0) {
-            slot = p.freeHead - 1;
-            p.freeHead = uint16(_members[slot] >> 160);
-        } else {
-            if (p.slots >= maxPoolSize) revert PoolFull(maxPoolSize);
-            slot = p.slots;
-            p.slots += 1;
-            if (slot % GROUP == 0 && slot != 0) _counters[slot / GROUP] = GROUP_MARK;
-        }
-        p.members += 1;
-        _setPoolInfo(p);
-    }
-
-    /// @dev Frees a member's slot (no bond, no lock left); no range refers to it any more (a range
-    ///      refers to its drawn owner only while that owner's lock on it is live, or to its uncle, which
-    ///      holds a lock on its own range until the task closes).
-    function _removeMember(uint256 slot, address prover) internal {
-        PoolInfo memory p = _poolInfo();
-        _members[slot] = uint256(p.freeHead) << 160;
-        p.freeHead = uint16(slot + 1);
-        p.members -= 1;
-        _setPoolInfo(p);
-        delete _membership[prover];
-        // Nothing is locked any more: the registry stops asking this instance about the prover.
-        provers.exitCapacityHolder(prover);
     }
 
     /// @dev The checks of `cover`: the range is drawn and unattested, its window has passed, the task's
@@ -880,17 +530,17 @@ contract LedgerTreeAssignment is ILedgerTreeAssignment, ICapacityHolder, Reentra
         returns (uint256 failedSlot, uint256 uncleSlot)
     {
         uint256 f = range < w.rangeCount() ? _fieldOf(taskId, w, range) : 0;
-        if (LedgerTreeWordLib.fieldState(f) != uint256(ITreeAssignment.RangeState.Drawn)) {
-            revert WrongRangeState(taskId, range, ITreeAssignment.RangeState(LedgerTreeWordLib.fieldState(f)));
+        if (TreeWordLib.fieldState(f) != uint256(ITreeAssignment.RangeState.Drawn)) {
+            revert WrongRangeState(taskId, range, ITreeAssignment.RangeState(TreeWordLib.fieldState(f)));
         }
         if (block.timestamp <= w.marker()) revert RangeWindow(taskId, w.marker());
         if (block.timestamp > w.deadline()) revert TaskPastDeadline(taskId, w.deadline());
         uint256 sibling = TreeShape.sibling(TreeShape.packedSplit(w.txCount(), w.rangeSize(), w.rangeCount())[range]);
         if (sibling == TreeShape.NO_SIBLING) revert NoSibling(taskId, range);
         uint256 uncleField = _fieldOf(taskId, w, sibling);
-        uncleSlot = LedgerTreeWordLib.fieldOwner(uncleField);
-        failedSlot = LedgerTreeWordLib.fieldOwner(f);
-        uint256 uncleState = LedgerTreeWordLib.fieldState(uncleField);
+        uncleSlot = TreeWordLib.fieldOwner(uncleField);
+        failedSlot = TreeWordLib.fieldOwner(f);
+        uint256 uncleState = TreeWordLib.fieldState(uncleField);
         if (
             msg.sender != _proverAt(uncleSlot) || uncleSlot == failedSlot
                 || (uncleState != uint256(ITreeAssignment.RangeState.Attested)
@@ -921,9 +571,9 @@ contract LedgerTreeAssignment is ILedgerTreeAssignment, ICapacityHolder, Reentra
         uint256 release;
         address requester; // looked up on the first slash only
         for (uint256 i; i < k; ++i) {
-            uint256 f = i < LedgerTreeWordLib.INLINE_RANGES ? w.field(i) : _fieldOf(taskId, w, i);
-            uint256 slot = LedgerTreeWordLib.fieldOwner(f);
-            f = LedgerTreeWordLib.fieldState(f);
+            uint256 f = i < TreeWordLib.INLINE_RANGES ? w.field(i) : _fieldOf(taskId, w, i);
+            uint256 slot = TreeWordLib.fieldOwner(f);
+            f = TreeWordLib.fieldState(f);
             if (pay) _count(p, shape[i], slot, rootSlot, f >= uint256(ITreeAssignment.RangeState.Attested));
             if (f == uint256(ITreeAssignment.RangeState.Covered)) continue;
             if (slot / GROUP != group) {
@@ -942,9 +592,9 @@ contract LedgerTreeAssignment is ILedgerTreeAssignment, ICapacityHolder, Reentra
             }
         }
         if (release != 0) _counters[group] -= release;
-        if (k > LedgerTreeWordLib.INLINE_RANGES) {
-            uint256 words = (k - LedgerTreeWordLib.INLINE_RANGES + LedgerTreeWordLib.RANGES_PER_WORD - 1)
-                / LedgerTreeWordLib.RANGES_PER_WORD;
+        if (k > TreeWordLib.INLINE_RANGES) {
+            uint256 words =
+                (k - TreeWordLib.INLINE_RANGES + TreeWordLib.RANGES_PER_WORD - 1) / TreeWordLib.RANGES_PER_WORD;
             for (uint256 j; j < words; ++j) {
                 delete _moreRanges[taskId][j];
             }
