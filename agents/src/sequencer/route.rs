@@ -382,6 +382,31 @@ pub fn explain_routing(pinned: bool, chosen: usize, scores: &[U256], names: &[St
     }
 }
 
+/// The instances a routed request skipped, by `TaskRouted.reasons` (`IRouterInstances.SkipReason`
+/// per instance id): `tree (missing data), …`; `None` when none was skipped (or it was pinned).
+pub fn explain_skips(reasons: &[u8], names: &[String]) -> Option<String> {
+    const REASONS: [&str; 7] = [
+        "none",
+        "retired",
+        "redundancy",
+        "stake at risk",
+        "lead time",
+        "price per proof",
+        "missing data",
+    ];
+    let skipped: Vec<String> = reasons
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| **r != 0)
+        .map(|(i, r)| {
+            let name = names.get(i).cloned().unwrap_or_else(|| format!("#{i}"));
+            let why = REASONS.get(usize::from(*r)).copied().unwrap_or("unknown");
+            format!("{name} ({why})")
+        })
+        .collect();
+    (!skipped.is_empty()).then(|| skipped.join(", "))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -409,6 +434,20 @@ mod tests {
                 "{bad:?} is refused"
             );
         }
+    }
+
+    #[test]
+    fn skipped_instances_are_named_with_their_reason() {
+        let names: Vec<String> = ["race", "sealed-bid", "tree"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(
+            explain_skips(&[0, 4, 6], &names).as_deref(),
+            Some("sealed-bid (lead time), tree (missing data)")
+        );
+        assert_eq!(explain_skips(&[0, 0, 0], &names), None);
+        assert_eq!(explain_skips(&[], &names), None);
     }
 
     #[test]
