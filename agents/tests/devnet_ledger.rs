@@ -213,4 +213,38 @@ async fn a_ledger_block_routed_for_the_arbitrage_persona_goes_to_the_race() {
         block.why
     );
     assert!(row.contains(&block.why), "{row}");
+    assert!(
+        block.why.ends_with("skipped tree (missing data)"),
+        "the ledger devnet routes without the tree: {}",
+        block.why
+    );
+}
+
+/// The Aztec-like persona, which the stored devnet routes to the tree: on the ledger the tree is
+/// left out of routing (no ledger prover serves it yet), so the block goes to the best of the rest.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ledger_block_routed_for_the_rollup_block_persona_skips_the_tree() {
+    let args = DevnetArgs {
+        blocks: 1,
+        txs_per_block: 2,
+        provers: 2,
+        timeout: 240,
+        qos: Some("rollup-block".into()),
+        ledger: true,
+        ..DevnetArgs::default()
+    };
+    let summary = run_ledger_devnet(&args)
+        .await
+        .expect("the ledger devnet runs to completion");
+    check_blocks_rewards_and_stakes(&summary, 1);
+    let row = &rendered_rows(&summary)[0];
+    let block = &summary.blocks[0];
+    assert_ne!(block.mechanism, "tree");
+    assert!(
+        block.why.starts_with("router: best QoS score")
+            && block.why.ends_with("skipped tree (missing data)"),
+        "{}",
+        block.why
+    );
+    assert!(row.contains(&block.mechanism), "{row}");
 }

@@ -77,7 +77,8 @@ pub async fn run_ledger_devnet(args: &DevnetArgs) -> eyre::Result<LedgerDevnetSu
         &deployed.admin,
         rollup,
         deployed.deployer.address(),
-        &route::Market::ledger(&market),
+        // No ledger prover serves the tree yet, so routed blocks leave it out.
+        &route::Market::ledger(&market).without_tree(),
         &route,
         args.txs_per_block,
     )

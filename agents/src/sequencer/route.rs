@@ -174,6 +174,9 @@ pub struct Market<'a> {
     pub mechanisms: &'a BTreeMap<String, Address>,
     /// The router (`None`: the deployment has none, so QoS routes are refused).
     pub router: Option<Address>,
+    /// Whether routed requests carry the block's tree shape, which makes the tree eligible (the
+    /// router skips an instance whose data is missing).
+    pub tree_data: bool,
 }
 
 impl<'a> Market<'a> {
@@ -182,6 +185,7 @@ impl<'a> Market<'a> {
         Self {
             mechanisms: &addresses.mechanisms,
             router: addresses.router,
+            tree_data: true,
         }
     }
 
@@ -190,6 +194,16 @@ impl<'a> Market<'a> {
         Self {
             mechanisms: &ledger.mechanisms,
             router: Some(ledger.router),
+            tree_data: true,
+        }
+    }
+
+    /// This market with its tree kept out of routing: routed requests carry no tree shape, so the
+    /// router skips the tree (`MissingData`). For provers that do not serve the tree (the ledger's).
+    pub fn without_tree(self) -> Self {
+        Self {
+            tree_data: false,
+            ..self
         }
     }
 }
@@ -257,12 +271,17 @@ pub fn config_for(
             config.qos.censorshipWeight = weights.censorship;
             // Every request carries the tree's shape, so the router may consider it (it skips
             // instances whose data is missing); routed data is `abi.encode(KindData[])`, one entry
-            // per mechanism kind, forwarded to whichever instance wins.
-            let tree = IRouterInstances::KindData {
-                kind: TREE_KIND,
-                data: Bytes::from((block_txs, range_size).abi_encode()),
+            // per mechanism kind, forwarded to whichever instance wins. Without it (a market whose
+            // tree nobody serves) the data is empty and the router skips the tree.
+            config.mechanismData = if market.tree_data {
+                let tree = IRouterInstances::KindData {
+                    kind: TREE_KIND,
+                    data: Bytes::from((block_txs, range_size).abi_encode()),
+                };
+                Bytes::from(vec![tree].abi_encode())
+            } else {
+                Bytes::new()
             };
-            config.mechanismData = Bytes::from(vec![tree].abi_encode());
         }
     }
     config.qos.minRedundancy = config.qos.minRedundancy.min(config.redundancy);
