@@ -172,6 +172,7 @@ async fn one_block(
         timeout: 180,
         mechanism: mechanism.map(str::to_string),
         qos: qos.map(str::to_string),
+        ..DevnetArgs::default()
     };
     let summary = run_devnet(&args).await.expect("devnet runs to completion");
     println!("{}", render(&summary));

@@ -174,6 +174,9 @@ pub struct Market<'a> {
     pub mechanisms: &'a BTreeMap<String, Address>,
     /// The router (`None`: the deployment has none, so QoS routes are refused).
     pub router: Option<Address>,
+    /// Whether routed requests carry the block's tree shape, which makes the tree eligible (the
+    /// router skips an instance whose data is missing).
+    pub tree_data: bool,
 }
 
 impl<'a> Market<'a> {
@@ -182,6 +185,7 @@ impl<'a> Market<'a> {
         Self {
             mechanisms: &addresses.mechanisms,
             router: addresses.router,
+            tree_data: true,
         }
     }
 
@@ -190,6 +194,16 @@ impl<'a> Market<'a> {
         Self {
             mechanisms: &ledger.mechanisms,
             router: Some(ledger.router),
+            tree_data: true,
+        }
+    }
+
+    /// This market with its tree kept out of routing: routed requests carry no tree shape, so the
+    /// router skips the tree (`MissingData`). For provers that do not serve the tree (the ledger's).
+    pub fn without_tree(self) -> Self {
+        Self {
+            tree_data: false,
+            ..self
         }
     }
 }
@@ -257,12 +271,17 @@ pub fn config_for(
             config.qos.censorshipWeight = weights.censorship;
             // Every request carries the tree's shape, so the router may consider it (it skips
             // instances whose data is missing); routed data is `abi.encode(KindData[])`, one entry
-            // per mechanism kind, forwarded to whichever instance wins.
-            let tree = IRouterInstances::KindData {
-                kind: TREE_KIND,
-                data: Bytes::from((block_txs, range_size).abi_encode()),
+            // per mechanism kind, forwarded to whichever instance wins. Without it (a market whose
+            // tree nobody serves) the data is empty and the router skips the tree.
+            config.mechanismData = if market.tree_data {
+                let tree = IRouterInstances::KindData {
+                    kind: TREE_KIND,
+                    data: Bytes::from((block_txs, range_size).abi_encode()),
+                };
+                Bytes::from(vec![tree].abi_encode())
+            } else {
+                Bytes::new()
             };
-            config.mechanismData = Bytes::from(vec![tree].abi_encode());
         }
     }
     config.qos.minRedundancy = config.qos.minRedundancy.min(config.redundancy);
@@ -382,6 +401,31 @@ pub fn explain_routing(pinned: bool, chosen: usize, scores: &[U256], names: &[St
     }
 }
 
+/// The instances a routed request skipped, by `TaskRouted.reasons` (`IRouterInstances.SkipReason`
+/// per instance id): `tree (missing data), …`; `None` when none was skipped (or it was pinned).
+pub fn explain_skips(reasons: &[u8], names: &[String]) -> Option<String> {
+    const REASONS: [&str; 7] = [
+        "none",
+        "retired",
+        "redundancy",
+        "stake at risk",
+        "lead time",
+        "price per proof",
+        "missing data",
+    ];
+    let skipped: Vec<String> = reasons
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| **r != 0)
+        .map(|(i, r)| {
+            let name = names.get(i).cloned().unwrap_or_else(|| format!("#{i}"));
+            let why = REASONS.get(usize::from(*r)).copied().unwrap_or("unknown");
+            format!("{name} ({why})")
+        })
+        .collect();
+    (!skipped.is_empty()).then(|| skipped.join(", "))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -409,6 +453,20 @@ mod tests {
                 "{bad:?} is refused"
             );
         }
+    }
+
+    #[test]
+    fn skipped_instances_are_named_with_their_reason() {
+        let names: Vec<String> = ["race", "sealed-bid", "tree"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(
+            explain_skips(&[0, 4, 6], &names).as_deref(),
+            Some("sealed-bid (lead time), tree (missing data)")
+        );
+        assert_eq!(explain_skips(&[0, 0, 0], &names), None);
+        assert_eq!(explain_skips(&[], &names), None);
     }
 
     #[test]
