@@ -135,6 +135,24 @@ async fn a_locked_then_abandoned_ledger_root_task_is_slashed_at_the_prune_and_th
         ),
     )
     .unwrap();
+    // The ledger's tree has no prover strategy: pinning it is refused by name before anything is sent.
+    let refused = std::process::Command::new(env!("CARGO_BIN_EXE_proofmarket"))
+        .args(["sequencer", "--rpc-url", &anvil.endpoint(), "--addresses"])
+        .arg(&addresses_path)
+        .arg("--config")
+        .arg(&config)
+        .args(["--mechanism", "tree"])
+        .env("PROOFMARKET_PRIVATE_KEY", hex::encode(signer.to_bytes()))
+        .current_dir(dir.path())
+        .output()
+        .expect("run the sequencer");
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("[Q006] --mechanism tree on the ledger"),
+        "{stderr}"
+    );
+
     let mut sequencer = std::process::Command::new(env!("CARGO_BIN_EXE_proofmarket"))
         .args(["sequencer", "--rpc-url", &anvil.endpoint(), "--addresses"])
         .arg(&addresses_path)

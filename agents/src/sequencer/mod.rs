@@ -172,7 +172,19 @@ pub async fn run(args: SequencerArgs) -> eyre::Result<()> {
             ledger: ledger.ledger,
             from_block: chain.addresses.deployed_block,
         };
-        (rollup, root_tasks, route::Market::ledger(ledger))
+        if matches!(&route, Some(route::ProvingRoute::Pinned(name)) if name == "tree") {
+            return Err(route::RouteError::UnservedOnLedger {
+                name: "tree".into(),
+            }
+            .into());
+        }
+        // No ledger prover serves the tree yet, so routed blocks carry no tree shape and the
+        // router skips it (as `devnet --ledger` does) instead of sending blocks nobody proves.
+        (
+            rollup,
+            root_tasks,
+            route::Market::ledger(ledger).without_tree(),
+        )
     } else {
         let rollup = chain.addresses.rollup.ok_or_else(|| {
             eyre::eyre!(

@@ -56,6 +56,10 @@ pub enum RouteError {
     },
     #[error("[Q005] {step} failed: {reason}")]
     Chain { step: &'static str, reason: String },
+    #[error(
+        "[Q006] --mechanism {name} on the ledger: no ledger prover strategy serves it yet (its tasks are a block's proof ranges), so its blocks would go unproven and be pruned"
+    )]
+    UnservedOnLedger { name: String },
 }
 
 /// Weights a requester states (each 0–10), as the router's `QoSProfile`.
