@@ -252,14 +252,35 @@ async fn an_overdue_block_is_pruned_rolled_back_and_posted_again() {
         async move { rollup_log(&provider, rollup).await.0 == vec![1] }
     })
     .await;
-    let first: serde_json::Value = client
-        .get(format!("{base}/blocks/1"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let block_one = || {
+        let (client, base) = (client.clone(), base.clone());
+        async move {
+            client
+                .get(format!("{base}/blocks/1"))
+                .send()
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()
+        }
+    };
+    // The post is on chain before the sequencer has read its receipt and recorded it (header,
+    // then the row's status and L1 tx): wait for the record, so that the re-post below is told
+    // apart from this first post's own record.
+    wait_for(
+        "the sequencer to record the first post",
+        Duration::from_secs(30),
+        || {
+            let block = block_one();
+            async move {
+                let first = block.await;
+                first["status"] == "posted" && !first["l1Tx"].is_null()
+            }
+        },
+    )
+    .await;
+    let first = block_one().await;
 
     // Nobody proves it: past its proof window the sequencer prunes it, rolls back, and posts the
     // requeued transfers as block 1 again.
@@ -279,19 +300,6 @@ async fn an_overdue_block_is_pruned_rolled_back_and_posted_again() {
     let rollup_contract = Rollup::new(rollup, &provider);
     let tip = rollup_contract.pendingTip().call().await.unwrap();
     assert_eq!(tip.number, 1, "block 1 is pending again");
-    let block_one = || {
-        let (client, base) = (client.clone(), base.clone());
-        async move {
-            client
-                .get(format!("{base}/blocks/1"))
-                .send()
-                .await
-                .unwrap()
-                .json::<serde_json::Value>()
-                .await
-                .unwrap()
-        }
-    };
     // The sequencer records the re-post once it has read its receipt.
     wait_for(
         "the sequencer to record the re-post",
@@ -300,7 +308,9 @@ async fn an_overdue_block_is_pruned_rolled_back_and_posted_again() {
             let (block, first) = (block_one(), first.clone());
             async move {
                 let again = block.await;
-                again["status"] == "posted" && again["l1Tx"] != first["l1Tx"]
+                again["status"] == "posted"
+                    && !again["l1Tx"].is_null()
+                    && again["l1Tx"] != first["l1Tx"]
             }
         },
     )

@@ -146,9 +146,15 @@ async fn get_block(
         body,
         status: row.status,
         l1_tx: row.l1_tx,
-        task_id: super::l1::root_task_id(node.store(), number)
-            .map_err(internal)?
-            .or(row.task_id.map(alloy::primitives::U256::from)),
+        // The stored header is the poster's record of the post in `l1_tx`; before the poster has
+        // read that post's receipt (the follower may see its event first, after a prune the
+        // header is still the pruned post's), only the row's task id is current.
+        task_id: if row.l1_tx.is_some() {
+            super::l1::root_task_id(node.store(), number).map_err(internal)?
+        } else {
+            None
+        }
+        .or(row.task_id.map(alloy::primitives::U256::from)),
     }))
 }
 
